@@ -8,11 +8,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// s39Drive moves clk 10 ms at a time, the generator asleep between steps
+// s39Drive moves clk step at a time, the generator asleep between steps
 // (s36Step), and hands each message msgs brings to handle, in order,
 // until done reports true. The test fails when the connection ends or
 // ctx, a failure guard only, ends first.
-func s39Drive(ctx context.Context, t *testing.T, clk *s29Clock, msgs <-chan s34simMsg, handle func([]byte), done func() bool) {
+func s39Drive(ctx context.Context, t *testing.T, clk *s29Clock, step time.Duration, msgs <-chan s34simMsg, handle func([]byte), done func() bool) {
 	t.Helper()
 	for !done() {
 		select {
@@ -23,6 +23,6 @@ func s39Drive(ctx context.Context, t *testing.T, clk *s29Clock, msgs <-chan s34s
 		default:
 		}
 		require.NoError(t, ctx.Err(), "not done within the guard")
-		s36Step(t, clk, 1, 10*time.Millisecond)
+		s36Step(t, clk, 1, step)
 	}
 }

@@ -68,8 +68,8 @@ func (o *s30OKX) read() []byte {
 // checksum (CRC32 of the top 25 levels) verifies over a long run; the
 // book stays live and matches bbo-tbt; trades and tickers parse.
 func TestS30OKXBooksVerifyEveryChecksum(t *testing.T) {
-	// On the venue's clock, moved by the test (s39Drive): the 50 pushes,
-	// one each 100 ms, took 5 s of the real one.
+	// On the venue's clock, moved by the test 100 ms a step (s39Drive):
+	// the 50 pushes, one each 100 ms, took 5 s of the real one.
 	clk := newS29Clock(s29Epoch)
 	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 4000, OKXBooks: venuesim.OKXBooksSnapshot,
 		Clock: clk, PingInterval: -1, MaxConnAge: -1, IncomingLimit: -1})
@@ -88,7 +88,7 @@ func TestS30OKXBooksVerifyEveryChecksum(t *testing.T) {
 	// than the 5000 pushes of one change each did before the batching,
 	// which now take 500 s.
 	const updates = 50
-	s39Drive(ctx, t, clk, msgs, func(b []byte) {
+	s39Drive(ctx, t, clk, 100*time.Millisecond, msgs, func(b []byte) {
 		require.NoError(t, o.p.HandleBytes(ctx, b, clk.Now().UnixNano()), "%s", b)
 	}, func() bool {
 		st := o.bk.Stats()

@@ -114,7 +114,7 @@ func TestDepthJoinsSnapshot(t *testing.T) {
 	}
 
 	var buffered []depthMsg
-	s39Drive(ctx, t, clk, msgs, func(b []byte) { buffered = append(buffered, diff(b)) }, func() bool { return len(buffered) >= 20 })
+	s39Drive(ctx, t, clk, 10*time.Millisecond, msgs, func(b []byte) { buffered = append(buffered, diff(b)) }, func() bool { return len(buffered) >= 20 })
 	snap := getSnapshot(t, v, "BTCUSDT", 1000)
 	book := map[bool]map[string]string{true: {}, false: {}}
 	for _, l := range snap.Bids {
@@ -153,11 +153,11 @@ func TestDepthJoinsSnapshot(t *testing.T) {
 	for _, d := range buffered {
 		next(d)
 	}
-	s39Drive(ctx, t, clk, msgs, func(b []byte) { next(diff(b)) }, func() bool { return applied >= 50 })
+	s39Drive(ctx, t, clk, 10*time.Millisecond, msgs, func(b []byte) { next(diff(b)) }, func() bool { return applied >= 50 })
 	// Hold the book still, drain to the snapshot's id, and compare.
 	v.Pause(true)
 	final := getSnapshot(t, v, "BTCUSDT", 1000)
-	s39Drive(ctx, t, clk, msgs, func(b []byte) { next(diff(b)) }, func() bool { return prev >= final.LastUpdateID })
+	s39Drive(ctx, t, clk, 10*time.Millisecond, msgs, func(b []byte) { next(diff(b)) }, func() bool { return prev >= final.LastUpdateID })
 	require.Equal(t, final.LastUpdateID, prev)
 	want := map[bool]map[string]string{true: {}, false: {}}
 	for _, l := range final.Bids {
