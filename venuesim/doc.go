@@ -113,7 +113,11 @@
 //     LIMIT_MAKER order at its price rests; an order worth more than
 //     Options.Balance is refused, a MARKET order's worth what its walk
 //     takes, each level at its price; a LIMIT IOC or FOK order that
-//     cannot fill at once expires instead of resting; order.cancel answers
+//     cannot fill at once expires instead of resting; order.cancel
+//     honours cancelRestrictions (ONLY_NEW, ONLY_PARTIALLY_FILLED: an
+//     order in another status stays, -2011 "Order was not canceled due to
+//     cancel restrictions."; another value -1145 "Invalid
+//     cancelRestrictions") and answers
 //     with the order's id in origClientOrderId and the cancel's own in
 //     clientOrderId, as the CANCELED report does in "C" and "c"; reject
 //     reasons as Binance spells them (INSUFFICIENT_BALANCES,
@@ -143,7 +147,9 @@
 //     REQUEST_WEIGHT per minute (6000; the methods' documented weights,
 //     2 for connecting, IP wide: the venue's), and on order.place the
 //     ORDERS limits of 10 s (50) and a day (160000), each interval
-//     counted from its boundary; returnRateLimits=false in the request
+//     counted from its boundary, of unfilled orders (spot "Unfilled Order
+//     Count Rules": an order's first fill takes it off the current
+//     intervals' counts, never below 0); returnRateLimits=false in the request
 //     or the connection's URL leaves it out (true in a request brings it
 //     back). The limits are reported, and with Options.EnforceRateLimits
 //     enforced (429: -1003 past the weight, -1015 past the orders). REST
@@ -188,9 +194,26 @@
 //     that rests, fills, or is canceled or expired is an update of the
 //     book (an update id) whose level goes out in the next diff, and the
 //     bookTicker at once when the top changed. A taker's walk and the
-//     generator's trades take the generator's liquidity only (our own
-//     orders are not matched against each other), and a resting order
-//     fills when the generator's other side reaches its price.
+//     generator's trades take the generator's liquidity only, and a
+//     resting order fills when the generator's other side reaches its
+//     price.
+//   - Self-trade prevention, as Binance spot's STP ("Self Trade
+//     Prevention (STP) FAQ"; every order is one account's, so our orders
+//     never trade with each other): selfTradePreventionMode EXPIRE_TAKER,
+//     EXPIRE_MAKER (the default, as exchangeInfo's
+//     defaultSelfTradePreventionMode says) or EXPIRE_BOTH, another -1013
+//     "This symbol does not allow the specified self-trade prevention
+//     mode." (NONE too: BTCUSDT's allowedSelfTradePreventionModes lack
+//     it; DECREMENT and TRANSFER are not served). A taker's walk that
+//     meets our resting order of the other side (at its level after the
+//     generator's quantity there) prevents the match by the taker's mode:
+//     the maker expires and the walk goes on, the taker's rest expires,
+//     or both; an expired order's status is EXPIRED_IN_MATCH, its
+//     executionReport TRADE_PREVENTION with v (preventedMatchId, per
+//     symbol from 0), U (the other order's id), A and B (its prevented
+//     quantity), its answers preventedMatchId and preventedQuantity, and
+//     the taker's FULL answer lists preventedMatches; every report's V is
+//     the order's mode.
 //   - A simulated account: resting orders lock funds, fills move them,
 //     cancels release them, each change followed on every user-data
 //     subscription, as its reports are, by an outboundAccountPosition of
@@ -232,7 +255,9 @@
 // "Trades channel": "The message is sent only once per taker order,
 // filled price, source. The count field is used to represent the number
 // of aggregated matches", tradeId "The last trade ID in the trades
-// aggregation") and tickers (every 100 ms of
+// aggregation"; source "0", a normal order's, and seqId a number
+// counting the instrument's pushes from 1: OKX says only "Sequence ID of
+// the current message") and tickers (every 100 ms of
 // the clock after a trade or a change of the top: "The fastest rate is 1
 // update/100ms", "trade, the change on best ask/bid"; the day's open,
 // high, low and volumes are the minute candle's) for each symbol as its

@@ -149,20 +149,34 @@ func (w *wire) appendDepthUpdate(b []byte, s *symbolState, eventMs int64, bids, 
 }
 
 // bookLevels lists up to n non-empty levels of one side, best first, our
-// resting orders in them (ownbook.go).
+// resting orders in them (ownbook.go): the grid's levels and ours merged
+// as it goes, reading only as far as the n levels it lists (a partial
+// book of 5 levels reads some 5 of the grid's, not every level of it).
+// Caller holds the market lock.
 func bookLevels(s *symbolState, bidSide bool, n int) []level {
-	var out []level
-	for i := 0; i < len(s.bids); i++ {
-		if bidSide {
-			if s.bids[i] > 0 {
-				out = append(out, level{s.bestBid - int64(i)*s.tick, s.bids[i]})
-			}
-		} else if s.asks[i] > 0 {
-			out = append(out, level{s.bestAsk() + int64(i)*s.tick, s.asks[i]})
+	grid, price, step := s.asks, s.bestAsk(), s.tick
+	if bidSide {
+		grid, price, step = s.bids, s.bestBid, -s.tick
+	}
+	own := *s.ownSide(bidSide)
+	out := make([]level, 0, max(0, min(n, len(grid)+len(own))))
+	for i := 0; len(out) < n; {
+		for i < len(grid) && grid[i] == 0 {
+			i++
+		}
+		px := price + int64(i)*step
+		switch {
+		case i == len(grid) && len(own) == 0:
+			return out
+		case len(own) > 0 && i < len(grid) && own[0].price == px:
+			out, own, i = append(out, level{px, grid[i] + own[0].qty}), own[1:], i+1
+		case len(own) > 0 && (i == len(grid) || bidSide == (own[0].price > px)):
+			out, own = append(out, own[0]), own[1:] // ours alone: a price the grid has empty, or off it
+		default:
+			out, i = append(out, level{px, grid[i]}), i+1
 		}
 	}
-	out = s.mergeOwn(out, bidSide)
-	return out[:min(n, len(out))]
+	return out
 }
 
 type depthSnapshotMsg struct {

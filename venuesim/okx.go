@@ -445,8 +445,12 @@ func topLevels(top level) []level {
 // order, the last of them tradeID, for qty in all (OKX v5 "Trades
 // channel": "The message is sent only once per taker order, filled
 // price, source", tradeId "The last trade ID in the trades aggregation",
-// count "The count of trades aggregated"): side is the taker's. Caller
-// holds the market lock.
+// count "The count of trades aggregated", source "Order source, 0:
+// normal order, 1: RPI order" — "0", the venue has no RPI orders —, and
+// seqId "Sequence ID of the current message", a JSON number as OKX sends
+// it): side is the taker's. seqId counts the instrument's trades pushes
+// from 1, each the last + 1 (OKX does not say how its seqId runs; its
+// captures show it rising). Caller holds the market lock.
 func okxTrade(s *symbolState, ms, price, qty int64, buyerMaker bool, tradeID, count uint64) []byte {
 	side := "buy"
 	if buyerMaker {
@@ -460,7 +464,9 @@ func okxTrade(s *symbolState, ms, price, qty int64, buyerMaker bool, tradeID, co
 	b = fmtDec(append(b, `","sz":"`...), qty)
 	b = append(append(append(b, `","side":"`...), side...), `","ts":"`...)
 	b = strconv.AppendUint(append(strconv.AppendInt(b, ms, 10), `","count":"`...), count, 10)
-	return okxEnd(append(b, '"'))
+	s.okxTradeSeq++
+	b = strconv.AppendUint(append(b, `","source":"0","seqId":`...), s.okxTradeSeq, 10)
+	return okxEnd(b)
 }
 
 // okxTicker is a tickers push of s at ms, its last trade's price and

@@ -68,7 +68,11 @@ func (o *s30OKX) read() []byte {
 // checksum (CRC32 of the top 25 levels) verifies over a long run; the
 // book stays live and matches bbo-tbt; trades and tickers parse.
 func TestS30OKXBooksVerifyEveryChecksum(t *testing.T) {
-	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 4000, OKXBooks: venuesim.OKXBooksSnapshot})
+	// On the venue's clock, moved by the test 100 ms a step (s39Drive):
+	// the 50 pushes, one each 100 ms, took 5 s of the real one.
+	clk := newS29Clock(s29Epoch)
+	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 4000, OKXBooks: venuesim.OKXBooksSnapshot,
+		Clock: clk, PingInterval: -1, MaxConnAge: -1, IncomingLimit: -1})
 	defer v.Close()
 	o := s30DialOKX(t, v)
 	// A failure guard only, longer than s29Ctx's minute: the 5000 updates
@@ -78,14 +82,18 @@ func TestS30OKXBooksVerifyEveryChecksum(t *testing.T) {
 	defer cancel()
 	o.ctx = ctx
 	o.send(`{"op":"subscribe","args":[{"channel":"books","instId":"BTC-USDT"},{"channel":"bbo-tbt","instId":"BTC-USDT"},{"channel":"trades","instId":"BTC-USDT"},{"channel":"tickers","instId":"BTC-USDT"}]}`)
+	msgs := s34simReader(ctx, t, o.c)
 	// The books channel pushes a batch each 100 ms (at Rate 4000 some
 	// 400 changes of the book in each): 50 updates cover more changes
 	// than the 5000 pushes of one change each did before the batching,
 	// which now take 500 s.
 	const updates = 50
-	for st := o.bk.Stats(); st.Applied < updates && st.ChecksumErrors == 0 && st.Invalidations == 0; st = o.bk.Stats() {
-		o.read()
-	}
+	s39Drive(ctx, t, clk, 100*time.Millisecond, msgs, func(b []byte) {
+		require.NoError(t, o.p.HandleBytes(ctx, b, clk.Now().UnixNano()), "%s", b)
+	}, func() bool {
+		st := o.bk.Stats()
+		return st.Applied >= updates || st.ChecksumErrors != 0 || st.Invalidations != 0
+	})
 	st := o.bk.Stats()
 	assert.True(t, o.bk.Live())
 	assert.EqualValues(t, 1, st.Snapshots)

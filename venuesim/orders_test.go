@@ -287,7 +287,8 @@ func TestExchangeInfoAndStats(t *testing.T) {
 	delete(sym, "filters")
 	assert.Equal(t, map[string]any{"symbol": "SOLUSDC", "status": "TRADING", "baseAsset": "SOL", "quoteAsset": "USDC",
 		"baseAssetPrecision": float64(8), "quotePrecision": float64(8), "quoteAssetPrecision": float64(8),
-		"orderTypes": []any{"LIMIT", "LIMIT_MAKER", "MARKET"}, "isSpotTradingAllowed": true}, sym)
+		"orderTypes": []any{"LIMIT", "LIMIT_MAKER", "MARKET"}, "isSpotTradingAllowed": true, "defaultSelfTradePreventionMode": "EXPIRE_MAKER",
+		"allowedSelfTradePreventionModes": []any{"EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH"}}, sym)
 	assert.Equal(t, []any{
 		map[string]any{"filterType": "PRICE_FILTER", "minPrice": "0.00010000", "maxPrice": "10000000.00000000", "tickSize": "0.00010000"},
 		map[string]any{"filterType": "LOT_SIZE", "minQty": "0.00001000", "maxQty": "9000.00000000", "stepSize": "0.00001000"},

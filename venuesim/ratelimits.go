@@ -124,6 +124,23 @@ func (r *rateCounters) placed(now int64) {
 	r.mu.Unlock()
 }
 
+// firstFill takes an order whose first fill came at now (ms) off the
+// unfilled order count of every ORDERS interval, the current ones, never
+// below 0 (spot "Unfilled Order Count Rules": "When an order is filled for
+// the first time (partially or fully), your unfilled order count is
+// decremented by one order for all intervals of the ORDERS rate limit";
+// "New order fills decrease your current unfilled order count regardless
+// of when the orders were placed"; "once the unfilled order count is down
+// to zero, additional fills will not decrease it further"). By one for a
+// maker's first fill too: the rules' "may be decremented by more than
+// one" names no number.
+func (r *rateCounters) firstFill(now int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.orders10s.count = max(r.orders10s.add(now, tenSecMs, 0)-1, 0)
+	r.orders.count = max(r.orders.add(now, dayMs, 0)-1, 0)
+}
+
 // appendLimits appends the rateLimits array of an answer: the ORDERS
 // limits first for an order placement, then REQUEST_WEIGHT, in the order
 // Binance's examples list them.

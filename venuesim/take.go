@@ -1,9 +1,22 @@
 package venuesim
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // fillPlan is one fill an order takes at once.
 type fillPlan struct{ px, qty int64 }
+
+// selfMatch is a taker's walk meeting our own resting order maker of the
+// other side (every order of the venue is one account's) after the fills
+// plan[:at]: a self-trade the taker's STP mode prevents (spot "Self
+// Trade Prevention (STP) FAQ": "STP behavior is typically determined by
+// the STP mode of the taker order only").
+type selfMatch struct {
+	maker *order
+	at    int
+}
 
 // takePlan is what a marketable order takes from the book, changing
 // nothing: the levels of the other side from the best, each up to its
@@ -13,31 +26,45 @@ type fillPlan struct{ px, qty int64 }
 // (the level holds more than one resting order: a host meets a partial
 // fill); one of several levels is one fill a level. Caller holds the
 // market lock.
-func takePlan(o *order) []fillPlan {
+//
+// At a level where our own orders of the other side rest, the walk takes
+// the generator's quantity first (it was there before them: price-time
+// priority), then meets ours (meets), as the taker's STP mode says
+// (o.stp): EXPIRE_MAKER meets each of them and walks on (they expire,
+// their quantity never taken); EXPIRE_TAKER and EXPIRE_BOTH meet the
+// first and stop (stopped: the taker's rest expires).
+func takePlan(o *order) (plan []fillPlan, meets []selfMatch, stopped bool) {
 	s := o.symbol
 	side, price, step := s.asks, s.bestAsk(), s.tick
 	if o.side == "SELL" {
 		side, price, step = s.bids, s.bestBid, -s.tick
 	}
-	var plan []fillPlan
 	left := o.qty - o.filled
 	for i, q := range side {
 		px := price + int64(i)*step
 		if left == 0 || o.typ != "MARKET" && (o.side == "BUY" && px > o.price || o.side == "SELL" && px < o.price) {
 			break
 		}
-		if q == 0 {
-			continue
+		if q > 0 {
+			take := min(q, left)
+			plan = append(plan, fillPlan{px, take})
+			left -= take
 		}
-		take := min(q, left)
-		plan = append(plan, fillPlan{px, take})
-		left -= take
+		for _, w := range s.orders {
+			if left == 0 || w.side == o.side || w.price != px {
+				continue
+			}
+			meets = append(meets, selfMatch{w, len(plan)})
+			if o.stp != "EXPIRE_MAKER" {
+				return plan, meets, true
+			}
+		}
 	}
-	if len(plan) == 1 && plan[0].qty/2 > 0 {
+	if len(plan) == 1 && plan[0].qty/2 > 0 && len(meets) == 0 {
 		f := plan[0]
 		plan = []fillPlan{{f.px, f.qty / 2}, {f.px, f.qty - f.qty/2}}
 	}
-	return plan
+	return plan, meets, false
 }
 
 // quoteTake is the quantity a MARKET order by quote amount (quoteOrderQty)
@@ -115,25 +142,48 @@ func (v *Venue) consume(s *symbolState, buy bool, plan []fillPlan, ms int64) {
 // rest (Binance's spot "Enums", "Order status": EXPIRED, "the order was
 // canceled according to the order type's rules (e.g. LIMIT FOK orders
 // with no fill, LIMIT IOC or MARKET orders that partially fill)"), and a
-// GTC LIMIT order rests with the rest. Caller holds the stepping and
+// GTC LIMIT order rests with the rest.
+//
+// Self-trade prevention (meets, stopped; spot "Self Trade Prevention
+// (STP) FAQ"): each prevented match gets the symbol's next
+// preventedMatchId, from 0; a maker met under EXPIRE_MAKER or
+// EXPIRE_BOTH expires ("expiring the potential maker order's remaining
+// quantity"): it leaves the book and its report is TRADE_PREVENTION,
+// EXPIRED_IN_MATCH, v the id, U the taker's orderId, A and B its
+// remaining quantity; a taker stopped by EXPIRE_TAKER or EXPIRE_BOTH
+// expires the same way after its fills, whatever its timeInForce, U the
+// maker's orderId. The answer lists the prevented matches
+// (preventedMatches) and the taker's preventedQuantity. A FOK order that
+// the walk cannot fill whole prevents nothing: it takes nothing and
+// expires, EXPIRED (the FAQ does not say). Caller holds the stepping and
 // market locks.
-func (c *conn) take(req apiRequest, o *order, now int64, respType string, plan []fillPlan) {
+func (c *conn) take(req apiRequest, o *order, now int64, respType string, plan []fillPlan, meets []selfMatch, stopped bool) {
 	v, s := c.v, o.symbol
 	var took int64
 	for _, f := range plan {
 		took += f.qty
 	}
 	if o.tif == "FOK" && took < o.qty {
-		plan, took = nil, 0
+		plan, took, meets, stopped = nil, 0, nil, false
 	}
 	final := *o
 	for _, f := range plan {
 		final.filled += f.qty
 		final.quote += mulDec(f.px, f.qty)
 	}
-	rests := took < o.qty && o.typ == "LIMIT" && o.tif == "GTC"
+	prevented := make([]prevention, len(meets))
+	for i, m := range meets {
+		prevented[i] = prevention{m.maker, s.preventedID, m.at}
+		s.preventedID++
+	}
+	if stopped {
+		final.preventedID, final.prevented = prevented[len(prevented)-1].id, o.qty-took
+	}
+	rests := !stopped && took < o.qty && o.typ == "LIMIT" && o.tif == "GTC"
 	status := "FILLED"
 	switch {
+	case stopped:
+		status = "EXPIRED_IN_MATCH"
 	case took == o.qty:
 	case rests && took > 0:
 		status = "PARTIALLY_FILLED"
@@ -142,12 +192,21 @@ func (c *conn) take(req apiRequest, o *order, now int64, respType string, plan [
 	default:
 		status = "EXPIRED"
 	}
-	c.answer(req, apiResult(req.ID, placeResult(&final, now, respType, status, plan, s.tradeID+1)))
+	c.answer(req, apiResult(req.ID, placeResult(&final, now, respType, status, plan, s.tradeID+1, prevented)))
 	c.execReport(o, now, "NEW", "NEW", "NONE", 0, 0)
 	v.consume(s, o.side == "BUY", plan, now)
 	first := s.tradeID + 1
-	for _, f := range plan {
-		c.fill(o, now, f.px, f.qty, true)
+	done := 0
+	for _, p := range prevented {
+		for ; done < p.at; done++ {
+			c.fill(o, now, plan[done].px, plan[done].qty, true)
+		}
+		if o.stp != "EXPIRE_TAKER" {
+			v.expireMaker(p, o, now)
+		}
+	}
+	for ; done < len(plan); done++ {
+		c.fill(o, now, plan[done].px, plan[done].qty, true)
 	}
 	// One aggregate trade a price ("Aggregate Trade Streams": "trade
 	// information that is aggregated for a single taker order").
@@ -160,6 +219,10 @@ func (c *conn) take(req apiRequest, o *order, now int64, respType string, plan [
 		i = j
 	}
 	switch {
+	case stopped:
+		p := prevented[len(prevented)-1]
+		o.status, o.updated, o.preventedID, o.prevented = status, now, p.id, o.qty-o.filled
+		c.preventionReport(o, now, p.id, p.maker.id, o.prevented)
 	case status == "EXPIRED":
 		o.status, o.updated = status, now
 		c.execReport(o, now, "EXPIRED", "EXPIRED", "NONE", 0, 0)
@@ -170,4 +233,33 @@ func (c *conn) take(req apiRequest, o *order, now int64, respType string, plan [
 		s.orders = append(s.orders, o)
 		v.ownChanged(s, o, now, was)
 	}
+}
+
+// prevention is a prevented match: id its preventedMatchId, maker the
+// resting order met after the taker's fills plan[:at].
+type prevention struct {
+	maker *order
+	id    int64
+	at    int
+}
+
+// expireMaker expires p's maker, met by taker: its remaining quantity
+// prevented, it leaves the book, its funds are released, and its report
+// (TRADE_PREVENTION, EXPIRED_IN_MATCH) goes out on the account's
+// subscriptions, the account positions after it. Caller holds the
+// stepping and market locks.
+func (v *Venue) expireMaker(p prevention, taker *order, now int64) {
+	m, s := p.maker, p.maker.symbol
+	i := slices.Index(s.orders, m)
+	if i < 0 {
+		return
+	}
+	was := s.top()
+	s.orders = slices.Delete(s.orders, i, i+1)
+	v.ownChanged(s, m, now, was)
+	m.status, m.updated, m.preventedID, m.prevented = "EXPIRED_IN_MATCH", now, p.id, m.qty-m.filled
+	m.conn = v.userConn(m.conn)
+	m.conn.preventionReport(m, now, p.id, taker.id, m.prevented)
+	v.acct.release(m, -1)
+	m.conn.accountChanged(now, s.base, s.quote)
 }

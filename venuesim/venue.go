@@ -723,6 +723,8 @@ func (v *Venue) serveExchangeInfo(w http.ResponseWriter, r *http.Request) {
 		OrderTypes           []string `json:"orderTypes"`
 		IsSpotTradingAllowed bool     `json:"isSpotTradingAllowed"`
 		Filters              []filter `json:"filters"`
+		DefaultSTP           string   `json:"defaultSelfTradePreventionMode"`
+		AllowedSTP           []string `json:"allowedSelfTradePreventionModes"`
 	}
 	type rateLimit struct {
 		Type        string `json:"rateLimitType"`
@@ -742,7 +744,7 @@ func (v *Venue) serveExchangeInfo(w http.ResponseWriter, r *http.Request) {
 	}}
 	for _, s := range v.mkt.symbols {
 		info.Symbols = append(info.Symbols, symbol{s.name, "TRADING", s.base, priceScale, s.quote, priceScale, priceScale,
-			[]string{"LIMIT", "LIMIT_MAKER", "MARKET"}, true, filters(s)})
+			[]string{"LIMIT", "LIMIT_MAKER", "MARKET"}, true, filters(s), defaultSTP, allowedSTP})
 	}
 	b := marshal(&info)
 	w.Header().Set("Content-Type", "application/json")

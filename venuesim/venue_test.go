@@ -99,16 +99,22 @@ func getSnapshot(t *testing.T, v *venuesim.Venue, sym string, limit int) snapsho
 // applied one has U <= lastUpdateId+1 <= u, each later U is the previous
 // u+1. The book built that way must equal a later snapshot.
 func TestDepthJoinsSnapshot(t *testing.T) {
-	v := venuesim.Start(&venuesim.Options{Rate: 2000, Symbols: []string{"BTCUSDT"}})
+	// On the venue's clock, moved by the test (s39Drive): 70 diffs of
+	// 100 ms each took 7 s of the real one.
+	clk := newS29Clock(s29Epoch)
+	v := venuesim.Start(&venuesim.Options{Rate: 2000, Symbols: []string{"BTCUSDT"}, Clock: clk,
+		PingInterval: -1, MaxConnAge: -1, IncomingLimit: -1})
 	defer v.Close()
-	c := dial(t, v.StreamURL("btcusdt@depth@100ms"))
+	ctx := s29Ctx(t)
+	msgs := s34simReader(ctx, t, dial(t, v.StreamURL("btcusdt@depth@100ms")))
+	diff := func(b []byte) depthMsg {
+		var d depthMsg
+		require.NoError(t, json.Unmarshal(b, &d))
+		return d
+	}
 
 	var buffered []depthMsg
-	for len(buffered) < 20 {
-		var d depthMsg
-		require.NoError(t, json.Unmarshal(read(t, c), &d))
-		buffered = append(buffered, d)
-	}
+	s39Drive(ctx, t, clk, 10*time.Millisecond, msgs, func(b []byte) { buffered = append(buffered, diff(b)) }, func() bool { return len(buffered) >= 20 })
 	snap := getSnapshot(t, v, "BTCUSDT", 1000)
 	book := map[bool]map[string]string{true: {}, false: {}}
 	for _, l := range snap.Bids {
@@ -147,19 +153,11 @@ func TestDepthJoinsSnapshot(t *testing.T) {
 	for _, d := range buffered {
 		next(d)
 	}
-	for applied < 50 {
-		var d depthMsg
-		require.NoError(t, json.Unmarshal(read(t, c), &d))
-		next(d)
-	}
+	s39Drive(ctx, t, clk, 10*time.Millisecond, msgs, func(b []byte) { next(diff(b)) }, func() bool { return applied >= 50 })
 	// Hold the book still, drain to the snapshot's id, and compare.
 	v.Pause(true)
 	final := getSnapshot(t, v, "BTCUSDT", 1000)
-	for prev < final.LastUpdateID {
-		var d depthMsg
-		require.NoError(t, json.Unmarshal(read(t, c), &d))
-		next(d)
-	}
+	s39Drive(ctx, t, clk, 10*time.Millisecond, msgs, func(b []byte) { next(diff(b)) }, func() bool { return prev >= final.LastUpdateID })
 	require.Equal(t, final.LastUpdateID, prev)
 	want := map[bool]map[string]string{true: {}, false: {}}
 	for _, l := range final.Bids {

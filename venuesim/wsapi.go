@@ -35,7 +35,24 @@ type order struct {
 	status        string     // Binance's order status, as order.status answers it
 	updated       int64      // ms of the latest change
 	trades        []simTrade // its fills, for myTrades (queries.go)
+	// stp is its selfTradePreventionMode; prevented the quantity self-trade
+	// prevention expired (preventedQuantity), preventedID its prevented
+	// match's id (take).
+	stp         string
+	prevented   int64
+	preventedID int64
 }
+
+// defaultSTP and the STP modes a symbol allows, as Binance's spot
+// exchangeInfo lists them for BTCUSDT ("defaultSelfTradePreventionMode":
+// "EXPIRE_MAKER", "allowedSelfTradePreventionModes"; spot "Self Trade
+// Prevention (STP) FAQ": "Orders will use this STP mode if the user does
+// not provide one on order placement"). NONE is not among them: our
+// orders never trade with each other. DECREMENT and TRANSFER, which
+// Binance lists too, are not served.
+const defaultSTP = "EXPIRE_MAKER"
+
+var allowedSTP = []string{"EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH"}
 
 // apiRequest is a WS-API request.
 type apiRequest struct {
@@ -443,6 +460,17 @@ func (c *conn) placeOrder(req apiRequest) {
 		reject(400, -1115, "Invalid timeInForce.")
 		return
 	}
+	// The STP mode: the symbol's default, or one it allows (STP FAQ: "If a
+	// user tries to specify EXPIRE_MAKER for orders on this symbol, they
+	// will receive an error", -1013; a value outside the enum gets the
+	// same answer here, the FAQ names no other).
+	switch o.stp = param(p, "selfTradePreventionMode"); {
+	case o.stp == "":
+		o.stp = defaultSTP
+	case !slices.Contains(allowedSTP, o.stp):
+		reject(400, -1013, "This symbol does not allow the specified self-trade prevention mode.")
+		return
+	}
 	if !byQuote { // a quote order's quantity is known at the touch
 		if code, msg := checkFilters(s, o); code != 0 {
 			reject(400, code, msg)
@@ -494,8 +522,10 @@ func (c *conn) placeOrder(req apiRequest) {
 	}
 	crosses := o.typ == "MARKET" || reaches(other, o)
 	var plan []fillPlan
+	var meets []selfMatch
+	var stopped bool
 	if crosses && o.typ != "LIMIT_MAKER" {
-		plan = takePlan(o)
+		plan, meets, stopped = takePlan(o)
 	}
 	switch {
 	case orderValue(o, plan) > v.opts.Balance*one:
@@ -518,7 +548,7 @@ func (c *conn) placeOrder(req apiRequest) {
 	if !crosses && (o.tif == "IOC" || o.tif == "FOK") {
 		// Nothing to take at once: it expires instead of resting.
 		o.status = "EXPIRED"
-		c.answer(req, apiResult(req.ID, placeResult(o, now, respType, "EXPIRED", nil, 0)))
+		c.answer(req, apiResult(req.ID, placeResult(o, now, respType, "EXPIRED", nil, 0, nil)))
 		c.execReport(o, now, "NEW", "NEW", "NONE", 0, 0)
 		c.execReport(o, now, "EXPIRED", "EXPIRED", "NONE", 0, 0)
 		return
@@ -538,10 +568,10 @@ func (c *conn) placeOrder(req apiRequest) {
 		return
 	}
 	if crosses {
-		c.take(req, o, now, respType, plan)
+		c.take(req, o, now, respType, plan, meets, stopped)
 		return
 	}
-	c.answer(req, apiResult(req.ID, placeResult(o, now, respType, "NEW", nil, 0)))
+	c.answer(req, apiResult(req.ID, placeResult(o, now, respType, "NEW", nil, 0, nil)))
 	c.execReport(o, now, "NEW", "NEW", "NONE", 0, 0)
 	v.acct.lock(o)
 	c.accountChanged(now, s.base, s.quote)
@@ -554,6 +584,9 @@ func (c *conn) placeOrder(req apiRequest) {
 // streams (printFill); taker: the order took liquidity, else it was
 // resting (caller holds the stepping and market locks).
 func (c *conn) fill(o *order, now, px, qty int64, taker bool) {
+	if o.filled == 0 {
+		c.v.rates.firstFill(now) // a filled order leaves the unfilled order count
+	}
 	o.filled += qty
 	o.quote += mulDec(px, qty)
 	status := "PARTIALLY_FILLED"
@@ -666,6 +699,17 @@ func (c *conn) cancelOrder(req apiRequest) {
 		c.answer(req, apiError(req.ID, 400, code, msg))
 		return
 	}
+	// cancelRestrictions (WebSocket API "Cancel order"): ONLY_NEW or
+	// ONLY_PARTIALLY_FILLED cancels an order in that status only; another
+	// value -1145 "Invalid cancelRestrictions".
+	restrict := param(p, "cancelRestrictions")
+	switch restrict {
+	case "", "ONLY_NEW", "ONLY_PARTIALLY_FILLED":
+	default:
+		v.rejected.Add(1)
+		c.answer(req, apiError(req.ID, 400, -1145, "Invalid cancelRestrictions"))
+		return
+	}
 	id, idSent := orderIDParam(p)
 	cid := param(p, "origClientOrderId")
 	if !idSent && cid == "" {
@@ -689,6 +733,13 @@ func (c *conn) cancelOrder(req apiRequest) {
 	defer m.mu.Unlock()
 	for i, o := range s.orders {
 		if namedBy(o, id, cid) {
+			if restrict != "" && o.status != strings.TrimPrefix(restrict, "ONLY_") {
+				// "If the order did not pass the conditions for
+				// cancelRestrictions": it stays.
+				v.rejected.Add(1)
+				c.answer(req, apiError(req.ID, 400, -2011, "Order was not canceled due to cancel restrictions."))
+				return
+			}
 			was := s.top()
 			s.orders = slices.Delete(s.orders, i, i+1)
 			now := c.v.now().UnixMilli()
@@ -708,8 +759,11 @@ func (c *conn) cancelOrder(req apiRequest) {
 
 // placeResult is the result of order.place in the format respType names:
 // ACK (the ids), RESULT (the order) or FULL (the order and the fills it
-// took at once, whose trade ids start at firstTrade).
-func placeResult(o *order, now int64, respType, status string, fills []fillPlan, firstTrade uint64) []byte {
+// took at once, whose trade ids start at firstTrade, and the matches
+// self-trade prevention prevented: STP FAQ, "preventedMatches", each with
+// takerPreventedQuantity when the taker expired and makerPreventedQuantity
+// when the maker did).
+func placeResult(o *order, now int64, respType, status string, fills []fillPlan, firstTrade uint64, prevented []prevention) []byte {
 	if respType == "ACK" {
 		return marshal(&struct {
 			Symbol        string `json:"symbol"`
@@ -725,6 +779,7 @@ func placeResult(o *order, now int64, respType, status string, fills []fillPlan,
 		OrigQuoteOrderQty jsontext.Value `json:"origQuoteOrderQty"`
 	}
 	r := result{orderFieldsOf(o, status), now, decValue(o.quoteQty)}
+	r.PreventedMatchID = nil // the place answer has it in preventedMatches
 	if respType == "RESULT" {
 		return marshal(&r)
 	}
@@ -735,12 +790,30 @@ func placeResult(o *order, now int64, respType, status string, fills []fillPlan,
 		CommissionAsset string         `json:"commissionAsset"`
 		TradeID         uint64         `json:"tradeId"`
 	}
+	type preventedMatch struct {
+		ID         int64          `json:"preventedMatchId"`
+		MakerOrder uint64         `json:"makerOrderId"`
+		Price      jsontext.Value `json:"price"`
+		TakerQty   jsontext.Value `json:"takerPreventedQuantity,omitzero"`
+		MakerQty   jsontext.Value `json:"makerPreventedQuantity,omitzero"`
+	}
 	full := struct {
 		result
-		Fills []fill `json:"fills"`
-	}{r, make([]fill, 0, len(fills))}
+		Fills     []fill           `json:"fills"`
+		Prevented []preventedMatch `json:"preventedMatches,omitzero"`
+	}{result: r, Fills: make([]fill, 0, len(fills))}
 	for i, f := range fills {
 		full.Fills = append(full.Fills, fill{decValue(f.px), decValue(f.qty), decValue(feeOf(f.qty)), o.symbol.base, firstTrade + uint64(i)})
+	}
+	for i, p := range prevented {
+		m := preventedMatch{ID: p.id, MakerOrder: p.maker.id, Price: decValue(p.maker.price)}
+		if o.stp != "EXPIRE_MAKER" && i == len(prevented)-1 {
+			m.TakerQty = decValue(o.prevented)
+		}
+		if o.stp != "EXPIRE_TAKER" {
+			m.MakerQty = decValue(p.maker.qty - p.maker.filled)
+		}
+		full.Prevented = append(full.Prevented, m)
 	}
 	return marshal(&full)
 }
@@ -774,11 +847,21 @@ type orderFields struct {
 	Side          string         `json:"side"`
 	WorkingTime   int64          `json:"workingTime"`
 	STPMode       string         `json:"selfTradePreventionMode"`
+	// An order self-trade prevention expired (STP FAQ's "Order Status"
+	// examples): its prevented match and quantity.
+	PreventedMatchID *int64         `json:"preventedMatchId,omitzero"`
+	PreventedQty     jsontext.Value `json:"preventedQuantity,omitzero"`
 }
 
 func orderFieldsOf(o *order, status string) orderFields {
-	return orderFields{o.symbol.name, o.id, -1, o.clientID, decValue(o.price), decValue(o.qty), decValue(o.filled), decValue(o.quote),
-		status, tifOrGTC(o.tif), o.typ, o.side, o.created, "NONE"}
+	f := orderFields{Symbol: o.symbol.name, OrderID: o.id, OrderListID: -1, ClientOrderID: o.clientID, Price: decValue(o.price),
+		OrigQty: decValue(o.qty), ExecutedQty: decValue(o.filled), CumQuoteQty: decValue(o.quote), Status: status,
+		TimeInForce: tifOrGTC(o.tif), Type: o.typ, Side: o.side, WorkingTime: o.created, STPMode: o.stp}
+	if o.prevented > 0 {
+		id := o.preventedID
+		f.PreventedMatchID, f.PreventedQty = &id, decValue(o.prevented)
+	}
+	return f
 }
 
 func tifOrGTC(t string) string {
@@ -806,9 +889,34 @@ func (c *conn) execReport(o *order, now int64, execType, status, reason string, 
 // connection that does not listen), as they hear the account positions
 // after it (accountChanged).
 func (c *conn) execReportIDs(o *order, now int64, clientID, origClientID, execType, status, reason string, lastPx, lastQty int64) {
+	if w, others := c.newExec(o, now, clientID, origClientID, execType, status, reason, lastPx, lastQty); w != nil {
+		c.publishExec(w, others)
+	}
+}
+
+// preventionReport is the executionReport of o expired by self-trade
+// prevention (spot "User Data Stream", "Order Update": execution type
+// TRADE_PREVENTION, status EXPIRED_IN_MATCH; v the preventedMatchId, U
+// the counter order's id, A the order's prevented quantity, B this
+// match's, the same for the EXPIRE_* modes: STP FAQ, "For EXPIRE_TAKER,
+// EXPIRE_MAKER, and EXPIRE_BOTH modes this will always be the same value
+// as B"; u, the trade group's id, left out: the account has none).
+func (c *conn) preventionReport(o *order, now, matchID int64, counter uint64, qty int64) {
+	w, others := c.newExec(o, now, o.clientID, "", "TRADE_PREVENTION", "EXPIRED_IN_MATCH", "NONE", 0, 0)
+	if w == nil {
+		return
+	}
+	w.Event.PreventedMatchID, w.Event.CounterOrderID = &matchID, &counter
+	w.Event.PreventedQty, w.Event.LastPreventedQty = decValue(qty), decValue(qty)
+	c.publishExec(w, others)
+}
+
+// newExec is the executionReport execReportIDs sends, and the other
+// user-data connections; nil when nobody listens.
+func (c *conn) newExec(o *order, now int64, clientID, origClientID, execType, status, reason string, lastPx, lastQty int64) (*execWrapper, []*conn) {
 	others := c.v.userConns()
 	if c.userSubID() < 0 && len(others) == 0 {
-		return // nobody listens
+		return nil, nil // nobody listens
 	}
 	tradeID, maker := int64(-1), false
 	if execType == "TRADE" && len(o.trades) > 0 {
@@ -832,8 +940,13 @@ func (c *conn) execReportIDs(o *order, now int64, clientID, origClientID, execTy
 		Maker:   maker, // the fill's side, not its price: a taker may fill at its limit
 
 		Created: o.created, CumQuote: decValue(o.quote), LastQuote: decValue(mulDec(lastPx, lastQty)),
-		QuoteOrderQty: decValue(o.quoteQty), WorkingTime: o.created, STPMode: "NONE",
+		QuoteOrderQty: decValue(o.quoteQty), WorkingTime: o.created, STPMode: o.stp,
 	}}
+	return w, others
+}
+
+// publishExec sends w on c's subscription and on the others'.
+func (c *conn) publishExec(w *execWrapper, others []*conn) {
 	c.v.execs.Add(1) // one event, however many subscriptions hear it
 	c.sendExec(w)
 	for _, x := range others {
@@ -883,6 +996,7 @@ type execEvent struct {
 	FeeAsset          *string        `json:"N"`
 	TransactTime      int64          `json:"T"`
 	TradeID           int64          `json:"t"`
+	PreventedMatchID  *int64         `json:"v,omitzero"`
 	Ignore            uint64         `json:"I"`
 	Working           bool           `json:"w"`
 	Maker             bool           `json:"m"`
@@ -893,6 +1007,9 @@ type execEvent struct {
 	QuoteOrderQty     jsontext.Value `json:"Q"`
 	WorkingTime       int64          `json:"W"`
 	STPMode           string         `json:"V"`
+	CounterOrderID    *uint64        `json:"U,omitzero"`
+	PreventedQty      jsontext.Value `json:"A,omitzero"`
+	LastPreventedQty  jsontext.Value `json:"B,omitzero"`
 }
 
 // decValue is v (1e-8 units) as a quoted JSON string value of its own.
