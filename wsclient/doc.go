@@ -267,7 +267,10 @@
 // from the old connection up to that frame and from the new one after it,
 // then closes the old one (a close handshake, after the new one went live:
 // delivery does not wait for it). Frames are compared by bytes (a 64-bit
-// hash for the old connection's latest 256 frames). This parses nothing, so
+// hash for the old connection's latest 256 frames, where the join is
+// looked for, and a set of the hashes of every frame it delivered since
+// the rotation began, up to 6144 distinct ones, which says whether it
+// delivered a frame the 256 no longer hold). This parses nothing, so
 // it works for any venue whose frames do not differ per connection. A venue
 // that stamps a per-connection id into frames that are otherwise the same
 // (Kraken v1's channelID), or sends frames that are the same bytes on every
@@ -288,9 +291,12 @@
 // delivered out of its place, and the rotation reported unaligned when a
 // repeat follows it. The new connection's frames from before the join (the
 // first frame seen on both) that the old connection never delivered are
-// not delivered: a keyed one is a subscription's snapshot sent to the new
-// connection alone, which the join made stale, or a message the old
-// connection missed. Either way the client says so: an [Event] with
+// not delivered: one the old connection delivered before its latest 256
+// frames (a new connection that far behind the old one, as on a loaded
+// machine, catching up) is the repeat it is, dropped without a report; a
+// keyed one the old connection never delivered is a subscription's
+// snapshot sent to the new connection alone, which the join made stale,
+// or a message the old connection missed. Either way the client says so: an [Event] with
 // [ErrRotationDropped] (while the state is still Rotating) and
 // Stats.RotationDropped; a key that is nil for snapshots leaves only the
 // second kind. But for the answers: a frame from before the join that
@@ -329,7 +335,13 @@
 // repeats none is new (delivered; skipping ends, nothing is reported: no
 // message was lost or delivered twice). A message the old connection
 // alone was sent among those repeats ends the skipping too: the repeats
-// after it are then delivered again, unreported.
+// after it are then delivered again, unreported. Past 256 frames the ring
+// no longer holds every copy: with a join made on a wrapped ring, a frame
+// that is no repeat the join expects but one the old connection
+// delivered (the new connection at a copy the ring lost: a, u1..u300, a,
+// the new stream at the first a) reports the rotation unaligned before
+// it is delivered, as does any such frame once the set is full
+// (conservative: the frame may be a new message sent alike).
 //
 // The order of a switch's events among the frames: a rotation's loss
 // ([ErrRotationDropped], then Connected with ReasonRotation, then

@@ -39,9 +39,11 @@ type overlap struct {
 	old, nb *conn
 	ring    [ringSize]uint64 // hashes of the old connection's latest frames
 	n       int              // frames the old connection delivered into ring
+	hist    history          // every keyed frame the old connection delivered in the overlap (up to histMax)
 
-	done bool // aligned
-	drop int  // aligned: queued frames the old connection delivered, or from before the join
+	done    bool // aligned
+	wrapped bool // aligned with the ring wrapped: the join may be at a copy it lost (see skipPast)
+	drop    int  // aligned: queued frames the old connection delivered, or from before the join
 	// unmatched counts the keyed frames among them that match no frame
 	// the old connection delivered: the first that did is the join, so
 	// those before it are the new connection's own (ErrRotationDropped).
@@ -103,7 +105,7 @@ func (ov *overlap) oldDelivered(f *schema.WsFrame) {
 		k := c.alignKey(f.Data)
 		for j, hj := range nb.hashes {
 			if hj == h && bytes.Equal(c.alignKey(nb.queue[j].Data), k) {
-				ov.unmatched = keyed(nb.hashes[:j])
+				ov.unmatched = ov.undelivered(nb.hashes[:j])
 				ov.joinQueued = true
 				ov.align(j+1, nil)
 				return
@@ -112,6 +114,74 @@ func (ov *overlap) oldDelivered(f *schema.WsFrame) {
 	}
 	ov.ring[ov.n%ringSize] = h
 	ov.n++
+	ov.hist.add(h)
+}
+
+// histSlots is the size of a rotation's history (a power of two), histMax
+// how many frames it holds (three quarters: short probes).
+const (
+	histSlots = 1 << 13
+	histMax   = histSlots * 3 / 4
+)
+
+// history holds the hash of every keyed frame the old connection delivered
+// since the rotation began, up to histMax distinct ones (then full): an
+// open-addressed set, 64 KiB by value in the overlap (one allocation a
+// rotation, none a frame; one probe per old frame, under deliverMu,
+// during the overlap only). The ring says where a frame was (the join);
+// the history only whether the old connection delivered it, which the
+// ring cannot say once it wrapped: a new connection more than ringSize
+// frames behind the old one sends frames the ring no longer keeps. The
+// new connection's stream starts at its subscription, after the rotation
+// began, so a frame the old connection delivered before the rotation
+// began is no frame the new connection sends: a frame absent from a
+// history that is not full was never delivered by the old connection.
+type history struct {
+	slots [histSlots]uint64 // 0 (unkeyed): empty
+	n     int
+	full  bool // a frame was not added: absent no longer means never delivered
+}
+
+// probe returns the slot of h, or the empty slot where it would go.
+func (hs *history) probe(h uint64) *uint64 {
+	for i := h; ; i++ {
+		s := &hs.slots[i&(histSlots-1)]
+		if *s == h || *s == unkeyed {
+			return s
+		}
+	}
+}
+
+func (hs *history) add(h uint64) {
+	if s := hs.probe(h); *s == unkeyed {
+		if hs.n == histMax {
+			hs.full = true
+			return
+		}
+		*s, hs.n = h, hs.n+1
+	}
+}
+
+// delivered reports whether the old connection surely delivered a frame of
+// hash h; maybe whether it may have (surely, or the history is full).
+func (hs *history) delivered(h uint64) bool { return h != unkeyed && *hs.probe(h) == h }
+
+func (hs *history) maybe(h uint64) bool { return hs.full || hs.delivered(h) }
+
+// undelivered counts the frames of hashes that have a key and that the
+// old connection did not surely deliver: a new connection's frames from
+// before the join. A frame the history has was delivered by the old
+// connection before its latest ringSize frames (the new stream more than
+// the ring behind the old one when it came): dropped as the repeat it
+// is, no loss.
+func (ov *overlap) undelivered(hashes []uint64) int {
+	n := 0
+	for _, h := range hashes {
+		if h != unkeyed && !ov.hist.delivered(h) {
+			n++
+		}
+	}
+	return n
 }
 
 // newArrived is told of each frame of the standby connection; it queues f
@@ -150,7 +220,7 @@ func (ov *overlap) newArrived(nb *conn, f *schema.WsFrame) bool {
 						ov.cand.set(k - oldest) // skip[k-oldest] is the frame after that copy
 					}
 				}
-				ov.unmatched = keyed(nb.hashes)
+				ov.unmatched = ov.undelivered(nb.hashes)
 				ov.align(len(nb.queue), skip)
 				return true
 			}
@@ -164,7 +234,7 @@ func (ov *overlap) newArrived(nb *conn, f *schema.WsFrame) bool {
 			// be any of them, and the message after the run, not one of
 			// them, is then new, not a divergence.
 			ov.run = run
-			ov.unmatched = keyed(nb.hashes)
+			ov.unmatched = ov.undelivered(nb.hashes)
 			ov.align(len(nb.queue), skip)
 			return true
 		}
@@ -226,22 +296,12 @@ func (c *Client) answer(f *schema.WsFrame) bool {
 	return c.opts.IsData != nil && !c.opts.IsData(f.Data)
 }
 
-// keyed counts the hashes of frames that have a key.
-func keyed(hashes []uint64) int {
-	n := 0
-	for _, h := range hashes {
-		if h != unkeyed {
-			n++
-		}
-	}
-	return n
-}
-
 // align records where the streams join and retires the old connection:
 // from now on its data is dropped, the new connection has it (its
 // answers are delivered: modeReplaced).
 func (ov *overlap) align(drop int, skip []uint64) {
 	ov.done, ov.drop, ov.skip = true, drop, skip
+	ov.wrapped = ov.n > ringSize
 	ov.old.mode.Store(modeReplaced)
 	close(ov.aligned)
 }
@@ -256,10 +316,11 @@ func (c *Client) skipRepeat(cn *conn, f *schema.WsFrame) bool {
 	if h == unkeyed {
 		return false
 	}
-	rest, missed, skipped, diverged := skipPast(cn.skip, &cn.cand, cn.run, cn.missed, h)
+	rest, missed, skipped, diverged := skipPast(cn.skip, &cn.cand, cn.run, cn.missed, cn.hist, h)
 	cn.skip, cn.missed = rest, missed
 	if len(rest) == 0 {
 		cn.mode.CompareAndSwap(modeSkipping, modeLive)
+		cn.hist = nil
 	}
 	if diverged && !cn.told { // one rotation, reported once (Stats.Unaligned counts rotations)
 		cn.told = true
@@ -283,7 +344,18 @@ func (c *Client) skipRepeat(cn *conn, f *schema.WsFrame) bool {
 // the repeats left then were the old connection's alone. A run the new
 // connection joined somewhere in (run: fewer copies may come) ends at
 // its first frame that is no copy.
-func skipPast(skip []uint64, cand *candidates, run bool, missed int, h uint64) (rest []uint64, nowMissed int, skipped, diverged bool) {
+//
+// hist is the rotation's history when its ring had wrapped at the join
+// (nil otherwise): the join's frame may then be a copy of a message the
+// old connection delivered before, gone from the ring (a, u1..u300, a: the
+// new stream more than the ring behind, at the first a), and a frame that
+// is no repeat the join expects (nor, for an ambiguous join, the next
+// repeat of any place) but one the old connection may have delivered
+// says so: the streams diverged (reported before the frame, which is
+// delivered: a message sent twice alike may be new). Without the wrap
+// every copy is in the ring and the places say it all.
+func skipPast(skip []uint64, cand *candidates, run bool, missed int, hist *history, h uint64) (rest []uint64, nowMissed int, skipped, diverged bool) {
+	behind := hist != nil && hist.maybe(h)
 	if !cand.none() { // an ambiguous join: the places left decide (see candidates)
 		next := cand.step(skip, h)
 		var past candidates
@@ -291,7 +363,7 @@ func skipPast(skip []uint64, cand *candidates, run bool, missed int, h uint64) (
 		switch next {
 		case candidates{}: // the next repeat of no place: new
 			*cand = next
-			return nil, 0, false, false
+			return nil, 0, false, behind
 		case past: // the last repeat of every place left
 			*cand = candidates{}
 			return nil, 0, true, false
@@ -303,9 +375,9 @@ func skipPast(skip []uint64, cand *candidates, run bool, missed int, h uint64) (
 		return rest, 0, true, missed > 0
 	}
 	if run || missed+1 >= watchMissed {
-		return nil, 0, false, false
+		return nil, 0, false, behind
 	}
-	return skip, missed + 1, false, false
+	return skip, missed + 1, false, behind
 }
 
 // watchMissed is how many frames that are no repeat a connection still
@@ -377,7 +449,12 @@ func (c *Client) abortOverlap(ov *overlap, nb *conn) bool {
 // gap, is reported once, by serve (Disconnected), and old stays
 // replaced (its last frames, after the join, dropped). So does one whose
 // rotation Close or Run's end gave up (ctx ended): it ends too, and no
-// loss is reported (as rotationFailed reports no failure).
+// loss is reported (as rotationFailed reports no failure). One that dies
+// after the look (its reader had not yet seen the socket end, or while
+// OnEvent has the report) is reported lost too, by serve: both events
+// name old with no frame between them, one gap (see the package doc; a
+// report deferred to old's next frame or death would leave a quiet
+// stream's host unaware of the gap).
 func (c *Client) restoreOld(ctx context.Context, ov *overlap) {
 	c.deliverMu.Lock()
 	defer c.deliverMu.Unlock()
@@ -417,6 +494,10 @@ func (c *Client) goLive(ov *overlap, nb *conn, switched func(aligned bool, dropp
 	switched(aligned, ov.unmatched)
 	inPlace := true
 	skip, missed, cand := ov.skip, 0, ov.cand
+	var hist *history
+	if ov.wrapped {
+		hist = &ov.hist
+	}
 	for i, f := range nb.queue {
 		switch {
 		case i < ov.drop: // delivered by the old connection, or from before the join (ov.unmatched)
@@ -427,7 +508,7 @@ func (c *Client) goLive(ov *overlap, nb *conn, switched func(aligned bool, dropp
 				c.handle(nb.ctx, f, nb.id)
 			}
 		case len(skip) > 0 && nb.hashes[i] != unkeyed:
-			rest, m, skipped, diverged := skipPast(skip, &cand, ov.run, missed, nb.hashes[i])
+			rest, m, skipped, diverged := skipPast(skip, &cand, ov.run, missed, hist, nb.hashes[i])
 			skip, missed = rest, m
 			if diverged && aligned && inPlace { // the frames before this repeat the old connection never delivered: out of their place
 				inPlace = false
@@ -445,6 +526,9 @@ func (c *Client) goLive(ov *overlap, nb *conn, switched func(aligned bool, dropp
 	}
 	nb.queue, nb.hashes = nb.queue[:0], nb.hashes[:0]
 	nb.skip, nb.run, nb.missed, nb.cand = skip, ov.run, missed, cand
+	if len(skip) > 0 {
+		nb.hist = hist
+	}
 	nb.told = !aligned || !inPlace // reported once
 	if len(skip) > 0 {
 		nb.mode.Store(modeSkipping)
