@@ -595,7 +595,7 @@ func (c *Client) deliverShared(cn *conn, f *schema.WsFrame) *schema.WsFrame {
 	case modeOverlap:
 		// A rotation begun while cn still skipped the repeats of the one
 		// before it: they were delivered, by the connection cn replaced.
-		if len(cn.skip) > 0 && c.skipRepeat(cn, f) {
+		if (len(cn.skip) > 0 || cn.hist != nil) && c.skipRepeat(cn, f) {
 			return f
 		}
 		c.handle(cn.ctx, f, cn.id)

@@ -340,8 +340,11 @@
 // that is no repeat the join expects but one the old connection
 // delivered (the new connection at a copy the ring lost: a, u1..u300, a,
 // the new stream at the first a) reports the rotation unaligned before
-// it is delivered, as does any such frame once the set is full
-// (conservative: the frame may be a new message sent alike).
+// it is delivered, and so does the first frame after the last repeat
+// when the old connection delivered it (a, b, a, b, ... from a lost a:
+// the repeats all came, the new stream short of the old one's end) —
+// any frame, once the set is full (conservative: the frame may be a new
+// message sent alike).
 //
 // The order of a switch's events among the frames: a rotation's loss
 // ([ErrRotationDropped], then Connected with ReasonRotation, then

@@ -42,7 +42,7 @@ type overlap struct {
 	hist    history          // every keyed frame the old connection delivered in the overlap (up to histMax)
 
 	done    bool // aligned
-	wrapped bool // aligned with the ring wrapped: the join may be at a copy it lost (see skipPast)
+	wrapped bool // the new connection's frame joined a ring that had wrapped: it may be a copy the ring lost (see skipPast)
 	drop    int  // aligned: queued frames the old connection delivered, or from before the join
 	// unmatched counts the keyed frames among them that match no frame
 	// the old connection delivered: the first that did is the join, so
@@ -221,6 +221,7 @@ func (ov *overlap) newArrived(nb *conn, f *schema.WsFrame) bool {
 					}
 				}
 				ov.unmatched = ov.undelivered(nb.hashes)
+				ov.wrapped = ov.n > ringSize
 				ov.align(len(nb.queue), skip)
 				return true
 			}
@@ -235,6 +236,7 @@ func (ov *overlap) newArrived(nb *conn, f *schema.WsFrame) bool {
 			// them, is then new, not a divergence.
 			ov.run = run
 			ov.unmatched = ov.undelivered(nb.hashes)
+			ov.wrapped = ov.n > ringSize
 			ov.align(len(nb.queue), skip)
 			return true
 		}
@@ -301,7 +303,6 @@ func (c *Client) answer(f *schema.WsFrame) bool {
 // answers are delivered: modeReplaced).
 func (ov *overlap) align(drop int, skip []uint64) {
 	ov.done, ov.drop, ov.skip = true, drop, skip
-	ov.wrapped = ov.n > ringSize
 	ov.old.mode.Store(modeReplaced)
 	close(ov.aligned)
 }
@@ -316,9 +317,10 @@ func (c *Client) skipRepeat(cn *conn, f *schema.WsFrame) bool {
 	if h == unkeyed {
 		return false
 	}
+	ended := skipEnded(cn.skip, &cn.cand)
 	rest, missed, skipped, diverged := skipPast(cn.skip, &cn.cand, cn.run, cn.missed, cn.hist, h)
 	cn.skip, cn.missed = rest, missed
-	if len(rest) == 0 {
+	if skipOver(rest, ended, skipped, cn.hist) {
 		cn.mode.CompareAndSwap(modeSkipping, modeLive)
 		cn.hist = nil
 	}
@@ -356,6 +358,9 @@ func (c *Client) skipRepeat(cn *conn, f *schema.WsFrame) bool {
 // every copy is in the ring and the places say it all.
 func skipPast(skip []uint64, cand *candidates, run bool, missed int, hist *history, h uint64) (rest []uint64, nowMissed int, skipped, diverged bool) {
 	behind := hist != nil && hist.maybe(h)
+	if skipEnded(skip, cand) { // the frame after the last repeat (skipOver kept hist for it)
+		return nil, 0, false, behind
+	}
 	if !cand.none() { // an ambiguous join: the places left decide (see candidates)
 		next := cand.step(skip, h)
 		var past candidates
@@ -378,6 +383,23 @@ func skipPast(skip []uint64, cand *candidates, run bool, missed int, hist *histo
 		return nil, 0, false, behind
 	}
 	return skip, missed + 1, false, behind
+}
+
+// skipEnded reports whether no repeat is expected any more.
+func skipEnded(skip []uint64, cand *candidates) bool { return len(skip) == 0 && cand.none() }
+
+// skipOver reports whether skipping is over after a frame: no repeat is
+// left (rest), and without hist (a join on a ring that had not wrapped)
+// that is all. With hist, the skipping ended on a repeat (skipped, ended
+// false: the last repeat, or the last of every place of an ambiguous
+// join) leaves the frame after it to be looked up (skipPast): the new
+// stream may be at a copy the ring lost, whose last repeat that was not
+// (a, b, a, b, ... from a lost a: the places follow it to the end of
+// the ring's, the new stream short of the old one's end), and that frame
+// says so — one the old connection may have delivered is reported, one
+// it never delivered is new (the new stream is past the old one's end).
+func skipOver(rest []uint64, ended, skipped bool, hist *history) bool {
+	return len(rest) == 0 && (hist == nil || ended || !skipped)
 }
 
 // watchMissed is how many frames that are no repeat a connection still
@@ -405,7 +427,7 @@ func skipTo(skip []uint64, h uint64) ([]uint64, bool) {
 // given up: skipping the repeats still expected from the rotation before,
 // or live.
 func unrotated(cn *conn) int32 {
-	if len(cn.skip) > 0 {
+	if len(cn.skip) > 0 || cn.hist != nil {
 		return modeSkipping
 	}
 	return modeLive
@@ -507,9 +529,13 @@ func (c *Client) goLive(ov *overlap, nb *conn, switched func(aligned bool, dropp
 				// (frameHash): never counted in ov.unmatched.
 				c.handle(nb.ctx, f, nb.id)
 			}
-		case len(skip) > 0 && nb.hashes[i] != unkeyed:
+		case (len(skip) > 0 || hist != nil) && nb.hashes[i] != unkeyed:
+			ended := skipEnded(skip, &cand)
 			rest, m, skipped, diverged := skipPast(skip, &cand, ov.run, missed, hist, nb.hashes[i])
 			skip, missed = rest, m
+			if skipOver(rest, ended, skipped, hist) {
+				hist = nil
+			}
 			if diverged && aligned && inPlace { // the frames before this repeat the old connection never delivered: out of their place
 				inPlace = false
 				c.unaligned(nb.ctx, nb.id)
@@ -525,12 +551,9 @@ func (c *Client) goLive(ov *overlap, nb *conn, switched func(aligned bool, dropp
 		nb.queue[i] = nil
 	}
 	nb.queue, nb.hashes = nb.queue[:0], nb.hashes[:0]
-	nb.skip, nb.run, nb.missed, nb.cand = skip, ov.run, missed, cand
-	if len(skip) > 0 {
-		nb.hist = hist
-	}
+	nb.skip, nb.run, nb.missed, nb.cand, nb.hist = skip, ov.run, missed, cand, hist
 	nb.told = !aligned || !inPlace // reported once
-	if len(skip) > 0 {
+	if len(skip) > 0 || hist != nil {
 		nb.mode.Store(modeSkipping)
 	} else {
 		nb.mode.Store(modeLive)
