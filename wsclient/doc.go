@@ -362,7 +362,11 @@
 // the failure of a rotation whose streams had been joined
 // ([ErrRotationUnaligned] with the old connection's id: its data from the
 // join to the failure are lost; it is announced before the old connection
-// delivers again).
+// delivers again). An old connection that dies after that report (its
+// death may come while the report is made: no look before it can rule
+// that out, and the report cannot wait for a death that may never come)
+// is reported lost too: a Disconnected naming the same connection with
+// no frame between the two is the same gap.
 //
 // A rotation that fails keeps the old connection and is retried after a
 // backoff (or the venue's Retry-After). An old connection lost during the
@@ -382,6 +386,17 @@
 // wait for a join that may never come, and a host must not trade on the
 // stopped stream meanwhile; the Connected event with ReasonRotation and
 // no [ErrRotationUnaligned] after it then says the streams were joined.
+// Unjoined, the switch is made at once, not held for a join that may
+// never come (a new stream that began after the old one's last frame
+// never joins it, and its data would wait RotationOverlap after a loss
+// already reported): the new connection's frames that repeat the old
+// connection's last ones are then delivered again, after the
+// Disconnected event and the switch's [ErrRotationUnaligned] (one gap,
+// two events with no frame between them). Matching them against the
+// dead connection's last frames after the switch would spare the host
+// those repeats only, not a report, and a match on a message sent twice
+// alike would skip a new one after the host resynchronised: it is not
+// done.
 // One that dies while an unaligned switch (RotationOverlap ran out) is
 // made, or after it, dies replaced: no Disconnected, the switch's
 // [ErrRotationUnaligned] marks the possible gap.
