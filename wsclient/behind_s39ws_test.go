@@ -106,3 +106,22 @@ func TestS39wsBehindRingPeriodic(t *testing.T) {
 		return errors.Is(ev.Err, ErrRotationUnaligned) || errors.Is(ev.Err, ErrRotationDropped)
 	}), "%d frames delivered, %d exactly once; no loss reported; events %v", len(got), len(exact), h.rec.all())
 }
+
+// The history's cost a frame during a rotation's overlap: one add (the
+// old connection's frame) and one look-up (a new connection's), of
+// well-spread hashes, the set refilled from empty to its bound.
+func BenchmarkS39wsHistory(b *testing.B) {
+	var hs history
+	var seed uint64 = 0x9e3779b97f4a7c15
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if i%histMax == 0 {
+			hs = history{}
+		}
+		h := (uint64(i) + 1) * seed
+		hs.add(h)
+		if !hs.delivered(h) {
+			b.Fatal("added, not delivered")
+		}
+	}
+}
