@@ -168,6 +168,11 @@ func (hs *history) delivered(h uint64) bool { return h != unkeyed && *hs.probe(h
 
 func (hs *history) maybe(h uint64) bool { return hs.full || hs.delivered(h) }
 
+// behind reports whether a frame of hash h, no repeat a join on a wrapped
+// ring expected, may be one the old connection delivered (see skipPast);
+// a nil history (no wrap) says no.
+func (hs *history) behind(h uint64) bool { return hs != nil && hs.maybe(h) }
+
 // undelivered counts the frames of hashes that have a key and that the
 // old connection did not surely deliver: a new connection's frames from
 // before the join. A frame the history has was delivered by the old
@@ -357,9 +362,8 @@ func (c *Client) skipRepeat(cn *conn, f *schema.WsFrame) bool {
 // delivered: a message sent twice alike may be new). Without the wrap
 // every copy is in the ring and the places say it all.
 func skipPast(skip []uint64, cand *candidates, run bool, missed int, hist *history, h uint64) (rest []uint64, nowMissed int, skipped, diverged bool) {
-	behind := hist != nil && hist.maybe(h)
 	if skipEnded(skip, cand) { // the frame after the last repeat (skipOver kept hist for it)
-		return nil, 0, false, behind
+		return nil, 0, false, hist.behind(h)
 	}
 	if !cand.none() { // an ambiguous join: the places left decide (see candidates)
 		next := cand.step(skip, h)
@@ -368,7 +372,7 @@ func skipPast(skip []uint64, cand *candidates, run bool, missed int, hist *histo
 		switch next {
 		case candidates{}: // the next repeat of no place: new
 			*cand = next
-			return nil, 0, false, behind
+			return nil, 0, false, hist.behind(h)
 		case past: // the last repeat of every place left
 			*cand = candidates{}
 			return nil, 0, true, false
@@ -380,9 +384,9 @@ func skipPast(skip []uint64, cand *candidates, run bool, missed int, hist *histo
 		return rest, 0, true, missed > 0
 	}
 	if run || missed+1 >= watchMissed {
-		return nil, 0, false, behind
+		return nil, 0, false, hist.behind(h)
 	}
-	return skip, missed + 1, false, behind
+	return skip, missed + 1, false, hist.behind(h)
 }
 
 // skipEnded reports whether no repeat is expected any more.
