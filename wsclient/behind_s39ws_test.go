@@ -125,3 +125,20 @@ func BenchmarkS39wsHistory(b *testing.B) {
 		}
 	}
 }
+
+// A new connection further behind the old one than the ring and its queue
+// hold (u31..u44 gone from the ring, 14 frames, the test's queue 4): its
+// frames the old connection delivered are repeats, dropped as they come,
+// so that its reader goes on and the stream joins at the ring's oldest.
+// Before s39ws they filled the queue, the reader waited for the switch,
+// and the switch came only when RotationOverlap ran out (here never: the
+// clock stands), unaligned, the queued repeats delivered again.
+func TestS39wsBehindRingBeyondQueue(t *testing.T) {
+	z, end := `{"z":0}`, `{"end":1}`
+	old := s39wsUnique(300)
+	got, h := abaRotation(t, old, old[30:])
+	require.Equal(t, append(append([]string{z}, old...), end), got)
+	require.Zero(t, h.rec.count(func(ev Event) bool {
+		return errors.Is(ev.Err, ErrRotationUnaligned) || errors.Is(ev.Err, ErrRotationDropped)
+	}), "events %v", h.rec.all())
+}

@@ -293,7 +293,8 @@
 // first frame seen on both) that the old connection never delivered are
 // not delivered: one the old connection delivered before its latest 256
 // frames (a new connection that far behind the old one, as on a loaded
-// machine, catching up) is the repeat it is, dropped without a report; a
+// machine, catching up) is the repeat it is, dropped as it comes (it
+// takes no room in the queue) without a report; a
 // keyed one the old connection never delivered is a subscription's
 // snapshot sent to the new connection alone, which the join made stale,
 // or a message the old connection missed. Either way the client says so: an [Event] with

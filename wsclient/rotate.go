@@ -245,6 +245,14 @@ func (ov *overlap) newArrived(nb *conn, f *schema.WsFrame) bool {
 			ov.align(len(nb.queue), skip)
 			return true
 		}
+		if ov.hist.delivered(h) {
+			// In none of the old connection's latest frames but
+			// delivered before them: the new stream is more than the
+			// ring behind. A repeat, dropped as it comes (queued, such
+			// frames would fill the queue and hold the reader until
+			// RotationOverlap ran out, then be delivered again).
+			return true
+		}
 	}
 	nb.queue = append(nb.queue, f)
 	nb.hashes = append(nb.hashes, h)
