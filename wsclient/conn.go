@@ -89,6 +89,7 @@ type conn struct {
 	run    bool              // skip holds only copies of the join's frame: fewer may come (overlap.run)
 	cand   candidates        // an ambiguous join's places still possible (overlap.cand)
 	missed int               // frames sent since the last repeat skipped that were none (skipPast)
+	hist   *history          // the rotation's history when its ring had wrapped at the join (skipPast)
 	told   bool              // the rotation that left skip was reported unaligned: once a rotation
 	liveCh chan struct{}     // closed when a standby connection goes live
 	first  chan struct{}     // closed at the first message of a standby connection
@@ -594,7 +595,7 @@ func (c *Client) deliverShared(cn *conn, f *schema.WsFrame) *schema.WsFrame {
 	case modeOverlap:
 		// A rotation begun while cn still skipped the repeats of the one
 		// before it: they were delivered, by the connection cn replaced.
-		if len(cn.skip) > 0 && c.skipRepeat(cn, f) {
+		if (len(cn.skip) > 0 || cn.hist != nil) && c.skipRepeat(cn, f) {
 			return f
 		}
 		c.handle(cn.ctx, f, cn.id)

@@ -267,7 +267,10 @@
 // from the old connection up to that frame and from the new one after it,
 // then closes the old one (a close handshake, after the new one went live:
 // delivery does not wait for it). Frames are compared by bytes (a 64-bit
-// hash for the old connection's latest 256 frames). This parses nothing, so
+// hash for the old connection's latest 256 frames, where the join is
+// looked for, and a set of the hashes of every frame it delivered since
+// the rotation began, up to 6144 distinct ones, which says whether it
+// delivered a frame the 256 no longer hold). This parses nothing, so
 // it works for any venue whose frames do not differ per connection. A venue
 // that stamps a per-connection id into frames that are otherwise the same
 // (Kraken v1's channelID), or sends frames that are the same bytes on every
@@ -288,9 +291,13 @@
 // delivered out of its place, and the rotation reported unaligned when a
 // repeat follows it. The new connection's frames from before the join (the
 // first frame seen on both) that the old connection never delivered are
-// not delivered: a keyed one is a subscription's snapshot sent to the new
-// connection alone, which the join made stale, or a message the old
-// connection missed. Either way the client says so: an [Event] with
+// not delivered: one the old connection delivered before its latest 256
+// frames (a new connection that far behind the old one, as on a loaded
+// machine, catching up) is the repeat it is, dropped as it comes (it
+// takes no room in the queue) without a report; a
+// keyed one the old connection never delivered is a subscription's
+// snapshot sent to the new connection alone, which the join made stale,
+// or a message the old connection missed. Either way the client says so: an [Event] with
 // [ErrRotationDropped] (while the state is still Rotating) and
 // Stats.RotationDropped; a key that is nil for snapshots leaves only the
 // second kind. But for the answers: a frame from before the join that
@@ -329,7 +336,16 @@
 // repeats none is new (delivered; skipping ends, nothing is reported: no
 // message was lost or delivered twice). A message the old connection
 // alone was sent among those repeats ends the skipping too: the repeats
-// after it are then delivered again, unreported.
+// after it are then delivered again, unreported. Past 256 frames the ring
+// no longer holds every copy: with a join made on a wrapped ring, a frame
+// that is no repeat the join expects but one the old connection
+// delivered (the new connection at a copy the ring lost: a, u1..u300, a,
+// the new stream at the first a) reports the rotation unaligned before
+// it is delivered, and so does the first frame after the last repeat
+// when the old connection delivered it (a, b, a, b, ... from a lost a:
+// the repeats all came, the new stream short of the old one's end) —
+// any frame, once the set is full (conservative: the frame may be a new
+// message sent alike).
 //
 // The order of a switch's events among the frames: a rotation's loss
 // ([ErrRotationDropped], then Connected with ReasonRotation, then
@@ -347,7 +363,11 @@
 // the failure of a rotation whose streams had been joined
 // ([ErrRotationUnaligned] with the old connection's id: its data from the
 // join to the failure are lost; it is announced before the old connection
-// delivers again).
+// delivers again). An old connection that dies after that report (its
+// death may come while the report is made: no look before it can rule
+// that out, and the report cannot wait for a death that may never come)
+// is reported lost too: a Disconnected naming the same connection with
+// no frame between the two is the same gap.
 //
 // A rotation that fails keeps the old connection and is retried after a
 // backoff (or the venue's Retry-After). An old connection lost during the
@@ -367,6 +387,17 @@
 // wait for a join that may never come, and a host must not trade on the
 // stopped stream meanwhile; the Connected event with ReasonRotation and
 // no [ErrRotationUnaligned] after it then says the streams were joined.
+// Unjoined, the switch is made at once, not held for a join that may
+// never come (a new stream that began after the old one's last frame
+// never joins it, and its data would wait RotationOverlap after a loss
+// already reported): the new connection's frames that repeat the old
+// connection's last ones are then delivered again, after the
+// Disconnected event and the switch's [ErrRotationUnaligned] (one gap,
+// two events with no frame between them). Matching them against the
+// dead connection's last frames after the switch would spare the host
+// those repeats only, not a report, and a match on a message sent twice
+// alike would skip a new one after the host resynchronised: it is not
+// done.
 // One that dies while an unaligned switch (RotationOverlap ran out) is
 // made, or after it, dies replaced: no Disconnected, the switch's
 // [ErrRotationUnaligned] marks the possible gap.

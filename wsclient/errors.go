@@ -73,7 +73,9 @@ var (
 	// Stats.RotationDropped counts the frames) when a rotation joined the
 	// two streams and the new connection had received, before the join,
 	// frames with a key (Options.AlignKey) that the old connection never
-	// delivered: they are not delivered, for they come from before the
+	// delivered since the rotation began (its set of hashes, up to 6144
+	// frames; past them a frame it delivered before its latest 256 is
+	// counted too, conservatively): they are not delivered, for they come from before the
 	// join. They are either a subscription's snapshot, sent to the new
 	// connection only and stale by the join (delivering it then would
 	// replace newer state), or messages the old connection never got: a

@@ -39,9 +39,11 @@ type overlap struct {
 	old, nb *conn
 	ring    [ringSize]uint64 // hashes of the old connection's latest frames
 	n       int              // frames the old connection delivered into ring
+	hist    history          // every keyed frame the old connection delivered in the overlap (up to histMax)
 
-	done bool // aligned
-	drop int  // aligned: queued frames the old connection delivered, or from before the join
+	done    bool // aligned
+	wrapped bool // the new connection's frame joined a ring that had wrapped: it may be a copy the ring lost (see skipPast)
+	drop    int  // aligned: queued frames the old connection delivered, or from before the join
 	// unmatched counts the keyed frames among them that match no frame
 	// the old connection delivered: the first that did is the join, so
 	// those before it are the new connection's own (ErrRotationDropped).
@@ -103,7 +105,7 @@ func (ov *overlap) oldDelivered(f *schema.WsFrame) {
 		k := c.alignKey(f.Data)
 		for j, hj := range nb.hashes {
 			if hj == h && bytes.Equal(c.alignKey(nb.queue[j].Data), k) {
-				ov.unmatched = keyed(nb.hashes[:j])
+				ov.unmatched = ov.undelivered(nb.hashes[:j])
 				ov.joinQueued = true
 				ov.align(j+1, nil)
 				return
@@ -112,6 +114,79 @@ func (ov *overlap) oldDelivered(f *schema.WsFrame) {
 	}
 	ov.ring[ov.n%ringSize] = h
 	ov.n++
+	ov.hist.add(h)
+}
+
+// histSlots is the size of a rotation's history (a power of two), histMax
+// how many frames it holds (three quarters: short probes).
+const (
+	histSlots = 1 << 13
+	histMax   = histSlots * 3 / 4
+)
+
+// history holds the hash of every keyed frame the old connection delivered
+// since the rotation began, up to histMax distinct ones (then full): an
+// open-addressed set, 64 KiB by value in the overlap (one allocation a
+// rotation, none a frame; one probe per old frame, under deliverMu,
+// during the overlap only). The ring says where a frame was (the join);
+// the history only whether the old connection delivered it, which the
+// ring cannot say once it wrapped: a new connection more than ringSize
+// frames behind the old one sends frames the ring no longer keeps. The
+// new connection's stream starts at its subscription, after the rotation
+// began, so a frame the old connection delivered before the rotation
+// began is no frame the new connection sends: a frame absent from a
+// history that is not full was never delivered by the old connection.
+type history struct {
+	slots [histSlots]uint64 // 0 (unkeyed): empty
+	n     int
+	full  bool // a frame was not added: absent no longer means never delivered
+}
+
+// probe returns the slot of h, or the empty slot where it would go.
+func (hs *history) probe(h uint64) *uint64 {
+	for i := h; ; i++ {
+		s := &hs.slots[i&(histSlots-1)]
+		if *s == h || *s == unkeyed {
+			return s
+		}
+	}
+}
+
+func (hs *history) add(h uint64) {
+	if s := hs.probe(h); *s == unkeyed {
+		if hs.n == histMax {
+			hs.full = true
+			return
+		}
+		*s, hs.n = h, hs.n+1
+	}
+}
+
+// delivered reports whether the old connection surely delivered a frame of
+// hash h; maybe whether it may have (surely, or the history is full).
+func (hs *history) delivered(h uint64) bool { return h != unkeyed && *hs.probe(h) == h }
+
+func (hs *history) maybe(h uint64) bool { return hs.full || hs.delivered(h) }
+
+// behind reports whether a frame of hash h, no repeat a join on a wrapped
+// ring expected, may be one the old connection delivered (see skipPast);
+// a nil history (no wrap) says no.
+func (hs *history) behind(h uint64) bool { return hs != nil && hs.maybe(h) }
+
+// undelivered counts the frames of hashes that have a key and that the
+// old connection did not surely deliver: a new connection's frames from
+// before the join. A frame the history has was delivered by the old
+// connection before its latest ringSize frames (the new stream more than
+// the ring behind the old one when it came): dropped as the repeat it
+// is, no loss.
+func (ov *overlap) undelivered(hashes []uint64) int {
+	n := 0
+	for _, h := range hashes {
+		if h != unkeyed && !ov.hist.delivered(h) {
+			n++
+		}
+	}
+	return n
 }
 
 // newArrived is told of each frame of the standby connection; it queues f
@@ -150,7 +225,8 @@ func (ov *overlap) newArrived(nb *conn, f *schema.WsFrame) bool {
 						ov.cand.set(k - oldest) // skip[k-oldest] is the frame after that copy
 					}
 				}
-				ov.unmatched = keyed(nb.hashes)
+				ov.unmatched = ov.undelivered(nb.hashes)
+				ov.wrapped = ov.n > ringSize
 				ov.align(len(nb.queue), skip)
 				return true
 			}
@@ -164,8 +240,17 @@ func (ov *overlap) newArrived(nb *conn, f *schema.WsFrame) bool {
 			// be any of them, and the message after the run, not one of
 			// them, is then new, not a divergence.
 			ov.run = run
-			ov.unmatched = keyed(nb.hashes)
+			ov.unmatched = ov.undelivered(nb.hashes)
+			ov.wrapped = ov.n > ringSize
 			ov.align(len(nb.queue), skip)
+			return true
+		}
+		if ov.hist.delivered(h) {
+			// In none of the old connection's latest frames but
+			// delivered before them: the new stream is more than the
+			// ring behind. A repeat, dropped as it comes (queued, such
+			// frames would fill the queue and hold the reader until
+			// RotationOverlap ran out, then be delivered again).
 			return true
 		}
 	}
@@ -226,17 +311,6 @@ func (c *Client) answer(f *schema.WsFrame) bool {
 	return c.opts.IsData != nil && !c.opts.IsData(f.Data)
 }
 
-// keyed counts the hashes of frames that have a key.
-func keyed(hashes []uint64) int {
-	n := 0
-	for _, h := range hashes {
-		if h != unkeyed {
-			n++
-		}
-	}
-	return n
-}
-
 // align records where the streams join and retires the old connection:
 // from now on its data is dropped, the new connection has it (its
 // answers are delivered: modeReplaced).
@@ -256,10 +330,12 @@ func (c *Client) skipRepeat(cn *conn, f *schema.WsFrame) bool {
 	if h == unkeyed {
 		return false
 	}
-	rest, missed, skipped, diverged := skipPast(cn.skip, &cn.cand, cn.run, cn.missed, h)
+	ended := skipEnded(cn.skip, &cn.cand)
+	rest, missed, skipped, diverged := skipPast(cn.skip, &cn.cand, cn.run, cn.missed, cn.hist, h)
 	cn.skip, cn.missed = rest, missed
-	if len(rest) == 0 {
+	if skipOver(rest, ended, skipped, cn.hist) {
 		cn.mode.CompareAndSwap(modeSkipping, modeLive)
+		cn.hist = nil
 	}
 	if diverged && !cn.told { // one rotation, reported once (Stats.Unaligned counts rotations)
 		cn.told = true
@@ -283,7 +359,20 @@ func (c *Client) skipRepeat(cn *conn, f *schema.WsFrame) bool {
 // the repeats left then were the old connection's alone. A run the new
 // connection joined somewhere in (run: fewer copies may come) ends at
 // its first frame that is no copy.
-func skipPast(skip []uint64, cand *candidates, run bool, missed int, h uint64) (rest []uint64, nowMissed int, skipped, diverged bool) {
+//
+// hist is the rotation's history when its ring had wrapped at the join
+// (nil otherwise): the join's frame may then be a copy of a message the
+// old connection delivered before, gone from the ring (a, u1..u300, a: the
+// new stream more than the ring behind, at the first a), and a frame that
+// is no repeat the join expects (nor, for an ambiguous join, the next
+// repeat of any place) but one the old connection may have delivered
+// says so: the streams diverged (reported before the frame, which is
+// delivered: a message sent twice alike may be new). Without the wrap
+// every copy is in the ring and the places say it all.
+func skipPast(skip []uint64, cand *candidates, run bool, missed int, hist *history, h uint64) (rest []uint64, nowMissed int, skipped, diverged bool) {
+	if skipEnded(skip, cand) { // the frame after the last repeat (skipOver kept hist for it)
+		return nil, 0, false, hist.behind(h)
+	}
 	if !cand.none() { // an ambiguous join: the places left decide (see candidates)
 		next := cand.step(skip, h)
 		var past candidates
@@ -291,7 +380,7 @@ func skipPast(skip []uint64, cand *candidates, run bool, missed int, h uint64) (
 		switch next {
 		case candidates{}: // the next repeat of no place: new
 			*cand = next
-			return nil, 0, false, false
+			return nil, 0, false, hist.behind(h)
 		case past: // the last repeat of every place left
 			*cand = candidates{}
 			return nil, 0, true, false
@@ -303,9 +392,26 @@ func skipPast(skip []uint64, cand *candidates, run bool, missed int, h uint64) (
 		return rest, 0, true, missed > 0
 	}
 	if run || missed+1 >= watchMissed {
-		return nil, 0, false, false
+		return nil, 0, false, hist.behind(h)
 	}
-	return skip, missed + 1, false, false
+	return skip, missed + 1, false, hist.behind(h)
+}
+
+// skipEnded reports whether no repeat is expected any more.
+func skipEnded(skip []uint64, cand *candidates) bool { return len(skip) == 0 && cand.none() }
+
+// skipOver reports whether skipping is over after a frame: no repeat is
+// left (rest), and without hist (a join on a ring that had not wrapped)
+// that is all. With hist, the skipping ended on a repeat (skipped, ended
+// false: the last repeat, or the last of every place of an ambiguous
+// join) leaves the frame after it to be looked up (skipPast): the new
+// stream may be at a copy the ring lost, whose last repeat that was not
+// (a, b, a, b, ... from a lost a: the places follow it to the end of
+// the ring's, the new stream short of the old one's end), and that frame
+// says so — one the old connection may have delivered is reported, one
+// it never delivered is new (the new stream is past the old one's end).
+func skipOver(rest []uint64, ended, skipped bool, hist *history) bool {
+	return len(rest) == 0 && (hist == nil || ended || !skipped)
 }
 
 // watchMissed is how many frames that are no repeat a connection still
@@ -333,7 +439,7 @@ func skipTo(skip []uint64, h uint64) ([]uint64, bool) {
 // given up: skipping the repeats still expected from the rotation before,
 // or live.
 func unrotated(cn *conn) int32 {
-	if len(cn.skip) > 0 {
+	if len(cn.skip) > 0 || cn.hist != nil {
 		return modeSkipping
 	}
 	return modeLive
@@ -377,7 +483,12 @@ func (c *Client) abortOverlap(ov *overlap, nb *conn) bool {
 // gap, is reported once, by serve (Disconnected), and old stays
 // replaced (its last frames, after the join, dropped). So does one whose
 // rotation Close or Run's end gave up (ctx ended): it ends too, and no
-// loss is reported (as rotationFailed reports no failure).
+// loss is reported (as rotationFailed reports no failure). One that dies
+// after the look (its reader had not yet seen the socket end, or while
+// OnEvent has the report) is reported lost too, by serve: both events
+// name old with no frame between them, one gap (see the package doc; a
+// report deferred to old's next frame or death would leave a quiet
+// stream's host unaware of the gap).
 func (c *Client) restoreOld(ctx context.Context, ov *overlap) {
 	c.deliverMu.Lock()
 	defer c.deliverMu.Unlock()
@@ -417,6 +528,10 @@ func (c *Client) goLive(ov *overlap, nb *conn, switched func(aligned bool, dropp
 	switched(aligned, ov.unmatched)
 	inPlace := true
 	skip, missed, cand := ov.skip, 0, ov.cand
+	var hist *history
+	if ov.wrapped {
+		hist = &ov.hist
+	}
 	for i, f := range nb.queue {
 		switch {
 		case i < ov.drop: // delivered by the old connection, or from before the join (ov.unmatched)
@@ -426,9 +541,13 @@ func (c *Client) goLive(ov *overlap, nb *conn, switched func(aligned bool, dropp
 				// (frameHash): never counted in ov.unmatched.
 				c.handle(nb.ctx, f, nb.id)
 			}
-		case len(skip) > 0 && nb.hashes[i] != unkeyed:
-			rest, m, skipped, diverged := skipPast(skip, &cand, ov.run, missed, nb.hashes[i])
+		case (len(skip) > 0 || hist != nil) && nb.hashes[i] != unkeyed:
+			ended := skipEnded(skip, &cand)
+			rest, m, skipped, diverged := skipPast(skip, &cand, ov.run, missed, hist, nb.hashes[i])
 			skip, missed = rest, m
+			if skipOver(rest, ended, skipped, hist) {
+				hist = nil
+			}
 			if diverged && aligned && inPlace { // the frames before this repeat the old connection never delivered: out of their place
 				inPlace = false
 				c.unaligned(nb.ctx, nb.id)
@@ -444,9 +563,9 @@ func (c *Client) goLive(ov *overlap, nb *conn, switched func(aligned bool, dropp
 		nb.queue[i] = nil
 	}
 	nb.queue, nb.hashes = nb.queue[:0], nb.hashes[:0]
-	nb.skip, nb.run, nb.missed, nb.cand = skip, ov.run, missed, cand
+	nb.skip, nb.run, nb.missed, nb.cand, nb.hist = skip, ov.run, missed, cand, hist
 	nb.told = !aligned || !inPlace // reported once
-	if len(skip) > 0 {
+	if len(skip) > 0 || hist != nil {
 		nb.mode.Store(modeSkipping)
 	} else {
 		nb.mode.Store(modeLive)
