@@ -1,0 +1,263 @@
+package meltica_test
+
+// Outside contract tests, round 14 (s39ct): books across a lost
+// connection on every venue whose books the session keeps from the
+// venue's own snapshots, written from session/doc.go ("What Start builds",
+// "Lost market connections", Session.Book) and DESIGN.md contract 4,
+// without reading the code.
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/dispatch"
+	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/session"
+)
+
+// s39ctBookVenue is one venue's book channel on loopback, written from its
+// docs: the path, the session's channel and symbol, the subscription's
+// ack (nil: not a subscription), and a book message: a snapshot or an
+// update of sequence seq (n: the message's number on its connection,
+// from 1, for a venue that counts per connection).
+type s39ctBookVenue struct {
+	name    string
+	venue   schema.Venue
+	path    string
+	channel string
+	trades  string // the venue's trade channel
+	symbol  string
+	bid     string // the best bid of the book messages
+	ack     func(msg map[string]any) []string
+	book    func(snapshot bool, seq, n int) string
+}
+
+func s39ctBookVenues() []s39ctBookVenue {
+	return []s39ctBookVenue{
+		{
+			// Bybit v5 "Orderbook": orderbook.{depth}.{symbol}, a snapshot
+			// on subscribe, then deltas by u.
+			name: "bybit", venue: schema.VenueBybit, path: "/v5/public/spot", channel: "orderbook.50", trades: "publicTrade", symbol: "BTC-USDT", bid: "16493.5",
+			ack: func(msg map[string]any) []string {
+				if msg["op"] != "subscribe" {
+					return nil
+				}
+				return []string{fmt.Sprintf(`{"success":true,"ret_msg":"subscribe","conn_id":"c1","req_id":%q,"op":"subscribe"}`, fmt.Sprint(msg["req_id"]))}
+			},
+			book: func(snapshot bool, u, _ int) string {
+				typ := "delta"
+				if snapshot {
+					typ = "snapshot"
+				}
+				return fmt.Sprintf(`{"topic":"orderbook.50.BTCUSDT","type":%q,"ts":%d,"data":{"s":"BTCUSDT","b":[["16493.50","0.%03d"]],"a":[["16611.00","0.029"]],"u":%d,"seq":%d},"cts":%d}`, typ, 1672304484978+u, u, u, 7961638724+u, 1672304484976+u)
+			},
+		},
+		{
+			// OKX v5 "Order book channel" (books): a snapshot whose
+			// prevSeqId is -1, then updates whose prevSeqId is the seqId
+			// before; checksum 0 is "not sent" (README, normalize/book).
+			name: "okx", venue: schema.VenueOKX, path: "/ws/v5/public", channel: "books", trades: "trades", symbol: "BTC-USDT", bid: "100",
+			ack: func(msg map[string]any) []string {
+				if msg["op"] != "subscribe" {
+					return nil
+				}
+				var out []string
+				for _, a := range msg["args"].([]any) {
+					arg, _ := s28ctArgJSON(a)
+					out = append(out, `{"event":"subscribe","arg":`+arg+`,"connId":"a4d3ae55"}`)
+				}
+				return out
+			},
+			book: func(snapshot bool, seq, _ int) string {
+				action, prev := "update", int64(seq-1)
+				if snapshot {
+					action, prev = "snapshot", -1
+				}
+				return s34ctOKXBook("books", action, prev, int64(seq), [][2]string{{"100.0", fmt.Sprintf("%d", seq)}}, [][2]string{{"101.0", "1"}}, 0)
+			},
+		},
+		{
+			// Coinbase Advanced Trade "Level2 Channel" (l2_data; a
+			// snapshot, then updates) and "Sequence Numbers"
+			// (sequence_num counted per connection from 0, over every
+			// message: SEQ in an ack is the connection's next).
+			name: "coinbase", venue: schema.VenueCoinbase, path: "/ws", channel: "level2", trades: "market_trades", symbol: "BTC-USD", bid: "100",
+			ack: func(msg map[string]any) []string {
+				if msg["type"] != "subscribe" {
+					return nil
+				}
+				return []string{fmt.Sprintf(`{"channel":"subscriptions","client_id":"","timestamp":"2023-02-09T20:29:49.753424311Z","sequence_num":SEQ,"events":[{"subscriptions":{%q:["BTC-USD"]}}]}`, fmt.Sprint(msg["channel"]))}
+			},
+			book: func(snapshot bool, seq, n int) string {
+				typ := "update"
+				if snapshot {
+					typ = "snapshot"
+				}
+				return fmt.Sprintf(`{"channel":"l2_data","client_id":"","timestamp":"2026-04-07T14:30:00.123456Z","sequence_num":%d,"events":[{"type":%q,"product_id":"BTC-USD","updates":[{"side":"bid","event_time":"2026-04-07T14:30:00.123456Z","price_level":"100.00","new_quantity":"%d"},{"side":"offer","event_time":"2026-04-07T14:30:00.123456Z","price_level":"101.00","new_quantity":"1"}]}]}`, n, typ, seq)
+			},
+		},
+	}
+}
+
+// s39ctBookTape is a book subscriber's tape: S a snapshot, U an update, B
+// the book's own gap marker (naming a book type), C the connection's
+// (naming no type).
+type s39ctBookTape struct {
+	mu   sync.Mutex
+	seen []byte
+}
+
+func (p *s39ctBookTape) handle(ev *schema.CanonicalEvent) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch ev.Type {
+	case schema.EventBookSnapshot:
+		p.seen = append(p.seen, 'S')
+	case schema.EventBookUpdate:
+		p.seen = append(p.seen, 'U')
+	case schema.EventGap:
+		if ev.Control.GapType == schema.EventUnknown {
+			p.seen = append(p.seen, 'C')
+		} else {
+			p.seen = append(p.seen, 'B')
+		}
+	}
+}
+
+func (p *s39ctBookTape) String() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return string(p.seen)
+}
+
+// A session's book (Bybit, OKX from the venue's own snapshots, Coinbase)
+// whose connection is lost (a TCP reset), and whose new connection
+// first sends an update that chains on the last one before the loss, then
+// a snapshot (as no venue is bound not to: OKX's prevSeqId, Bybit's u and
+// a fresh Coinbase connection's count would all join):
+//   - the book is not Live from the loss until the new snapshot (Session.Book:
+//     "A book is Live only while it is known good: a lost connection or a
+//     gap invalidates it until it has resynchronised"; session/doc.go:
+//     invalidated "at the latest before the next connection's first frame
+//     is read");
+//   - the chained update is not delivered as a book update;
+//   - the subscriber hears the loss exactly once of each kind, between
+//     the last update before it and the new snapshot (session/doc.go "Lost
+//     market connections": "a book subscriber hears both: the book's
+//     marker names its stream, and is followed by a resynchronised
+//     snapshot");
+//   - the book is Live again after the snapshot, and its best bid is the
+//     snapshot's.
+func TestS39ctBookNeverLiveAcrossALostConnection(t *testing.T) {
+	for _, bv := range s39ctBookVenues() {
+		for _, withTrades := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/trades too %v", bv.name, withTrades), func(t *testing.T) {
+				s39ctBookLoss(t, bv, withTrades)
+			})
+		}
+	}
+}
+
+func s39ctBookLoss(t *testing.T, bv s39ctBookVenue, withTrades bool) {
+	p := newS30ctPeer(t)
+	var mu sync.Mutex
+	var subs []*s30ctConn
+	sent := map[*s30ctConn]int{} // messages sent on each connection
+	p.handle(bv.path, func(c *s30ctConn, text string) []string {
+		msg := s28ctJSON(t, []byte(text))
+		out := bv.ack(msg)
+		mu.Lock()
+		defer mu.Unlock()
+		for i, a := range out {
+			out[i] = strings.ReplaceAll(a, "SEQ", fmt.Sprint(sent[c]))
+			sent[c]++
+		}
+		if len(out) > 0 {
+			subs = append(subs, c)
+		}
+		return out
+	})
+	live := func() *s30ctConn {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(subs) == 0 {
+			return nil
+		}
+		return subs[len(subs)-1]
+	}
+	send := func(c *s30ctConn, snapshot bool, seq int) {
+		mu.Lock()
+		n := sent[c]
+		sent[c]++
+		c.send(bv.book(snapshot, seq, n))
+		mu.Unlock()
+	}
+	channels := []string{bv.channel}
+	if withTrades {
+		channels = append(channels, bv.trades)
+	}
+	s, err := session.Start(context.Background(), session.Config{Venue: bv.venue, Endpoints: session.Endpoints{Stream: p.ws(bv.path)},
+		Symbols: []string{bv.symbol}, Channels: channels, NoClockSync: true, Client: s30ctFast()})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.Close(context.Background())) })
+	tape := &s39ctBookTape{}
+	_, err = s.Dispatcher().Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventBookSnapshot, schema.EventBookUpdate}}, &dispatch.SubscribeOptions{Handler: tape.handle})
+	require.NoError(t, err)
+	b := s.Book(bv.symbol)
+	require.NotNil(t, b, "a book for %s", bv.channel)
+	require.Eventually(t, func() bool { return live() != nil }, s27ctWait, time.Millisecond)
+	first := live()
+	send(first, true, 1)
+	s31ctConnected(t, s) // the book live: WaitConnected waits for it
+	send(first, false, 2)
+	send(first, false, 3)
+	require.Eventually(t, func() bool { return b.Live() && strings.Count(tape.String(), "U") == 2 }, s27ctWait, time.Millisecond, "the book live before the loss: %s", tape)
+
+	messages := func() (n uint64) {
+		for _, c := range s.Stats().Market {
+			n += c.Parser.Messages
+		}
+		return n
+	}
+	first.cut()
+	require.Eventually(t, func() bool { return live() != first }, s27ctWait, time.Millisecond, "subscribed again after the loss")
+	next := live()
+	before := messages()
+	send(next, false, 4) // chains on 3
+	require.Eventually(t, func() bool { return messages() > before }, s27ctWait, time.Millisecond, "the chained update read")
+	assert.False(t, b.Live(), "the book is live on an update after the loss, before any snapshot: %s", tape)
+	if bbo, ok := b.BBO(); ok {
+		t.Errorf("the book serves a best bid/offer after the loss, before any snapshot: %+v", bbo)
+	}
+
+	send(next, true, 10)
+	send(next, false, 11)
+	require.Eventually(t, func() bool { return b.Live() && strings.HasSuffix(tape.String(), "SU") }, s27ctWait, time.Millisecond, "live again after the new snapshot: %s", tape)
+	bbo, ok := b.BBO()
+	require.True(t, ok)
+	assert.Equal(t, bv.bid, bbo.BidPrice.Canonical().String(), "the snapshot's bid")
+	got := tape.String()
+	t.Logf("%s: %s", bv.name, got)
+	require.True(t, strings.HasPrefix(got, "SUU"), "before the loss: %s", got)
+	between := strings.TrimSuffix(got[3:], "SU")
+	assert.Equal(t, 1, strings.Count(between, "B"), "one book marker for the loss: %s", got)
+	conn := 0
+	if withTrades {
+		conn = 1 // "Not published for a connection that carries only book channels"
+	}
+	assert.Equal(t, conn, strings.Count(between, "C"), "connection markers for the loss: %s", got)
+	assert.NotContains(t, between, "S", "one snapshot after the loss: %s", got)
+	// The chained update may be handed on after the marker
+	// (normalize/book "What it publishes": "diffs handed on
+	// meanwhile precede it"): the subscriber, told the book broke,
+	// rebuilds from the snapshot that follows.
+	assert.LessOrEqual(t, strings.Count(between, "U"), 1, "%s", got)
+	assert.True(t, strings.Index(between, "B") < max(strings.Index(between, "U"), 0) || !strings.Contains(between, "U"), "the marker before any update of the new connection: %s", got)
+}
