@@ -9,6 +9,7 @@ package meltica_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -260,4 +261,126 @@ func s39ctBookLoss(t *testing.T, bv s39ctBookVenue, withTrades bool) {
 	// rebuilds from the snapshot that follows.
 	assert.LessOrEqual(t, strings.Count(between, "U"), 1, "%s", got)
 	assert.True(t, strings.Index(between, "B") < max(strings.Index(between, "U"), 0) || !strings.Contains(between, "U"), "the marker before any update of the new connection: %s", got)
+}
+
+// A book (Bybit, OKX) whose connection is replaced at Client.MaxAge on
+// the Client's clock, make-before-break, while the venue keeps sending
+// the same diffs on both connections and a snapshot of its book on the
+// new one (as Bybit and OKX answer a subscription): the rotation aligns
+// (normalize/book "Rotations": "Where the two streams align (Binance,
+// OKX, Bybit, Kraken through normalize.Parser.AlignKey) the book sees one
+// stream, each message once"; session/doc.go: "a rotation whose streams
+// joined loses nothing and is not announced"; wsclient: "nothing lost,
+// nothing twice"). So the book subscriber gets every diff once, in order,
+// no gap marker, the book live before, during and after, its best bid
+// the venue's last.
+func TestS39ctBookAcrossAnAlignedRotation(t *testing.T) {
+	for _, bv := range s39ctBookVenues()[:2] {
+		t.Run(bv.name, func(t *testing.T) {
+			clk := newS27ctClock()
+			stop := make(chan struct{})
+			pumped := s27ctPump(clk, 30*time.Second, stop)
+			defer func() { close(stop); <-pumped }()
+			p := newS30ctPeer(t)
+			var mu sync.Mutex
+			var subs []*s30ctConn
+			seq := 1 // the venue's book: the snapshot 1, then one diff a message
+			p.handle(bv.path, func(c *s30ctConn, text string) []string {
+				if text == "ping" { // OKX's heartbeat ("WebSocket → Connect")
+					return []string{"pong"}
+				}
+				out := bv.ack(s28ctJSON(t, []byte(text)))
+				if len(out) == 0 {
+					return nil
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				subs = append(subs, c)
+				return append(out, bv.book(true, seq, 0))
+			})
+			publish := func(n int) int {
+				mu.Lock()
+				defer mu.Unlock()
+				for range n {
+					seq++
+					for _, c := range subs {
+						c.send(bv.book(false, seq, 0))
+					}
+				}
+				return seq
+			}
+			opts := s30ctFast()
+			opts.Clock, opts.MaxAge = clk, time.Hour
+			s, err := session.Start(context.Background(), session.Config{Venue: bv.venue, Endpoints: session.Endpoints{Stream: p.ws(bv.path)},
+				Symbols: []string{bv.symbol}, Channels: []string{bv.channel}, NoClockSync: true, Client: opts})
+			require.NoError(t, err)
+			t.Cleanup(func() { require.NoError(t, s.Close(context.Background())) })
+			var tmu sync.Mutex
+			var tape []string
+			_, err = s.Dispatcher().Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventBookSnapshot, schema.EventBookUpdate}}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) {
+				tmu.Lock()
+				defer tmu.Unlock()
+				switch ev.Type {
+				case schema.EventGap:
+					tape = append(tape, "GAP")
+				case schema.EventBookSnapshot:
+					tape = append(tape, fmt.Sprintf("S%d", ev.Book.LastSeq))
+				case schema.EventBookUpdate:
+					tape = append(tape, fmt.Sprintf("U%d", ev.Book.LastSeq))
+				}
+			}})
+			require.NoError(t, err)
+			b := s.Book(bv.symbol)
+			require.NotNil(t, b)
+			s31ctConnected(t, s)
+			has := func(u int) bool {
+				tmu.Lock()
+				defer tmu.Unlock()
+				return len(tape) > 0 && tape[len(tape)-1] == fmt.Sprintf("U%d", u)
+			}
+			live := func(what string) {
+				t.Helper()
+				assert.True(t, b.Live(), "the book live %s", what)
+			}
+			first := publish(5)
+			require.Eventually(t, func() bool { return has(first) }, s27ctWait, time.Millisecond)
+			live("before the rotation")
+
+			clk.Advance(time.Hour + time.Minute)
+			require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(subs) == 2 }, s27ctWait, time.Millisecond, "the new connection subscribed")
+			for range 4 {
+				last := publish(5)
+				require.Eventually(t, func() bool { return has(last) }, s27ctWait, time.Millisecond, "diff %d delivered", last)
+				live("across the rotation")
+			}
+			require.Eventually(t, func() bool {
+				return slices.ContainsFunc(s.Stats().Market, func(c session.ConnStats) bool { return c.Client.Rotations > 0 })
+			}, s27ctWait, time.Millisecond, "the connection rotated")
+			last := publish(5)
+			require.Eventually(t, func() bool { return has(last) }, s27ctWait, time.Millisecond, "diff %d delivered", last)
+			live("after the rotation")
+			bbo, ok := b.BBO()
+			require.True(t, ok)
+			if bv.venue == schema.VenueOKX {
+				assert.Equal(t, fmt.Sprint(last), bbo.BidQty.String(), "the venue's last bid")
+			} else {
+				assert.Equal(t, fmt.Sprintf("0.%03d", last), bbo.BidQty.String(), "the venue's last bid")
+			}
+			tmu.Lock()
+			defer tmu.Unlock()
+			t.Logf("%s: %v", bv.name, tape)
+			assert.NotContains(t, tape, "GAP", "an aligned rotation is not announced")
+			next := 2
+			for _, e := range tape[1:] {
+				if e[0] == 'S' {
+					continue
+				}
+				assert.Equal(t, fmt.Sprintf("U%d", next), e, "every diff once, in order: %v", tape)
+				if e != fmt.Sprintf("U%d", next) {
+					break
+				}
+				next++
+			}
+		})
+	}
 }
