@@ -38,6 +38,7 @@ type s39ctBookVenue struct {
 	bid     string // the best bid of the book messages
 	ack     func(msg map[string]any) []string
 	book    func(snapshot bool, seq, n int) string
+	trade   func(id int) string // a trade on the trades channel (Bybit, OKX)
 }
 
 func s39ctBookVenues() []s39ctBookVenue {
@@ -58,6 +59,9 @@ func s39ctBookVenues() []s39ctBookVenue {
 					typ = "snapshot"
 				}
 				return fmt.Sprintf(`{"topic":"orderbook.50.BTCUSDT","type":%q,"ts":%d,"data":{"s":"BTCUSDT","b":[["16493.50","0.%03d"]],"a":[["16611.00","0.029"]],"u":%d,"seq":%d},"cts":%d}`, typ, 1672304484978+u, u, u, 7961638724+u, 1672304484976+u)
+			},
+			trade: func(id int) string {
+				return fmt.Sprintf(`{"topic":"publicTrade.BTCUSDT","type":"snapshot","ts":%d,"data":[{"T":%d,"s":"BTCUSDT","S":"Buy","v":"0.001","p":"16578.50","L":"PlusTick","i":"%d","BT":false}]}`, 1672304486868+id, 1672304486865+id, id)
 			},
 		},
 		{
@@ -82,6 +86,9 @@ func s39ctBookVenues() []s39ctBookVenue {
 					action, prev = "snapshot", -1
 				}
 				return s34ctOKXBook("books", action, prev, int64(seq), [][2]string{{"100.0", fmt.Sprintf("%d", seq)}}, [][2]string{{"101.0", "1"}}, 0)
+			},
+			trade: func(id int) string {
+				return fmt.Sprintf(`{"arg":{"channel":"trades","instId":"BTC-USDT"},"data":[{"instId":"BTC-USDT","tradeId":"%d","px":"42219.9","sz":"0.12060306","side":"buy","ts":"%d","count":"1"}]}`, id, 1630048897000+id)
 			},
 		},
 		{
@@ -276,11 +283,24 @@ func s39ctBookLoss(t *testing.T, bv s39ctBookVenue, withTrades bool) {
 // the venue's last.
 func TestS39ctBookAcrossAnAlignedRotation(t *testing.T) {
 	for _, bv := range s39ctBookVenues()[:2] {
-		t.Run(bv.name, func(t *testing.T) {
+		for _, withTrades := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/trades too %v", bv.name, withTrades), func(t *testing.T) { s39ctBookRotation(t, bv, withTrades) })
+		}
+	}
+}
+
+// s39ctBookRotation is TestS39ctBookAcrossAnAlignedRotation on one venue,
+// with (withTrades) a trade sent after each diff on the same connection:
+// then the subscriber gets every trade once too, and no marker of any
+// kind (session/doc.go: "a rotation whose streams joined loses nothing
+// and is not announced").
+func s39ctBookRotation(t *testing.T, bv s39ctBookVenue, withTrades bool) {
+	{
+		{
+			// The clock moves only at the test's Advance: the rotation's
+			// window (RotationOverlap) is not cut short while the two
+			// streams meet.
 			clk := newS27ctClock()
-			stop := make(chan struct{})
-			pumped := s27ctPump(clk, 30*time.Second, stop)
-			defer func() { close(stop); <-pumped }()
 			p := newS30ctPeer(t)
 			var mu sync.Mutex
 			var subs []*s30ctConn
@@ -295,7 +315,12 @@ func TestS39ctBookAcrossAnAlignedRotation(t *testing.T) {
 				}
 				mu.Lock()
 				defer mu.Unlock()
-				subs = append(subs, c)
+				if !slices.Contains(subs, c) {
+					subs = append(subs, c)
+				}
+				if !strings.Contains(text, strings.Split(bv.channel, ".")[0]) {
+					return out // the trades' subscription: no book snapshot
+				}
 				return append(out, bv.book(true, seq, 0))
 			})
 			publish := func(n int) int {
@@ -305,24 +330,35 @@ func TestS39ctBookAcrossAnAlignedRotation(t *testing.T) {
 					seq++
 					for _, c := range subs {
 						c.send(bv.book(false, seq, 0))
+						if withTrades {
+							c.send(bv.trade(seq))
+						}
 					}
 				}
 				return seq
 			}
 			opts := s30ctFast()
 			opts.Clock, opts.MaxAge = clk, time.Hour
+			channels := []string{bv.channel}
+			if withTrades {
+				channels = append(channels, bv.trades)
+			}
 			s, err := session.Start(context.Background(), session.Config{Venue: bv.venue, Endpoints: session.Endpoints{Stream: p.ws(bv.path)},
-				Symbols: []string{bv.symbol}, Channels: []string{bv.channel}, NoClockSync: true, Client: opts})
+				Symbols: []string{bv.symbol}, Channels: channels, NoClockSync: true, Client: opts})
 			require.NoError(t, err)
 			t.Cleanup(func() { require.NoError(t, s.Close(context.Background())) })
 			var tmu sync.Mutex
 			var tape []string
-			_, err = s.Dispatcher().Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventBookSnapshot, schema.EventBookUpdate}}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) {
+			var trades []string
+			_, err = s.Dispatcher().Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventBookSnapshot, schema.EventBookUpdate, schema.EventTrade}}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) {
 				tmu.Lock()
 				defer tmu.Unlock()
 				switch ev.Type {
+				case schema.EventTrade:
+					trades = append(trades, ev.Trade.ID.String())
 				case schema.EventGap:
 					tape = append(tape, "GAP")
+					t.Logf("marker: %v %q (type %v, source %v)", ev.Symbol, ev.Control.Reason, ev.Control.GapType, ev.Control.GapSource)
 				case schema.EventBookSnapshot:
 					tape = append(tape, fmt.Sprintf("S%d", ev.Book.LastSeq))
 				case schema.EventBookUpdate:
@@ -358,6 +394,13 @@ func TestS39ctBookAcrossAnAlignedRotation(t *testing.T) {
 			}, s27ctWait, time.Millisecond, "the connection rotated")
 			last := publish(5)
 			require.Eventually(t, func() bool { return has(last) }, s27ctWait, time.Millisecond, "diff %d delivered", last)
+			if withTrades {
+				require.Eventually(t, func() bool {
+					tmu.Lock()
+					defer tmu.Unlock()
+					return len(trades) > 0 && trades[len(trades)-1] == fmt.Sprint(last)
+				}, s27ctWait, time.Millisecond, "trade %d delivered", last)
+			}
 			live("after the rotation")
 			bbo, ok := b.BBO()
 			require.True(t, ok)
@@ -370,8 +413,15 @@ func TestS39ctBookAcrossAnAlignedRotation(t *testing.T) {
 			defer tmu.Unlock()
 			t.Logf("%s: %v", bv.name, tape)
 			assert.NotContains(t, tape, "GAP", "an aligned rotation is not announced")
+			if withTrades {
+				want := make([]string, 0, last-1)
+				for id := 2; id <= last; id++ {
+					want = append(want, fmt.Sprint(id))
+				}
+				assert.Equal(t, want, trades, "every trade once, in order")
+			}
 			next := 2
-			for _, e := range tape[1:] {
+			for _, e := range tape {
 				if e[0] == 'S' {
 					continue
 				}
@@ -381,6 +431,6 @@ func TestS39ctBookAcrossAnAlignedRotation(t *testing.T) {
 				}
 				next++
 			}
-		})
+		}
 	}
 }
