@@ -132,9 +132,11 @@
 // subscribers of that stream as well as those of gap markers: a
 // subscription to book diffs hears that its book broke. One about book
 // diffs (GapType schema.EventBookUpdate) reaches the subscribers of book
-// snapshots too, once each: a view's snapshots and diffs are one book,
-// and a host that follows it by snapshots alone (a fetched snapshot, a
-// book's tops) hears that the last it got is no longer the book. A marker that
+// snapshots too, once each, ahead of the snapshots published after it
+// (also when a full ordered lane made it wait): a view's snapshots and
+// diffs are one book, and a host that follows it by snapshots alone (a
+// fetched snapshot, a book's tops) hears that the last it got is no
+// longer the book. A marker that
 // names no type (GapType schema.EventUnknown, as for a whole connection)
 // reaches every subscriber of market data of its venue (and of its symbol,
 // when it names one), whatever the market data types it filters on. The

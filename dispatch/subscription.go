@@ -941,6 +941,9 @@ func (s *Subscription) popLocked() *schema.CanonicalEvent {
 		return ev
 	}
 	if ev := s.staged; ev != nil {
+		if m := s.diffMarkerOfLocked(ev); m != nil {
+			return s.takeMarkerLocked(m) // its own stream's went first
+		}
 		s.staged = nil
 		s.market++
 		return ev
@@ -972,7 +975,11 @@ func (s *Subscription) popLocked() *schema.CanonicalEvent {
 		s.lastOrd = true
 		ev := s.ord.pop().ev
 		if s.pending.len() > 0 {
-			if m := s.gapOfLocked(streamOf(ev)); m != nil {
+			m := s.gapOfLocked(streamOf(ev))
+			if m == nil {
+				m = s.diffMarkerOfLocked(ev)
+			}
+			if m != nil {
 				// The event goes right after its marker, out of reach of
 				// the drops the marker's delivery may see: otherwise each
 				// marker would make the next.
@@ -1020,6 +1027,19 @@ func (s *Subscription) gapOfLocked(k routeKey) *marker {
 		return m
 	}
 	return s.gaps[routeKey{venue: k.venue, typ: k.typ}] // a second lookup only while markers wait
+}
+
+// diffMarkerOfLocked returns the marker waiting about the diffs of the
+// book of ev when ev is a book snapshot: a marker about a book's diffs
+// reaches the subscribers of its snapshots (fanOut), and displaced from
+// a full ordered lane it waits keyed by the diffs' stream, so that the
+// snapshots published after it, keyed by theirs, would otherwise go out
+// before it and pass for broken. Nil when none waits.
+func (s *Subscription) diffMarkerOfLocked(ev *schema.CanonicalEvent) *marker {
+	if ev.Type != schema.EventBookSnapshot || s.pending.len() == 0 {
+		return nil
+	}
+	return s.gapOfLocked(streamKey(ev, schema.EventBookUpdate))
 }
 
 // takeMarkerLocked removes waiting marker m and returns its event.

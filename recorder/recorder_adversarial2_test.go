@@ -367,7 +367,13 @@ func TestAdv2SharedRecordingsReplayAsLive(t *testing.T) {
 				live := &collect{events: livePools.Events}
 				parse := v.parse(livePools.Events, live)
 				path := filepath.Join(t.TempDir(), "session.jsonl")
-				rec, err := recorder.New(path, &recorder.Options{Venue: v.venue, Compress: compress, Queue: 1 << 16})
+				// A queue that holds the whole recording (none dropped, as
+				// the frames come faster than the disk takes them), with
+				// slots of 256 bytes to start with, not 4 KiB: 16 MiB, not
+				// 256 MiB, which cost the race detector's shadow memory
+				// more than the test itself (218 s of the package's 507 s
+				// under -race at load 22 for Coinbase's recording alone).
+				rec, err := recorder.New(path, &recorder.Options{Venue: v.venue, Compress: compress, Queue: 1 << 16, FrameBytes: 256})
 				require.NoError(t, err)
 				tap := rec.Tap(parse)
 				fr := &schema.WsFrame{}

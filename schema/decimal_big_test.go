@@ -73,7 +73,7 @@ func propertyRNG(t *testing.T) *rand.Rand {
 func TestDecimalAgainstBig(t *testing.T) {
 	t.Parallel()
 	rng := propertyRNG(t)
-	for range 10_000 {
+	for range volume(10_000) {
 		a, b := randDecimal(rng), randDecimal(rng)
 		ra, rb := ratOf(a), ratOf(b)
 		scale := max(a.Scale(), b.Scale())

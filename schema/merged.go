@@ -57,7 +57,11 @@ type MergedEvent struct {
 	// Lost counts the events of the window's Type its venues lost on the
 	// way to the Merger, by the gap markers it received while the window
 	// was open (a marker of unknown count counts one): a window that lost
-	// events is not Complete.
+	// events is not Complete. As LateDropped, it also tells the losses of
+	// the windows before it that were not published (suppressed as
+	// incomplete, or lost waiting for the Merged pool), which leave
+	// Complete as its own range has it: the sum of the published windows'
+	// Lost is merge.Stats.Lost once the Merger is flushed.
 	Lost uint64
 
 	BestBid, BestBidQty Decimal

@@ -108,7 +108,7 @@ func decimalText(rng *rand.Rand) string {
 func TestAdversarial3ParseAgainstBig(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(3, 33))
-	for range 200000 {
+	for range volume(200000) {
 		s := decimalText(rng)
 		want, ok := new(big.Rat).SetString(s)
 		require.True(t, ok, "oracle refused %q", s)
@@ -177,7 +177,7 @@ func textMantissa(s string) (*big.Int, int) {
 func TestAdversarial3CompareAcrossScales(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(5, 55))
-	for range 100000 {
+	for range volume(100000) {
 		a, b := randDecimal(rng), randDecimal(rng)
 		if rng.IntN(4) == 0 {
 			// The same value at another scale, when it fits.

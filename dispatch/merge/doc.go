@@ -40,7 +40,10 @@
 //     the type or about every stream (GapType schema.EventUnknown), of the
 //     symbol or of the whole venue, counts its GapCount (one when unknown)
 //     in the open window's MergedEvent.Lost, or the next window's when none
-//     is open (Stats.Lost).
+//     is open (Stats.Lost). The late and lost counts of a window not
+//     published (suppressed, or lost waiting for the Merged pool) go on
+//     with the next window published, so that the published windows'
+//     LateDropped and Lost add up to Stats.LateDropped and Stats.Lost.
 //   - [Continuous]: each venue's best bid/offer is kept, and the
 //     consolidated one — best bid and best ask across venues, with the venue
 //     of each side, and one fragment per venue quoting — is published on

@@ -31,7 +31,8 @@ type windows struct {
 	closedTo  int64 // end of the last closed window (math.MinInt64 before the first); earlier fragments are late
 	frags     []schema.Fragment
 	lateSince uint64 // late fragments since the last window built
-	lost      uint64 // events of the type lost on the way since the last window closed (gap markers)
+	lost      uint64 // events of the type lost on the way since the last window closed (gap markers): makes it incomplete
+	lostSince uint64 // those since the last window built: told by the next one published, as lateSince
 
 	// pend is the last closed window while it waits for the Merged pool.
 	pend    schema.MergedEvent
@@ -102,6 +103,7 @@ func (m *Merger) addLossLocked(ev *schema.CanonicalEvent) {
 	}
 	n := max(ev.Control.GapCount, 1)
 	m.w.lost += n
+	m.w.lostSince += n
 	m.stats.Lost += n
 }
 
@@ -170,20 +172,24 @@ func (m *Merger) closeWindowLocked(ctx context.Context, end int64) error {
 	}
 	p := &w.pend
 	if publish {
-		late := w.lateSince
+		// The late and lost counts of the windows suppressed since the
+		// last one built go on with this one (Stats add up: every late
+		// fragment and every lost event is told by a published window).
+		late, lostSince := w.lateSince, w.lostSince
 		if w.pending {
 			// The older window never found a pool object: windows go
-			// oldest-first, its late count goes on with the newer one.
+			// oldest-first, its late and lost counts go on with the newer one.
 			m.stats.WindowsLost++
 			late += p.LateDropped
+			lostSince += p.Lost
 			m.log.Warn("merge: window lost waiting for the Merged pool", "window_open", p.WindowOpen, "fragments", len(p.Fragments))
 		}
-		w.lateSince = 0
+		w.lateSince, w.lostSince = 0, 0
 		m.mergeID++
 		p.Reset()
 		p.MergeID, p.Symbol, p.Type = m.mergeID, m.o.Symbol, m.o.Type
 		p.WindowOpen, p.WindowClose = w.openTS, end
-		p.Complete, p.LateDropped, p.Lost = complete, late, lost
+		p.Complete, p.LateDropped, p.Lost = complete, late, lostSince
 		for i := range m.venues {
 			if !m.seenBefore(m.venues[i].venue, end) {
 				p.Missing = append(p.Missing, m.venues[i].venue)
