@@ -64,12 +64,17 @@ type bnFuturesOrderMsg struct {
 	} `json:"o"`
 }
 
-// binanceFuturesOrderTypes are the USDⓈ-M and COIN-M order types the
-// schema names.
+// binanceFuturesOrderTypes are the USDⓈ-M and COIN-M order types
+// (Binance USDⓈ-M "Event: Order Update": LIMIT, MARKET, STOP,
+// STOP_MARKET, TAKE_PROFIT, TAKE_PROFIT_MARKET, TRAILING_STOP_MARKET,
+// LIQUIDATION; COIN-M's: MARKET, LIMIT, STOP, TAKE_PROFIT, LIQUIDATION).
+// LIQUIDATION is the venue's forced close (client order id
+// "autoclose-…"), not the account's order.
 var binanceFuturesOrderTypes = map[string]schema.OrderType{
 	"MARKET": schema.OrderTypeMarket, "LIMIT": schema.OrderTypeLimit,
 	"STOP": schema.OrderTypeStopLossLimit, "TAKE_PROFIT": schema.OrderTypeTakeProfitLimit,
 	"STOP_MARKET": schema.OrderTypeStopLoss, "TAKE_PROFIT_MARKET": schema.OrderTypeTakeProfit,
+	binanceTrailingStop: schema.OrderTypeTrailingStop, "LIQUIDATION": schema.OrderTypeLiquidation,
 }
 
 // binanceTrailingStop is the futures order type whose "sp" means nothing.

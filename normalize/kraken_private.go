@@ -304,6 +304,13 @@ var (
 		"market": schema.OrderTypeMarket, "limit": schema.OrderTypeLimit, "iceberg": schema.OrderTypeLimit,
 		"stop-loss": schema.OrderTypeStopLoss, "stop-loss-limit": schema.OrderTypeStopLossLimit,
 		"take-profit": schema.OrderTypeTakeProfit, "take-profit-limit": schema.OrderTypeTakeProfitLimit,
+		// Kraken v2 "add_order" order_type, as "executions" reports it:
+		// trailing-stop ("a market order is triggered when the market
+		// reverts a specified distance from the peak price"),
+		// trailing-stop-limit (a limit order so triggered),
+		// settle-position (settles a margin position).
+		"trailing-stop": schema.OrderTypeTrailingStop, "trailing-stop-limit": schema.OrderTypeTrailingStopLimit,
+		"settle-position": schema.OrderTypeSettlePosition,
 	}
 	krakenTIFs = map[string]schema.TimeInForce{
 		"gtc": schema.TIFGTC, "ioc": schema.TIFIOC, "fok": schema.TIFFOK, "gtd": schema.TIFGTC,
