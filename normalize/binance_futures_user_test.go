@@ -196,7 +196,7 @@ func TestBinanceAlgoUpdate(t *testing.T) {
 		require.Equal(t, tt.status, x.Status, tt.X)
 		require.Equal(t, "1000000202490585", x.VenueOrderID.String())
 		require.Equal(t, schema.OrderTypeStopLoss, x.Type)
-		require.Equal(t, schema.TIFUnknown, x.TimeInForce, "GTE_GTC has no schema name")
+		require.Equal(t, schema.TIFGTC, x.TimeInForce, "GTE_GTC rests until canceled (or its position is gone): GTC")
 		require.Equal(t, schema.PositionShort, x.PositionSide)
 		require.True(t, x.ReduceOnly)
 		requireDigits(t, "190", x.StopPrice)

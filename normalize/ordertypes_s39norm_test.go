@@ -144,3 +144,18 @@ func TestS39normOKXAlgoOrderTypes(t *testing.T) {
 		assert.Equal(t, c.want, evs[0].Exec.Type, c.name)
 	}
 }
+
+// TestS39normBinanceGTEGTC: Binance USDⓈ-M "Event: Algo Order Update"
+// sends time in force GTE_GTC (its example's "f"): a conditional order
+// that rests until canceled — or until the position it closes is gone,
+// when the system cancels it ("a user places a GTE_GTC Time-In-Force
+// conditional order but then closes all positions on that symbol"). It
+// was TIFUnknown; it is GTC, as GTD is. Failed before: TIFUnknown.
+func TestS39normBinanceGTEGTC(t *testing.T) {
+	p, sink, _ := newRecParser(t, nil)
+	msg := `{"e":"ALGO_UPDATE","T":1,"E":2,"o":{"caid":"sl-1","aid":1000000202490585,"at":"CONDITIONAL","o":"STOP_MARKET","s":"BTCUSDT","S":"SELL","ps":"SHORT","f":"GTE_GTC","q":"0.2","X":"NEW","ai":"","ap":"0","aq":"0","tp":"190","p":"0","R":true,"tt":3}}`
+	require.NoError(t, p.HandleBytes(context.Background(), []byte(msg), 1))
+	require.Len(t, sink.got, 1)
+	assert.Equal(t, schema.TIFGTC, sink.got[0].Exec.TimeInForce)
+	assert.Equal(t, schema.OrderTypeStopLoss, sink.got[0].Exec.Type)
+}
