@@ -13,9 +13,10 @@ import (
 //
 //   - Type is the original order type "ot" (what the host placed: a
 //     triggered STOP_MARKET's "o" turns MARKET, as spot keeps a
-//     STOP_LOSS_LIMIT's type to the end), else "o". Types the schema does
-//     not name (TRAILING_STOP_MARKET, LIQUIDATION) stay Unknown rather
-//     than drop the report; StopPrice is "sp", except for a
+//     STOP_LOSS_LIMIT's type to the end), else "o"
+//     (binanceFuturesOrderTypes: TRAILING_STOP_MARKET is TrailingStop,
+//     LIQUIDATION Liquidation; a word Binance adds stays Unknown rather
+//     than drop the report); StopPrice is "sp", except for a
 //     TRAILING_STOP_MARKET, whose "sp" the venue says to ignore.
 //   - ExecType: NEW, CANCELED, EXPIRED, TRADE, AMENDMENT (an order
 //     modified) as their names say; CALCULATED ("Liquidation Execution":

@@ -44,7 +44,8 @@ import (
 //     ErrUnknownExecType. A "trade" without a positive last_qty is a
 //     *ParseError wrapping ErrBadValue.
 //   - order_type: market, limit, iceberg (Limit), stop-loss,
-//     stop-loss-limit, take-profit, take-profit-limit; post_only makes a
+//     stop-loss-limit, take-profit, take-profit-limit, trailing-stop,
+//     trailing-stop-limit, settle-position; post_only makes a
 //     limit order LimitMaker. time_in_force GTC, IOC, FOK, GTD (GTC), in
 //     either case.
 //   - fees: the first fee's asset and qty (Kraken's sign: positive is
