@@ -1410,9 +1410,14 @@ var (
 	// binanceTIFs: GTD is USDⓈ-M's and COIN-M's good-till-date ("New
 	// Order": timeInForce GTD with goodTillDate; "Event: Order Update"
 	// says its expiry in "gtd"), GTC as Kraken's gtd and Coinbase's
-	// GOOD_UNTIL_DATE_TIME are: the schema has no GTD.
+	// GOOD_UNTIL_DATE_TIME are: the schema has no GTD. GTE_GTC is
+	// USDⓈ-M's conditional order that rests until canceled or until the
+	// position it closes is gone ("Event: Algo Order Update": "a user
+	// places a GTE_GTC Time-In-Force conditional order but then closes all
+	// positions on that symbol", and the system cancels it): GTC.
 	binanceTIFs = map[string]schema.TimeInForce{
 		"GTC": schema.TIFGTC, "IOC": schema.TIFIOC, "FOK": schema.TIFFOK, "GTX": schema.TIFGTX, "GTD": schema.TIFGTC,
+		"GTE_GTC": schema.TIFGTC,
 	}
 	// binanceRejectReasons interns the reasons Binance documents; others
 	// are copied (rejects are rare).

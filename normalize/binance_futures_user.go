@@ -13,9 +13,10 @@ import (
 //
 //   - Type is the original order type "ot" (what the host placed: a
 //     triggered STOP_MARKET's "o" turns MARKET, as spot keeps a
-//     STOP_LOSS_LIMIT's type to the end), else "o". Types the schema does
-//     not name (TRAILING_STOP_MARKET, LIQUIDATION) stay Unknown rather
-//     than drop the report; StopPrice is "sp", except for a
+//     STOP_LOSS_LIMIT's type to the end), else "o"
+//     (binanceFuturesOrderTypes: TRAILING_STOP_MARKET is TrailingStop,
+//     LIQUIDATION Liquidation; a word Binance adds stays Unknown rather
+//     than drop the report); StopPrice is "sp", except for a
 //     TRAILING_STOP_MARKET, whose "sp" the venue says to ignore.
 //   - ExecType: NEW, CANCELED, EXPIRED, TRADE, AMENDMENT (an order
 //     modified) as their names say; CALCULATED ("Liquidation Execution":
@@ -64,12 +65,17 @@ type bnFuturesOrderMsg struct {
 	} `json:"o"`
 }
 
-// binanceFuturesOrderTypes are the USDⓈ-M and COIN-M order types the
-// schema names.
+// binanceFuturesOrderTypes are the USDⓈ-M and COIN-M order types
+// (Binance USDⓈ-M "Event: Order Update": LIMIT, MARKET, STOP,
+// STOP_MARKET, TAKE_PROFIT, TAKE_PROFIT_MARKET, TRAILING_STOP_MARKET,
+// LIQUIDATION; COIN-M's: MARKET, LIMIT, STOP, TAKE_PROFIT, LIQUIDATION).
+// LIQUIDATION is the venue's forced close (client order id
+// "autoclose-…"), not the account's order.
 var binanceFuturesOrderTypes = map[string]schema.OrderType{
 	"MARKET": schema.OrderTypeMarket, "LIMIT": schema.OrderTypeLimit,
 	"STOP": schema.OrderTypeStopLossLimit, "TAKE_PROFIT": schema.OrderTypeTakeProfitLimit,
 	"STOP_MARKET": schema.OrderTypeStopLoss, "TAKE_PROFIT_MARKET": schema.OrderTypeTakeProfit,
+	binanceTrailingStop: schema.OrderTypeTrailingStop, "LIQUIDATION": schema.OrderTypeLiquidation,
 }
 
 // binanceTrailingStop is the futures order type whose "sp" means nothing.

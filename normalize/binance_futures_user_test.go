@@ -61,10 +61,10 @@ func TestBinanceFuturesOrderFields(t *testing.T) {
 		want want
 	}{
 		{"futures_order_trailing", want{symbol: "BTC-USDT", client: "TEST", stop: "0", avg: "0", last: "0", lastPx: "0", cum: "0", rem: "0.001", fee: "0", feeAsset: "USDT", pnl: "0",
-			typ: schema.OrderTypeUnknown, tif: schema.TIFGTC, exec: schema.ExecNew, status: schema.StatusNew, side: schema.SideSell, pos: schema.PositionLong,
+			typ: schema.OrderTypeTrailingStop, tif: schema.TIFGTC, exec: schema.ExecNew, status: schema.StatusNew, side: schema.SideSell, pos: schema.PositionLong,
 			ts: 1568879465651 * ms, transact: 1568879465650 * ms}},
 		{"coinm_order_trade_update", want{symbol: "BTC-USD-200925", client: "TEST", stop: "0", avg: "0", last: "0", lastPx: "0", cum: "0", rem: "2", fee: "0", feeAsset: "BTC", pnl: "0",
-			typ: schema.OrderTypeUnknown, tif: schema.TIFGTC, exec: schema.ExecNew, status: schema.StatusNew, side: schema.SideSell, pos: schema.PositionLong,
+			typ: schema.OrderTypeTrailingStop, tif: schema.TIFGTC, exec: schema.ExecNew, status: schema.StatusNew, side: schema.SideSell, pos: schema.PositionLong,
 			ts: 1591274595442 * ms, transact: 1591274595442 * ms}},
 		{"futures_order_fill_reduce", want{symbol: "BTC-USDT", client: "bot-close-7", trade: "273796610", stop: "0", avg: "39444.20000", last: "0.046", lastPx: "39444.20", cum: "0.046", rem: "0.000", fee: "0.72577328", feeAsset: "USDT", pnl: "-12.34560000",
 			typ: schema.OrderTypeMarket, tif: schema.TIFGTC, exec: schema.ExecTrade, status: schema.StatusFilled, side: schema.SideBuy, pos: schema.PositionShort, reduce: true,
@@ -73,7 +73,7 @@ func TestBinanceFuturesOrderFields(t *testing.T) {
 			typ: schema.OrderTypeStopLoss, tif: schema.TIFGTC, exec: schema.ExecTrade, status: schema.StatusFilled, side: schema.SideSell, pos: schema.PositionBoth, reduce: true,
 			ts: 1701552372990 * ms, transact: 1701552372989 * ms}},
 		{"futures_order_calculated", want{symbol: "ETH-USDT", client: "autoclose-1701600000099123", stop: "0", avg: "170.52", last: "1.327", lastPx: "170.52", cum: "1.327", rem: "0.000", fee: "0", feeAsset: "USDT", pnl: "-22.28223000",
-			typ: schema.OrderTypeUnknown, tif: schema.TIFIOC, exec: schema.ExecTrade, status: schema.StatusFilled, side: schema.SideSell, pos: schema.PositionBoth,
+			typ: schema.OrderTypeLiquidation, tif: schema.TIFIOC, exec: schema.ExecTrade, status: schema.StatusFilled, side: schema.SideSell, pos: schema.PositionBoth,
 			ts: 1701600000101 * ms, transact: 1701600000100 * ms}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -196,7 +196,7 @@ func TestBinanceAlgoUpdate(t *testing.T) {
 		require.Equal(t, tt.status, x.Status, tt.X)
 		require.Equal(t, "1000000202490585", x.VenueOrderID.String())
 		require.Equal(t, schema.OrderTypeStopLoss, x.Type)
-		require.Equal(t, schema.TIFUnknown, x.TimeInForce, "GTE_GTC has no schema name")
+		require.Equal(t, schema.TIFGTC, x.TimeInForce, "GTE_GTC rests until canceled (or its position is gone): GTC")
 		require.Equal(t, schema.PositionShort, x.PositionSide)
 		require.True(t, x.ReduceOnly)
 		requireDigits(t, "190", x.StopPrice)

@@ -229,7 +229,7 @@ func placeParams(ps []param, o *schema.OrderRequest) ([]param, error) {
 	if typ.NeedsPrice() {
 		ps = append(ps, param{key: "price", val: binanceNumber(o.Price)})
 	}
-	if typ >= schema.OrderTypeStopLoss {
+	if typ.Conditional() {
 		ps = append(ps, param{key: "stopPrice", val: binanceNumber(o.StopPrice)})
 	}
 	if typ.NeedsPrice() && typ != schema.OrderTypeLimitMaker {

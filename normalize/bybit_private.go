@@ -33,8 +33,9 @@ import (
 //   - ExecType follows the status: New, Canceled, Rejected, Triggered,
 //     PendingNew; OrderStatus for PartiallyFilled and Filled, whose fill
 //     is the execution topic's ExecTrade report.
-//   - orderType Market, Limit; timeInForce GTC, IOC, FOK, PostOnly and
-//     RPI (a LimitMaker order, GTC: bybitTypeTIF).
+//   - orderType Market, Limit, the kind a conditional order's
+//     stopOrderType says (bybitType); timeInForce GTC, IOC, FOK, PostOnly
+//     and RPI (a LimitMaker order, GTC: bybitTypeTIF).
 //   - price, qty, leavesQty, cumExecQty, cumExecValue, avgPrice: Price,
 //     Qty, RemainingQty, CumFillQty, CumQuoteQty, AvgPrice ("" is not sent).
 //   - updatedTime is ExchangeTS and TransactTime, createdTime OrderCreated.
@@ -67,6 +68,7 @@ type bybitOrderMsg struct {
 	OrderLinkID  ident      `json:"orderLinkId"`
 	Side         text       `json:"side"`
 	OrderType    text       `json:"orderType"`
+	StopOrder    text       `json:"stopOrderType"`
 	TimeInForce  text       `json:"timeInForce"`
 	OrderStatus  text       `json:"orderStatus"`
 	Price        optNum     `json:"price"`
@@ -164,7 +166,7 @@ func (m *bybitOrderMsg) fill(f *filler) {
 	f.side(&x.Side, "side", &m.Side)
 	f.status(&x.Status, "orderStatus", bybitStatuses, &m.OrderStatus, false) // no fill here: the execution topic's
 	x.ExecType = enum(bybitStatusExecs, &m.OrderStatus)
-	x.Type, x.TimeInForce = bybitTypeTIF(&m.OrderType, &m.TimeInForce)
+	x.Type, x.TimeInForce = bybitTypeTIF(&m.OrderType, &m.StopOrder, &m.TimeInForce)
 	quote := bybitSpotQuoteSized(&m.Category, &m.OrderType, &m.Side, &m.MarketUnit)
 	f.price(&x.Price, "price", m.Price.num)
 	if !quote {
@@ -398,6 +400,7 @@ type bybitExecMsg struct {
 	OrderLinkID ident      `json:"orderLinkId"`
 	Side        text       `json:"side"`
 	OrderType   text       `json:"orderType"`
+	StopOrder   text       `json:"stopOrderType"`
 	OrderPrice  optNum     `json:"orderPrice"`
 	OrderQty    optNum     `json:"orderQty"`
 	LeavesQty   optNum     `json:"leavesQty"`
@@ -437,7 +440,7 @@ func (m *bybitExecMsg) fill(f *filler) {
 	}
 	f.id(&x.TradeID, m.ExecID)
 	f.side(&x.Side, "side", &m.Side)
-	x.Type = enum(bybitOrderTypes, &m.OrderType)
+	x.Type = bybitType(&m.OrderType, &m.StopOrder)
 	if !fast {
 		x.ExecType = f.execType("execType", bybitExecTypes, &m.ExecType)
 	}
@@ -516,15 +519,48 @@ func bybitAuthArgs(creds *Credentials, expires time.Time) ([]any, error) {
 }
 
 // bybitTypeTIF returns the order type and time in force of a Bybit
-// order's orderType and timeInForce (Bybit v5 "Enums → timeInForce":
-// GTC, IOC, FOK, PostOnly, RPI). A Limit order of PostOnly or RPI ("Retail
-// Price Improvement": post-only, "act as maker orders, adding liquidity")
-// is a LimitMaker, GTC: it rests until canceled and never takes. Another
-// word is Unknown.
-func bybitTypeTIF(orderType, tif *text) (schema.OrderType, schema.TimeInForce) {
-	typ := enum(bybitOrderTypes, orderType)
+// order's orderType, stopOrderType (bybitType) and timeInForce (Bybit v5
+// "Enums → timeInForce": GTC, IOC, FOK, PostOnly, RPI). A Limit order of
+// PostOnly or RPI ("Retail Price Improvement": post-only, "act as maker
+// orders, adding liquidity") is a LimitMaker, GTC: it rests until
+// canceled and never takes. Another word is Unknown.
+func bybitTypeTIF(orderType, stop, tif *text) (schema.OrderType, schema.TimeInForce) {
+	typ := bybitType(orderType, stop)
 	if w := string(tif.bytes()); (w == "PostOnly" || w == "RPI") && typ == schema.OrderTypeLimit {
 		typ = schema.OrderTypeLimitMaker
 	}
 	return typ, enum(bybitTIFs, tif)
+}
+
+// bybitStopTypes are the kinds of Bybit's conditional orders (Bybit v5
+// "Enums → stopOrderType"), each as its Market and its Limit order:
+// Stop ("conditional order" at a trigger price), StopLoss and
+// PartialStopLoss (of the whole or part of a position), tpslOrder (spot
+// TP/SL order: one trigger) as stops; TakeProfit and PartialTakeProfit as
+// take-profits; TrailingStop (at market: Bybit's trailing stop places a
+// market order). OcoOrder and BidirectionalTpslOrder (two legs) and
+// MmRateClose (a close at a maintenance margin rate) have no one
+// canonical kind: the placed order's orderType stands, as it does for
+// UNKNOWN and "" (not a conditional order).
+var bybitStopTypes = map[string][2]schema.OrderType{
+	"Stop": {schema.OrderTypeStopLoss, schema.OrderTypeStopLossLimit}, "StopLoss": {schema.OrderTypeStopLoss, schema.OrderTypeStopLossLimit},
+	"PartialStopLoss": {schema.OrderTypeStopLoss, schema.OrderTypeStopLossLimit}, "tpslOrder": {schema.OrderTypeStopLoss, schema.OrderTypeStopLossLimit},
+	"TakeProfit":        {schema.OrderTypeTakeProfit, schema.OrderTypeTakeProfitLimit},
+	"PartialTakeProfit": {schema.OrderTypeTakeProfit, schema.OrderTypeTakeProfitLimit},
+	"TrailingStop":      {schema.OrderTypeTrailingStop, schema.OrderTypeTrailingStop},
+}
+
+// bybitType is the order type of a Bybit orderType (Market, Limit) and
+// stopOrderType (bybitStopTypes).
+func bybitType(orderType, stop *text) schema.OrderType {
+	typ := enum(bybitOrderTypes, orderType)
+	if k, ok := bybitStopTypes[string(stop.bytes())]; ok {
+		switch typ {
+		case schema.OrderTypeMarket:
+			return k[0]
+		case schema.OrderTypeLimit:
+			return k[1]
+		}
+	}
+	return typ
 }

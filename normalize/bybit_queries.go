@@ -166,7 +166,7 @@ func ParseBybitOrders(data []byte, syms *Symbols, dst []QueryOrder) ([]QueryOrde
 			return dst, "", err
 		}
 		x := &o.Execution
-		x.Type, x.TimeInForce = bybitTypeTIF(&q.OrderType, &q.TimeInForce)
+		x.Type, x.TimeInForce = bybitTypeTIF(&q.OrderType, &q.StopOrder, &q.TimeInForce)
 		qty := q.Qty.num
 		if bybitQuoteSized(&q.OrderType, &q.Side, &q.MarketUnit) {
 			qty = num{} // a quote amount: no base quantity (as OKX's tgtCcy quote_ccy)

@@ -59,8 +59,9 @@ import (
 //     (Rejected). Any other word is a *ParseError wrapping
 //     ErrUnknownStatus; no fill is lost by it, as the order's growth is
 //     reported by its next report.
-//   - order_side BUY, SELL; order_type LIMIT, MARKET, STOP_LIMIT (either
-//     spelling: "Limit", "Stop Limit"); time_in_force
+//   - order_side BUY, SELL; order_type LIMIT, MARKET, STOP_LIMIT, STOP
+//     (StopLoss), BRACKET (either spelling: "Limit", "Stop Limit");
+//     time_in_force
 //     GOOD_UNTIL_CANCELLED and GOOD_UNTIL_DATE_TIME (GTC),
 //     IMMEDIATE_OR_CANCEL, FILL_OR_KILL; post_only makes a limit order
 //     LimitMaker.
@@ -139,6 +140,12 @@ var (
 		"LIMIT": schema.OrderTypeLimit, "Limit": schema.OrderTypeLimit,
 		"MARKET": schema.OrderTypeMarket, "Market": schema.OrderTypeMarket,
 		"STOP_LIMIT": schema.OrderTypeStopLossLimit, "Stop Limit": schema.OrderTypeStopLossLimit, "StopLimit": schema.OrderTypeStopLossLimit,
+		// Coinbase Advanced Trade order_type (List Orders: "MARKET,
+		// LIMIT, STOP, STOP_LIMIT, BRACKET"), in the user channel's title
+		// case too: STOP a stop order at market, BRACKET a limit order
+		// with its stop trigger (trigger_bracket_gtc, _gtd).
+		"STOP": schema.OrderTypeStopLoss, "Stop": schema.OrderTypeStopLoss,
+		"BRACKET": schema.OrderTypeBracket, "Bracket": schema.OrderTypeBracket,
 	}
 	coinbaseTIFs = map[string]schema.TimeInForce{
 		"GOOD_UNTIL_CANCELLED": schema.TIFGTC, "GOOD_UNTIL_DATE_TIME": schema.TIFGTC,

@@ -32,6 +32,10 @@ type filler struct {
 	// held until the message is accepted: run commits it after the
 	// message's last refusal, so a refused message changes nothing.
 	memo memo
+	// amend: what the message says of an amendment of its order (OKX's
+	// amendResult), for repeatFill; the message's own, never the
+	// parser's, so a refused message leaves nothing behind.
+	amend amendResult
 }
 
 // memo is a venue parser's memory of orders or streams whose change a

@@ -219,7 +219,7 @@ func krakenAdd(pair string, o *schema.OrderRequest) (*krakenAddParams, error) {
 	default:
 		return nil, fmt.Errorf("%w: %s orders", ErrUnsupported, typ)
 	}
-	if typ >= schema.OrderTypeStopLoss {
+	if typ.Conditional() {
 		if typ.NeedsPrice() && tif == schema.TIFIOC {
 			p.TimeInForce = "ioc"
 		}

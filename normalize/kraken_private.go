@@ -44,7 +44,8 @@ import (
 //     ErrUnknownExecType. A "trade" without a positive last_qty is a
 //     *ParseError wrapping ErrBadValue.
 //   - order_type: market, limit, iceberg (Limit), stop-loss,
-//     stop-loss-limit, take-profit, take-profit-limit; post_only makes a
+//     stop-loss-limit, take-profit, take-profit-limit, trailing-stop,
+//     trailing-stop-limit, settle-position; post_only makes a
 //     limit order LimitMaker. time_in_force GTC, IOC, FOK, GTD (GTC), in
 //     either case.
 //   - fees: the first fee's asset and qty (Kraken's sign: positive is
@@ -304,6 +305,13 @@ var (
 		"market": schema.OrderTypeMarket, "limit": schema.OrderTypeLimit, "iceberg": schema.OrderTypeLimit,
 		"stop-loss": schema.OrderTypeStopLoss, "stop-loss-limit": schema.OrderTypeStopLossLimit,
 		"take-profit": schema.OrderTypeTakeProfit, "take-profit-limit": schema.OrderTypeTakeProfitLimit,
+		// Kraken v2 "add_order" order_type, as "executions" reports it:
+		// trailing-stop ("a market order is triggered when the market
+		// reverts a specified distance from the peak price"),
+		// trailing-stop-limit (a limit order so triggered),
+		// settle-position (settles a margin position).
+		"trailing-stop": schema.OrderTypeTrailingStop, "trailing-stop-limit": schema.OrderTypeTrailingStopLimit,
+		"settle-position": schema.OrderTypeSettlePosition,
 	}
 	krakenTIFs = map[string]schema.TimeInForce{
 		"gtc": schema.TIFGTC, "ioc": schema.TIFIOC, "fok": schema.TIFFOK, "gtd": schema.TIFGTC,

@@ -182,11 +182,11 @@ func (m *okxOrderMsg) fill(f *filler) {
 	}
 	switch a := string(m.AmendResult.bytes()); {
 	case okxAmended(&m.AmendResult):
-		f.p.fills.amend = amendDone
+		f.amend = amendDone
 	case a == "-1":
-		f.p.fills.amend = amendFailed
+		f.amend = amendFailed
 	default:
-		f.p.fills.amend = amendNone
+		f.amend = amendNone
 	}
 	if !m.CancelSourceReason.empty() {
 		x.RejectReason = f.p.reason(&m.CancelSourceReason)
@@ -210,8 +210,11 @@ func (m *okxOrderMsg) fill(f *filler) {
 // stop-loss's slTriggerPx, else the take-profit's tpTriggerPx; move_order_
 // stop's moveTriggerPx), PositionSide posSide and ReduceOnly reduceOnly
 // (margin and derivatives), OrderCreated cTime, TransactTime uTime,
-// RejectReason failCode. Type is left Unknown: the algo's kinds have no
-// canonical order type.
+// RejectReason failCode. Type from ordType (okxAlgoType): trigger a
+// StopLoss (at market) or StopLossLimit, conditional with one leg its
+// stop-loss's or take-profit's (Price then slOrdPx or tpOrdPx), move_order_stop
+// a TrailingStop; oco and a conditional of both legs (two orders in one),
+// chase, twap and iceberg stay Unknown.
 //
 // state: live is ExecNew and StatusNew; pause (algo-advance)
 // ExecOrderStatus and StatusNew, a status report; partially_effective and effective — the trigger reached,
@@ -234,7 +237,10 @@ type okxAlgoOrderMsg struct {
 	PosSide       text       `json:"posSide"`
 	ReduceOnly    boolish    `json:"reduceOnly"`
 	Sz            optNum     `json:"sz"`
+	OrdType       text       `json:"ordType"`
 	OrdPx         optNum     `json:"ordPx"`
+	SlOrdPx       optNum     `json:"slOrdPx"`
+	TpOrdPx       optNum     `json:"tpOrdPx"`
 	TriggerPx     optNum     `json:"triggerPx"`
 	SlTriggerPx   optNum     `json:"slTriggerPx"`
 	TpTriggerPx   optNum     `json:"tpTriggerPx"`
@@ -270,8 +276,17 @@ func (m *okxAlgoOrderMsg) fill(f *filler) {
 	}
 	x.ExecType, x.Status = st.exec, st.status
 	f.price(&x.Qty, "sz", m.Sz.num)
-	if m.OrdPx.v.Sign() > 0 { // "-1": at market
-		f.price(&x.Price, "ordPx", m.OrdPx.num)
+	var px *optNum
+	x.Type, px = okxAlgoType(m)
+	if px.v.Sign() > 0 { // "-1": at market
+		key := "ordPx"
+		if px != &m.OrdPx {
+			key = "slOrdPx"
+			if px == &m.TpOrdPx {
+				key = "tpOrdPx"
+			}
+		}
+		f.price(&x.Price, key, px.num)
 	}
 	for _, px := range [...]struct {
 		key string
@@ -292,6 +307,36 @@ func (m *okxAlgoOrderMsg) fill(f *filler) {
 		x.PositionSide = enum(okxPositionSides, &m.PosSide)
 		x.ReduceOnly = m.ReduceOnly.v
 	}
+}
+
+// okxAlgoType is the order type of an OKX algo order and the field that
+// holds its limit price (OKX v5 "Algo orders channel": ordType
+// conditional "One-way stop order", oco "One-cancels-the-other order",
+// trigger "Trigger order", move_order_stop "Trailing order", chase,
+// twap, iceberg; ordPx, slOrdPx, tpOrdPx "-1": "the order will be
+// executed at the market price").
+func okxAlgoType(m *okxAlgoOrderMsg) (schema.OrderType, *optNum) {
+	limit := func(px *optNum, market, lim schema.OrderType) (schema.OrderType, *optNum) {
+		if px.v.Sign() > 0 {
+			return lim, px
+		}
+		return market, px
+	}
+	switch string(m.OrdType.bytes()) {
+	case "trigger":
+		return limit(&m.OrdPx, schema.OrderTypeStopLoss, schema.OrderTypeStopLossLimit)
+	case "move_order_stop":
+		return schema.OrderTypeTrailingStop, &m.OrdPx
+	case "conditional":
+		sl, tp := m.SlTriggerPx.v.Sign() > 0, m.TpTriggerPx.v.Sign() > 0
+		switch {
+		case sl && !tp:
+			return limit(&m.SlOrdPx, schema.OrderTypeStopLoss, schema.OrderTypeStopLossLimit)
+		case tp && !sl:
+			return limit(&m.TpOrdPx, schema.OrderTypeTakeProfit, schema.OrderTypeTakeProfitLimit)
+		}
+	}
+	return schema.OrderTypeUnknown, &m.OrdPx
 }
 
 // OKXLogin returns the login request that opens OKX's private channels

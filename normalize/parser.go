@@ -588,7 +588,7 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 	if ev.Type == schema.EventExecReport {
 		endRemaining(&ev.Exec)
 	}
-	if (ev.Type == schema.EventTrade && p.repeatTrade(k, ev)) || (ev.Type == schema.EventExecReport && p.repeatFill(ev)) {
+	if (ev.Type == schema.EventTrade && p.repeatTrade(k, ev)) || (ev.Type == schema.EventExecReport && p.repeatFill(ev, f.amend)) {
 		p.release(ev, pooled)
 		return nil
 	}

@@ -182,10 +182,6 @@ type recentFills struct {
 	set  map[fillKey]fillSeen
 	ring []fillKey
 	next int
-	// amend is what the report being parsed says of an amendment (OKX's
-	// amendResult): set by the venue's parser for each of its order
-	// reports, read and cleared by repeatFill.
-	amend amendResult
 }
 
 // amendResult is a report's word on an amendment of its order.
@@ -238,11 +234,12 @@ type fillSeen struct {
 // report is news — the order's status, its remaining quantity and the
 // fill's fee, which the fast push lacks — and is delivered as the status
 // report without the fill, its fee kept (delivered with no fill before).
-func (p *Parser) repeatFill(ev *schema.CanonicalEvent) bool {
+//
+// amend is what ev's own message says of an amendment (filler.amend): the
+// word lives and dies with the message, so no later report reads it.
+func (p *Parser) repeatFill(ev *schema.CanonicalEvent, amend amendResult) bool {
 	x := &ev.Exec
 	r := &p.fills
-	amend := r.amend
-	r.amend = amendNone
 	if x.ExecType != schema.ExecTrade || x.TradeID.IsZero() || x.Reconciled {
 		return false
 	}

@@ -127,9 +127,32 @@ const (
 	OrderTypeStopLossLimit
 	OrderTypeTakeProfit
 	OrderTypeTakeProfitLimit
+	// The types below are reported, never placed: a venue's execution
+	// reports name them (OrderRequest.Validate refuses them: no encoder
+	// writes them).
+
+	// OrderTypeTrailingStop: a market order once the price reverts a set
+	// distance (or rate) from its peak since the order was placed:
+	// Binance USDⓈ-M TRAILING_STOP_MARKET, Kraken trailing-stop, Bybit
+	// stopOrderType TrailingStop, OKX algo ordType move_order_stop.
+	OrderTypeTrailingStop
+	// OrderTypeTrailingStopLimit: as OrderTypeTrailingStop, a limit
+	// order once triggered (Kraken trailing-stop-limit).
+	OrderTypeTrailingStopLimit
+	// OrderTypeLiquidation: the venue's forced close of a position
+	// (Binance USDⓈ-M and COIN-M LIQUIDATION), not the account's order.
+	OrderTypeLiquidation
+	// OrderTypeBracket: a limit order with an attached stop trigger that
+	// closes it (Coinbase Advanced Trade BRACKET, trigger_bracket_gtc /
+	// trigger_bracket_gtd).
+	OrderTypeBracket
+	// OrderTypeSettlePosition: an order that settles (closes) a margin
+	// position (Kraken settle-position).
+	OrderTypeSettlePosition
 )
 
-var orderTypeNames = [...]string{"unknown", "market", "limit", "limit_maker", "stop_loss", "stop_loss_limit", "take_profit", "take_profit_limit"}
+var orderTypeNames = [...]string{"unknown", "market", "limit", "limit_maker", "stop_loss", "stop_loss_limit", "take_profit", "take_profit_limit",
+	"trailing_stop", "trailing_stop_limit", "liquidation", "bracket", "settle_position"}
 
 func (t OrderType) String() string {
 	if int(t) < len(orderTypeNames) {
@@ -141,10 +164,30 @@ func (t OrderType) String() string {
 // NeedsPrice reports whether the order type carries a limit price.
 func (t OrderType) NeedsPrice() bool {
 	switch t {
-	case OrderTypeLimit, OrderTypeLimitMaker, OrderTypeStopLossLimit, OrderTypeTakeProfitLimit:
+	case OrderTypeLimit, OrderTypeLimitMaker, OrderTypeStopLossLimit, OrderTypeTakeProfitLimit,
+		OrderTypeTrailingStopLimit, OrderTypeBracket:
 		return true
 	}
 	return false
+}
+
+// Conditional reports whether the order waits for a trigger before it
+// goes to the book: stop-loss, take-profit and trailing-stop types (the
+// venues' "algo" or "conditional" orders). A bracket rests on the book
+// as a limit order at once: not conditional.
+func (t OrderType) Conditional() bool {
+	switch t {
+	case OrderTypeStopLoss, OrderTypeStopLossLimit, OrderTypeTakeProfit, OrderTypeTakeProfitLimit,
+		OrderTypeTrailingStop, OrderTypeTrailingStopLimit:
+		return true
+	}
+	return false
+}
+
+// Placeable reports whether an OrderRequest may carry the type: the
+// types up to OrderTypeTakeProfitLimit. The others are only reported.
+func (t OrderType) Placeable() bool {
+	return t != OrderTypeUnknown && t <= OrderTypeTakeProfitLimit
 }
 
 // TimeInForce says how long an order stays working.

@@ -60,7 +60,8 @@ func (o *OrderRequest) Clone() *OrderRequest {
 	return c
 }
 
-// Validate checks an order: a place needs a symbol, a side, a type, a
+// Validate checks an order: a place needs a symbol, a side, a type (one
+// [OrderType.Placeable]: a type only venues report is refused), a
 // known time in force (TIFUnknown leaves it to the venue), a positive
 // quantity (or quote quantity for market orders) and a positive
 // price for limit types; a cancel needs a symbol and the order's id. A
@@ -86,6 +87,8 @@ func (o *OrderRequest) Validate() error {
 		return invalid("OrderRequest", "Side", "must be buy or sell")
 	case o.Type == OrderTypeUnknown || int(o.Type) >= len(orderTypeNames):
 		return invalid("OrderRequest", "Type", "unknown")
+	case !o.Type.Placeable():
+		return invalid("OrderRequest", "Type", "reported by venues, not placed")
 	case o.TimeInForce > TIFGTX: // TIFUnknown: the venue's default
 		return invalid("OrderRequest", "TimeInForce", "unknown")
 	case o.Qty.Sign() < 0 || o.QuoteQty.Sign() < 0:
