@@ -205,7 +205,7 @@ type Book struct {
 	live       bool              // a snapshot is applied and nothing broke since
 	seq        continuity.Stream // the venue's continuity rule and where the book is in the stream
 	syncedAt   int64             // IngestTS of the latest snapshot or id-checked diff applied
-	lostAt     int64             // IngestTS of the latest lost connection applied
+	lostAt     atomic.Int64      // IngestTS of the latest lost connection applied; written under mu, read without it by Books.Add (Book.inherit)
 	asked      bool              // Resubscribe called since the book went invalid
 	align      bool              // OKXFetch: no diff joined the fetched snapshot yet (Book.check)
 	askedAt    time.Time         // when it was last called
@@ -655,12 +655,12 @@ func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent, routed bool
 			if !b.live {
 				return nil
 			}
-			b.lostAt = max(b.lostAt, ev.IngestTS)
+			b.lostSinceLocked(ev.IngestTS)
 			err := b.invalidateLocked(ctx, ev, ReasonReconnect, 0, 0)
 			b.aside.on = true
 			return err
 		}
-		b.lostAt = max(b.lostAt, ev.IngestTS)
+		b.lostSinceLocked(ev.IngestTS)
 		if b.fetching && (ev.IngestTS == 0 || ev.IngestTS > b.fetchFrom) {
 			b.fetchLost = true // as syncedAt would judge it, had the diff been applied
 		}
@@ -746,7 +746,7 @@ func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent, routed bool
 // tail: a feed whose IngestTS is not wsclient's clock, a replay, must not
 // be dropped for good.)
 func (b *Book) tailLocked(ev *schema.CanonicalEvent) bool {
-	return isTail(ev.IngestTS, b.lostAt)
+	return isTail(ev.IngestTS, b.lostAt.Load())
 }
 
 // isTail reports whether a message received at ingest (IngestTS) came
@@ -1365,6 +1365,7 @@ func (o *owedMark) addTops(views []int, covered int) {
 // withdraws them, where its pool gives at once (what it does not is
 // lost, logged).
 func (b *Book) takeOver(old *Book) {
+	b.inherit(old) // again: a loss old applied since Add's first look
 	b.mu.Lock()
 	publishes := b.o.Sink != nil
 	b.mu.Unlock()
@@ -1414,6 +1415,37 @@ func (b *Book) takeOver(old *Book) {
 	}
 	if err != nil && !errors.Is(err, pool.ErrExhausted) {
 		b.warn("book: replaced book's withdrawal not published", "err", err)
+	}
+}
+
+// inherit makes b, which replaces old in [Books], the book of old's
+// connection: its Feed (Book.feed; unless a message bound b already),
+// whose losses concern b and another client's do not, and its latest
+// loss (lostAt), whose tail — a message received before it, handed on
+// after it — b must not load either: without them a replacement took
+// the dead connection's snapshot and read live on a connection that
+// sends nothing more, and another client's loss dropped the snapshot of
+// its own living one.
+// It reads old without its lock, which an Apply may hold for long (a
+// Resubscribe, a marker waiting for the pool): Add must not wait for it.
+func (b *Book) inherit(old *Book) {
+	b.feed.CompareAndSwap(nil, old.feed.Load())
+	b.lostSince(old.lostAt.Load())
+}
+
+// lostSince takes on a loss stamped at (IngestTS) for the book's tail
+// rule (Book.tailLocked), without invalidating the book.
+func (b *Book) lostSince(at int64) {
+	b.mu.Lock()
+	b.lostSinceLocked(at)
+	b.mu.Unlock()
+}
+
+// lostSinceLocked records a loss stamped at (IngestTS) when later than
+// the latest the book knows.
+func (b *Book) lostSinceLocked(at int64) {
+	if at > b.lostAt.Load() {
+		b.lostAt.Store(at)
 	}
 }
 

@@ -168,6 +168,9 @@ func (r *Books) Add(b *Book) {
 	}
 	b.retired = false // a book replaced once, added again: fed (routed) again
 	b.mu.Unlock()
+	if old := r.Book(b.rule.Venue, b.symbol); old != nil && old != b {
+		b.inherit(old) // before the swap routes the old book's messages to b
+	}
 	old, closed := r.swap(b)
 	if old != nil && old != b {
 		// Outside r.mu: closing it waits for the old book's lock, which an
@@ -346,7 +349,13 @@ func (r *Books) applyTo(ctx context.Context, ev *schema.CanonicalEvent, f *Feed)
 		// Fed by f's client now (moved, or its first message); through
 		// Books.Publish (f nil) by a connection not known: unbound, every
 		// loss of the venue concerns it (a client that replaced a Feed's).
+		// Joining f's client, it takes on f's latest loss: a message of
+		// f received before it is that dead connection's tail, which
+		// the book, bound to another client then, never applied.
 		b.feed.Store(f)
+		if f != nil {
+			b.lostSince(f.lostAt.Load())
+		}
 	}
 	err = b.applyFrom(ctx, ev, true)
 	if ev.Type == schema.EventGap {

@@ -1,0 +1,95 @@
+package book
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/schema"
+)
+
+// A book replaced (Books.Add) after its connection's loss: the dead
+// connection's tail — its snapshot, received before the loss and handed
+// on after it — was dropped by the replaced book (its lostAt), but the
+// replacement knew no loss and loaded it: live on a connection that sends
+// nothing more, served as live while stale. The replacement takes on the
+// replaced book's losses (its tail rule) as well as its Feed.
+func TestS39bookReplacementDropsTheLostConnectionsTail(t *testing.T) {
+	for _, viaFeed := range []bool{false, true} {
+		name := "Books.Publish"
+		if viaFeed {
+			name = "Feed"
+		}
+		t.Run(name, func(t *testing.T) {
+			events := newEventsPool()
+			sink := &recSink{events: events}
+			books := NewBooks(sink, events, nil)
+			defer books.Close()
+			ctx := context.Background()
+			f := books.Feed(schema.VenueOKX, nil)
+			publish, loss := books.Publish, books.OnEvent(schema.VenueOKX, nil)
+			if viaFeed {
+				publish, loss = f.Publish, f.OnEvent
+			}
+			old, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sink, Events: events})
+			require.NoError(t, err)
+			books.Add(old)
+			require.NoError(t, publish(ctx, s38snap(t, events, "BTC-USDT", 100)))
+			require.True(t, old.Live())
+			loss(s38loss(1_000))
+			require.False(t, old.Live())
+
+			nb, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sink, Events: events})
+			require.NoError(t, err)
+			books.Add(nb)
+			require.NoError(t, publish(ctx, s38snap(t, events, "BTC-USDT", 900))) // the dead connection's tail
+			require.False(t, nb.Live(), "the replacement loaded the lost connection's tail: live on a dead connection")
+			require.Equal(t, uint64(1), nb.Stats().AfterLoss)
+
+			require.NoError(t, publish(ctx, s38snap(t, events, "BTC-USDT", 2_000))) // the new connection's
+			require.True(t, nb.Live())
+		})
+	}
+}
+
+// A replacement book inherits the Feed binding of the book it replaces:
+// before its first message it belonged to no client, and the loss of
+// another client of the venue reached it — its lostAt taken for a tail
+// rule of the wrong connection dropped the snapshot of its own, living
+// connection (received before the other's loss, handed on after it), so
+// the book waited not live for a snapshot the venue sends once. And the
+// Feed a book's messages come through has its tail: a book that joins a
+// client (its first message through it) drops that client's messages
+// received before its loss.
+func TestS39bookReplacementKeepsItsFeed(t *testing.T) {
+	events := newEventsPool()
+	sink := &recSink{events: events}
+	books := NewBooks(sink, events, nil)
+	defer books.Close()
+	ctx := context.Background()
+	a, other := books.Feed(schema.VenueOKX, nil), books.Feed(schema.VenueOKX, nil)
+	old, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sink, Events: events})
+	require.NoError(t, err)
+	books.Add(old)
+	require.NoError(t, a.Publish(ctx, s38snap(t, events, "BTC-USDT", 100)))
+	require.True(t, old.Live())
+
+	nb, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sink, Events: events})
+	require.NoError(t, err)
+	books.Add(nb)
+	other.OnEvent(s38loss(1_000)) // another client's connection
+	require.NoError(t, a.Publish(ctx, s38snap(t, events, "BTC-USDT", 900)))
+	require.True(t, nb.Live(), "the replacement dropped its own living connection's snapshot for another client's loss")
+	require.Zero(t, nb.Stats().AfterLoss)
+
+	// Moved to a client that lost its connection before: that
+	// connection's tail is not loaded.
+	nb2, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sink, Events: events})
+	require.NoError(t, err)
+	books.Add(nb2)
+	require.NoError(t, other.Publish(ctx, s38snap(t, events, "BTC-USDT", 950)))
+	require.False(t, nb2.Live(), "a client's tail loaded by a book that joined it after its loss")
+	require.NoError(t, other.Publish(ctx, s38snap(t, events, "BTC-USDT", 2_000)))
+	require.True(t, nb2.Live())
+}
