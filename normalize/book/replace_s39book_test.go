@@ -13,8 +13,10 @@ import (
 // connection's tail — its snapshot, received before the loss and handed
 // on after it — was dropped by the replaced book (its lostAt), but the
 // replacement knew no loss and loaded it: live on a connection that sends
-// nothing more, served as live while stale. The replacement takes on the
-// replaced book's losses (its tail rule) as well as its Feed.
+// nothing more, served as live while stale; and the tail's quote went
+// out after the withdrawal, the subscribers' latest for good. The
+// replacement takes on the replaced book's losses (its tail rule) as
+// well as its Feed.
 func TestS39bookReplacementDropsTheLostConnectionsTail(t *testing.T) {
 	for _, viaFeed := range []bool{false, true} {
 		name := "Books.Publish"
@@ -43,9 +45,11 @@ func TestS39bookReplacementDropsTheLostConnectionsTail(t *testing.T) {
 			nb, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sink, Events: events})
 			require.NoError(t, err)
 			books.Add(nb)
-			require.NoError(t, publish(ctx, s38snap(t, events, "BTC-USDT", 900))) // the dead connection's tail
+			require.NoError(t, publish(ctx, s38quote(t, events, 900, "100.5"))) // the dead connection's tail
+			require.Equal(t, []string{"100/101", "0/0"}, s31quoteBBOs(sink), "the lost connection's quote served after the withdrawal")
+			require.NoError(t, publish(ctx, s38snap(t, events, "BTC-USDT", 900)))
 			require.False(t, nb.Live(), "the replacement loaded the lost connection's tail: live on a dead connection")
-			require.Equal(t, uint64(1), nb.Stats().AfterLoss)
+			require.Equal(t, uint64(2), nb.Stats().AfterLoss)
 
 			require.NoError(t, publish(ctx, s38snap(t, events, "BTC-USDT", 2_000))) // the new connection's
 			require.True(t, nb.Live())
