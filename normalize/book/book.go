@@ -547,7 +547,9 @@ func (b *Book) viewOf(n int) int {
 // the view, which reaches the subscribers of snapshots — a host following
 // the book by its tops hears that the last one it got is no longer the
 // book, once for each view. Tops of the book's own view have no marker of
-// their own: the gap marker tells their subscribers.
+// their own: the gap marker tells their subscribers; nor have any on a
+// whole-book venue (Binance, Coinbase), whose gap marker names view 0,
+// every view — a subscriber of snapshots hears one marker per break.
 func (b *Book) PublishTop(ctx context.Context, n int) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -1320,24 +1322,25 @@ func (b *Book) markLocked(ctx context.Context, src *schema.CanonicalEvent, reaso
 	if o.parts&silGap == 0 {
 		o.parts |= silGap
 		o.reason, o.first, o.last, o.exTS, o.inTS = reason, first, last, src.ExchangeTS, src.IngestTS
+		o.view = b.gapView()
 	}
 	if quoted {
 		o.parts |= silQuote
 	}
-	o.addTops(b.tops[:b.nTops], b.gapView())
+	o.addTops(b.tops[:b.nTops], o.covered())
 	b.nTops = 0
 	b.owing.Store(true)
 	return b.flushOwedLocked(ctx, b.o.Events.Get)
 }
 
 // addTops adds a marker about each view of tops to the announcement but
-// the view covered, that of the announcement's gap marker (gapView; -1
-// when it has none): the dispatcher routes a marker about diffs to the
-// subscribers of snapshots too, and a second marker of that view would
-// tell them of one break twice.
+// those the view covered, that of the announcement's gap marker
+// (owedMark.covered; -1 when it has none), tells of (covers): the
+// dispatcher routes a marker about diffs to the subscribers of snapshots
+// too, and a second marker would tell them of one break twice.
 func (o *owedMark) addTops(views []int, covered int) {
 	for _, view := range views {
-		if view == covered {
+		if covers(covered, view) {
 			continue
 		}
 		if i := slices.Index(o.tops[:o.nTops], view); i >= 0 {
@@ -1377,7 +1380,7 @@ func (b *Book) takeOver(old *Book) {
 	if old.topKnown && !sameBBO(old.top, schema.BBO{}) {
 		o.parts |= silQuote
 	}
-	o.addTops(old.tops[:old.nTops], o.covered(old))
+	o.addTops(old.tops[:old.nTops], o.covered())
 	old.owed, old.nTops, old.top, old.topKnown = owedMark{}, 0, schema.BBO{}, true
 	if !publishes && o.parts != 0 && old.o.Sink != nil {
 		old.owed = o
@@ -1405,8 +1408,7 @@ func (b *Book) takeOver(old *Book) {
 	if b.owed.parts == 0 {
 		b.owed = o
 	} else {
-		b.owed.parts |= o.parts & (silGap | silQuote)
-		b.owed.addTops(o.tops[:o.nTops], b.owed.covered(b))
+		b.owed.merge(&o)
 	}
 	b.owing.Store(true)
 	err := b.flushOwedLocked(context.Background(), b.tryGet)
@@ -1449,21 +1451,52 @@ func (b *Book) lostSinceLocked(at int64) {
 	}
 }
 
-// covered is the view the gap marker of o, an announcement of b, names
-// (Book.gapView), -1 when its gap marker is not part of what is owed: the
-// tops of that view need no marker of their own (owedMark.addTops).
-func (o *owedMark) covered(b *Book) int {
+// covered is the view the gap marker of o names (owedMark.view), -1 when
+// its gap marker is not part of what is owed: the tops of the views it
+// covers need no marker of their own (owedMark.addTops).
+func (o *owedMark) covered() int {
 	if o.parts&silGap == 0 {
 		return -1
 	}
-	return b.gapView()
+	return o.view
+}
+
+// merge adds to o, what a replacement book owes, what the book it
+// replaced owed (Book.takeOver). Two gap markers of different views are
+// one about view 0, every view: a book downstream of either view hears
+// it (and one of another view, which lost nothing, resynchronises once
+// more — the safe side).
+func (o *owedMark) merge(old *owedMark) {
+	if old.parts&silGap != 0 {
+		switch {
+		case o.parts&silGap == 0:
+			o.view = old.view
+		case o.view != old.view:
+			o.view = 0
+		}
+	}
+	o.parts |= old.parts & (silGap | silQuote)
+	o.addTops(old.tops[:old.nTops], o.covered())
+}
+
+// covers reports whether a gap marker naming view gap (-1: none) tells
+// the subscribers of tops of view of the break: its own view, and every
+// view where it names view 0 — a whole-book venue's (Book.gapView), or
+// past maxTopViews. A marker of that view would tell a subscriber of
+// snapshots, whom the dispatcher routes a marker about diffs to, of one
+// break twice.
+func covers(gap, view int) bool {
+	return gap == 0 || (gap > 0 && gap == view)
 }
 
 // owedMark is a break's announcement not yet published whole (markLocked):
-// the parts left (silParts), the marker's reason, ids and times, and the
-// views of the tops its markers name.
+// the parts left (silParts), the marker's reason, ids and times, the
+// view its gap marker names — that of the book that broke, kept when a
+// replacement publishes it (takeOver) — and the views of the tops its
+// markers name.
 type owedMark struct {
 	parts       silParts
+	view        int
 	reason      string
 	first, last uint64
 	exTS, inTS  int64
@@ -1477,7 +1510,7 @@ type owedMark struct {
 func (b *Book) flushOwedLocked(ctx context.Context, get func(context.Context) (*schema.CanonicalEvent, error)) error {
 	o := &b.owed
 	src := schema.CanonicalEvent{ExchangeTS: o.exTS, IngestTS: o.inTS}
-	err, gerr := b.announceLocked(ctx, get, &o.parts, &src, &o.tops, o.reason, o.first, o.last)
+	err, gerr := b.announceLocked(ctx, get, &o.parts, &src, &o.tops, o.view, o.reason, o.first, o.last)
 	if gerr != nil {
 		// What is left stays owed, the withdrawal included: not
 		// dropped (Stats.BBODropped), tried again at the next event or
@@ -1556,12 +1589,12 @@ func (b *Book) heldQuoteLocked(ctx context.Context) error {
 }
 
 // announceLocked publishes the parts of an announcement left in parts,
-// in order — the gap marker of reason, the withdrawal of the quote, a
+// in order — the gap marker of reason naming view, the withdrawal of the quote, a
 // marker for each view of tops (silParts) — one pooled event at a time,
 // taken with get and published (the sink hands it back) before the
 // next is taken. It stops at the first event get does not give: gerr,
 // what is left still in parts. err joins the sink's errors.
-func (b *Book) announceLocked(ctx context.Context, get func(context.Context) (*schema.CanonicalEvent, error), parts *silParts, src *schema.CanonicalEvent, tops *[maxTopViews]int, reason string, first, last uint64) (err, gerr error) {
+func (b *Book) announceLocked(ctx context.Context, get func(context.Context) (*schema.CanonicalEvent, error), parts *silParts, src *schema.CanonicalEvent, tops *[maxTopViews]int, view int, reason string, first, last uint64) (err, gerr error) {
 	for *parts != 0 {
 		ev, e := get(ctx)
 		if e != nil {
@@ -1571,7 +1604,7 @@ func (b *Book) announceLocked(ctx context.Context, get func(context.Context) (*s
 		*parts &^= part
 		switch part {
 		case silGap:
-			err = errors.Join(err, b.publishGapLocked(ctx, ev, src, reason, first, last))
+			err = errors.Join(err, b.publishGapLocked(ctx, ev, src, view, reason, first, last))
 		case silQuote:
 			err = errors.Join(err, b.publishWithdrawalLocked(ctx, ev, src))
 		default:
@@ -1632,13 +1665,15 @@ func (b *Book) tryGet(context.Context) (*schema.CanonicalEvent, error) {
 }
 
 // publishGapLocked fills ev, the caller's pooled event, as the book's gap
-// marker of reason and publishes it. It names the book's view (Book.Depth,
-// as the parsers name the view that lost messages; 0 for a whole-book
-// venue's book): view 0 is every view's to a book downstream, and would
+// marker of reason and publishes it. It names view, the book's
+// (Book.gapView; Book.Depth, as the parsers name the view that lost
+// messages; 0 for a whole-book venue's book), or that of the book a
+// replacement publishes it for (owedMark.view): view 0 is every view's to
+// a book downstream, and would
 // tell a book of the venue's other view of the symbol (OKX books5 beside
 // books), which lost nothing, that it broke.
-func (b *Book) publishGapLocked(ctx context.Context, ev, src *schema.CanonicalEvent, reason string, first, last uint64) error {
-	return b.publishMarkerLocked(ctx, ev, src, schema.EventBookUpdate, b.gapView(), reason, first, last)
+func (b *Book) publishGapLocked(ctx context.Context, ev, src *schema.CanonicalEvent, view int, reason string, first, last uint64) error {
+	return b.publishMarkerLocked(ctx, ev, src, schema.EventBookUpdate, view, reason, first, last)
 }
 
 // gapView is the view the book's gap marker names (publishGapLocked).
@@ -1771,7 +1806,7 @@ func (b *Book) silenceParts() silParts {
 	}
 	covered := b.gapView() // its marker reaches their subscribers (owedMark.addTops)
 	for i := range b.nTops {
-		if b.tops[i] != covered {
+		if !covers(covered, b.tops[i]) {
 			p |= silTop << i
 		}
 	}
@@ -1801,7 +1836,7 @@ func (b *Book) publishSilenceLocked(ctx context.Context, get func(context.Contex
 		return false // a break's announcement owed goes first
 	}
 	src := schema.CanonicalEvent{IngestTS: now.UnixNano()}
-	err, gerr := b.announceLocked(ctx, get, &b.silLeft, &src, &b.tops, ReasonSilent, 0, 0)
+	err, gerr := b.announceLocked(ctx, get, &b.silLeft, &src, &b.tops, b.gapView(), ReasonSilent, 0, 0)
 	if err != nil {
 		b.warn("book: silence marker not published", "err", err)
 	}
