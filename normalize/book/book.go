@@ -648,25 +648,7 @@ func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent, routed bool
 		}
 		b.mu.Lock()
 		defer b.mu.Unlock()
-		if ev.IngestTS != 0 && b.syncedAt > ev.IngestTS {
-			return nil
-		}
-		if ev.IngestTS != 0 && b.asideSince(ev.IngestTS) {
-			// The new connection's snapshot is aside: the book's levels
-			// are the dead connection's, the snapshot to take is kept.
-			if !b.live {
-				return nil
-			}
-			b.lostSinceLocked(ev.IngestTS)
-			err := b.invalidateLocked(ctx, ev, ReasonReconnect, 0, 0)
-			b.aside.on = true
-			return err
-		}
-		b.lostSinceLocked(ev.IngestTS)
-		if b.fetching && (ev.IngestTS == 0 || ev.IngestTS > b.fetchFrom) {
-			b.fetchLost = true // as syncedAt would judge it, had the diff been applied
-		}
-		return b.invalidateLocked(ctx, ev, ReasonReconnect, 0, 0)
+		return b.lossLocked(ctx, ev)
 	case schema.EventGap:
 		if ev.Symbol != "" && ev.Symbol != b.symbol {
 			return nil
@@ -738,6 +720,29 @@ func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent, routed bool
 		b.retired = false
 	}
 	return err
+}
+
+// lossLocked applies ev, a lost connection of the book's venue (Apply).
+func (b *Book) lossLocked(ctx context.Context, ev *schema.CanonicalEvent) error {
+	if ev.IngestTS != 0 && b.syncedAt > ev.IngestTS {
+		return nil
+	}
+	if ev.IngestTS != 0 && b.asideSince(ev.IngestTS) {
+		// The new connection's snapshot is aside: the book's levels
+		// are the dead connection's, the snapshot to take is kept.
+		if !b.live {
+			return nil
+		}
+		b.lostSinceLocked(ev.IngestTS)
+		err := b.invalidateLocked(ctx, ev, ReasonReconnect, 0, 0)
+		b.aside.on = true
+		return err
+	}
+	b.lostSinceLocked(ev.IngestTS)
+	if b.fetching && (ev.IngestTS == 0 || ev.IngestTS > b.fetchFrom) {
+		b.fetchLost = true // as syncedAt would judge it, had the diff been applied
+	}
+	return b.invalidateLocked(ctx, ev, ReasonReconnect, 0, 0)
 }
 
 // tailLocked reports whether ev was received before a loss already
@@ -1427,12 +1432,29 @@ func (b *Book) takeOver(old *Book) {
 // after it — b must not load either: without them a replacement took
 // the dead connection's snapshot and read live on a connection that
 // sends nothing more, and another client's loss dropped the snapshot of
-// its own living one.
-// It reads old without its lock, which an Apply may hold for long (a
-// Resubscribe, a marker waiting for the pool): Add must not wait for it.
+// its own living one. A b already live on that tail (the host's own
+// Apply, or a message routed to it between Add's first look and the
+// swap) is invalidated, as the loss would have had b been in the Books
+// then; its announcement never waits for the pool (Add has no ctx): what
+// the pool does not give is owed. It reads old without its lock, which
+// an Apply may hold for long (a Resubscribe, a marker waiting for the
+// pool): Add must not wait for it.
 func (b *Book) inherit(old *Book) {
 	b.feed.CompareAndSwap(nil, old.feed.Load())
-	b.lostSince(old.lostAt.Load())
+	at := old.lostAt.Load()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.live || !isTail(b.syncedAt, at) {
+		b.lostSinceLocked(at)
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // what the pool gives at once
+	ev := schema.CanonicalEvent{Venue: b.rule.Venue, Type: schema.EventConnState, IngestTS: at,
+		Control: schema.Control{Kind: schema.ControlConnState, State: schema.ConnDisconnected, Reason: ReasonReplaced}}
+	if err := b.lossLocked(ctx, &ev); err != nil && !errors.Is(err, pool.ErrExhausted) {
+		b.warn("book: replacement live on the lost connection's tail: marker not published", "err", err)
+	}
 }
 
 // lostSince takes on a loss stamped at (IngestTS) for the book's tail

@@ -97,3 +97,34 @@ func TestS39bookReplacementKeepsItsFeed(t *testing.T) {
 	require.NoError(t, other.Publish(ctx, s38snap(t, events, "BTC-USDT", 2_000)))
 	require.True(t, nb2.Live())
 }
+
+// A replacement already live when it is added — seeded by the host's own
+// Apply, or loaded from a message the Books routed to it in the moment
+// between Add's first look at the replaced book and the swap — on data
+// received before the replaced book's loss stayed live: the dead
+// connection's state served as live. Taking on that loss invalidates it,
+// as the loss would have had it been in the Books then.
+func TestS39bookReplacementLiveOnTheTailIsInvalidated(t *testing.T) {
+	events := newEventsPool()
+	sink := &recSink{events: events}
+	books := NewBooks(sink, events, nil)
+	defer books.Close()
+	ctx := context.Background()
+	old, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sink, Events: events})
+	require.NoError(t, err)
+	books.Add(old)
+	require.NoError(t, books.Publish(ctx, s38snap(t, events, "BTC-USDT", 100)))
+	books.OnEvent(schema.VenueOKX, nil)(s38loss(1_000))
+	require.False(t, old.Live())
+
+	for _, at := range []int64{900, 2_000} {
+		nb, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sink, Events: events})
+		require.NoError(t, err)
+		ev := s38snap(t, events, "BTC-USDT", at)
+		require.NoError(t, nb.Apply(ctx, ev))
+		events.Put(ev)
+		require.True(t, nb.Live())
+		books.Add(nb)
+		require.Equal(t, at > 1_000, nb.Live(), "a replacement live on data received at %d, its connection lost at 1000", at)
+	}
+}
