@@ -1365,7 +1365,7 @@ func (o *owedMark) addTops(views []int, covered int) {
 // takeOver takes on what old, the book b replaces in [Books], has out
 // and owes its subscribers: the withdrawal of its best bid/offer, a
 // marker about each view of its tops (ReasonReplaced), and a break's
-// announcement it still owed. Fed nothing more, old would leave them the
+// announcement it still owed, or its silence marker (ReasonSilent). Fed nothing more, old would leave them the
 // subscribers' latest for good, and b publishes nothing before it is
 // live. They go out at once where the pool gives (never waiting: Add has
 // no ctx), else before anything b publishes, as b's own; old publishes
@@ -1382,6 +1382,16 @@ func (b *Book) takeOver(old *Book) {
 	if o.parts == 0 {
 		o = owedMark{reason: ReasonReplaced, exTS: old.exTS, inTS: old.inTS} // stamped as its last message
 	}
+	if old.silLeft&silGap != 0 && o.parts&silGap == 0 {
+		// Its silence marker, owed (the pool gave none): the subscribers
+		// of its diffs have not heard that it stopped.
+		o.parts |= silGap
+		o.view = old.gapView()
+		if old.owed.parts == 0 {
+			o.reason = ReasonSilent
+		}
+	}
+	old.silLeft, old.silOwed = 0, false
 	if old.topKnown && !sameBBO(old.top, schema.BBO{}) {
 		o.parts |= silQuote
 	}

@@ -150,13 +150,16 @@ func NewBooks(next Sink, events *pool.Pool[*schema.CanonicalEvent], opts *BooksO
 // as [Book.Close] stops them; what it owes is b's to publish, below);
 // b takes on what the replaced book has out (its best bid/offer,
 // withdrawn; its tops, each view told by a marker with ReasonReplaced)
-// and what it still owed of a break's announcement, published at once
-// where the pool gives, else before anything b publishes (a b without a
+// and what it still owed of a break's or a silence's announcement (the
+// broken book's view named), published at once where the pool gives, else before anything b publishes (a b without a
 // Sink: by the replaced book's Sink, where its pool gives at once); the
 // replaced book publishes nothing more, and reports not live
 // ([Book.Live], [Book.BBO], [Book.Top]; its last state stays readable)
 // until a message applied to it by the host keeps it live: fed nothing
 // more, it would only age, read as current by a host that kept it.
+// b takes on the replaced book's connection too: its [Feed] (unless a
+// message bound b already) and its latest loss, whose tail b does not
+// load — a b already live on that tail is invalidated.
 // Add waits for an Apply the replaced book is running (closing it takes its
 // lock), while the other books' events and readers go on. Do not call it
 // from a callback of the book it replaces (its Sink's Publish, its

@@ -110,3 +110,36 @@ func TestS39bookWholeBookTopsHearOneMarkerPerBreak(t *testing.T) {
 		})
 	}
 }
+
+// A book gone silent (Options.MaxSilence) on an exhausted pool owes its
+// silence announcement (Book.Close publishes it). Replaced then
+// (Books.Add), the owed silence marker was dropped: takeOver took on the
+// break's announcement owed, the quote and the tops, not the silence's
+// gap marker — the subscribers of diffs never heard that the book they
+// follow stopped. The replacement publishes it, of the silent book's view.
+func TestS39bookReplacementPublishesTheSilenceOwed(t *testing.T) {
+	clk := newStepClock()
+	events := newEventsPool()
+	sink := &recSink{events: events}
+	books := NewBooks(sink, events, nil)
+	defer books.Close()
+	old, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sink, Events: events, MaxSilence: time.Minute, Clock: clk})
+	require.NoError(t, err)
+	books.Add(old)
+	require.NoError(t, books.Publish(context.Background(), s38snap(t, events, "BTC-USDT", 100)))
+	require.True(t, old.Live())
+	held := takeAll(events)
+	clk.step(time.Minute)
+	require.False(t, old.Live())
+	putAll(events, held)
+	require.Empty(t, sink.ofType(schema.EventGap))
+
+	nb, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sink, Events: events})
+	require.NoError(t, err)
+	books.Add(nb)
+	gaps := sink.ofType(schema.EventGap)
+	require.Len(t, gaps, 1, "the silence marker owed was dropped by the replacement")
+	require.Equal(t, schema.EventBookUpdate, gaps[0].Control.GapType)
+	require.Equal(t, OKX.Depth, gaps[0].Book.Depth)
+	require.Equal(t, []string{"100/101", "0/0"}, s31quoteBBOs(sink), "the silent book's quote withdrawn")
+}
