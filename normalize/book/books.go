@@ -355,9 +355,13 @@ func (r *Books) applyTo(ctx context.Context, ev *schema.CanonicalEvent, f *Feed)
 		// Joining f's client, it takes on f's latest loss: a message of
 		// f received before it is that dead connection's tail, which
 		// the book, bound to another client then, never applied.
+		// (No lock unless that loss is news: a host alternating Publish
+		// and a Feed rebinds at every message.)
 		b.feed.Store(f)
 		if f != nil {
-			b.lostSince(f.lostAt.Load())
+			if at := f.lostAt.Load(); at > b.lostAt.Load() {
+				b.lostSince(at)
+			}
 		}
 	}
 	err = b.applyFrom(ctx, ev, true)
