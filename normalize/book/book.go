@@ -1467,11 +1467,11 @@ func (b *Book) inherit(old *Book) {
 	}
 }
 
-// lostSince takes on a loss stamped at (IngestTS) for the book's tail
-// rule (Book.tailLocked), without invalidating the book.
-func (b *Book) lostSince(at int64) {
+// judgedBy makes at (IngestTS) the loss the book's tail rule judges its
+// messages by (Book.tailLocked): that of the Feed it joined.
+func (b *Book) judgedBy(at int64) {
 	b.mu.Lock()
-	b.lostSinceLocked(at)
+	b.lostAt.Store(at)
 	b.mu.Unlock()
 }
 

@@ -352,15 +352,17 @@ func (r *Books) applyTo(ctx context.Context, ev *schema.CanonicalEvent, f *Feed)
 		// Fed by f's client now (moved, or its first message); through
 		// Books.Publish (f nil) by a connection not known: unbound, every
 		// loss of the venue concerns it (a client that replaced a Feed's).
-		// Joining f's client, it takes on f's latest loss: a message of
-		// f received before it is that dead connection's tail, which
-		// the book, bound to another client then, never applied.
-		// (No lock unless that loss is news: a host alternating Publish
-		// and a Feed rebinds at every message.)
+		// Joining f's client, it is judged by f's latest loss, not by
+		// those of the client it left: a message of f received before
+		// it is that dead connection's tail, which the book, bound to
+		// another client then, never applied; one received before the
+		// other client's loss is a living connection's. (No lock unless
+		// that changes its loss: a host alternating Publish and a Feed
+		// rebinds at every message.)
 		b.feed.Store(f)
 		if f != nil {
-			if at := f.lostAt.Load(); at > b.lostAt.Load() {
-				b.lostSince(at)
+			if at := f.lostAt.Load(); at != b.lostAt.Load() {
+				b.judgedBy(at)
 			}
 		}
 	}
@@ -452,7 +454,10 @@ func (r *Books) OnEvent(venue schema.Venue, next func(wsclient.Event)) func(wscl
 // connection-wide gap markers (no Symbol) of another Feed's client leave
 // it alone; a Feed's (Books.OnEvent's is one) reach every book not bound
 // to another Feed, and those published through Books.Publish every book
-// of the venue. Build it with [Books.Feed]; it is
+// of the venue. A book's messages received before its client's latest
+// loss are that connection's tail, dropped (Stats.AfterLoss): a book
+// that moves to another client is judged by that client's losses from
+// its first message through it. Build it with [Books.Feed]; it is
 // safe for concurrent use.
 type Feed struct {
 	r      *Books

@@ -128,3 +128,29 @@ func TestS39bookReplacementLiveOnTheTailIsInvalidated(t *testing.T) {
 		require.Equal(t, at > 1_000, nb.Live(), "a replacement live on data received at %d, its connection lost at 1000", at)
 	}
 }
+
+// A book moved to another client of the venue (its messages now through
+// that client's Feed) was judged by the losses of the client it left: a
+// loss of the old client, reported after the new client's snapshot was
+// received and before it was handed on, dropped that snapshot as a tail
+// — the new, living connection's — and the book stayed not live until a
+// resync. A book that joins a Feed is judged by that Feed's losses.
+func TestS39bookMovedBookIsJudgedByItsNewFeed(t *testing.T) {
+	events := newEventsPool()
+	sink := &recSink{events: events}
+	books := NewBooks(sink, events, nil)
+	defer books.Close()
+	ctx := context.Background()
+	a, c := books.Feed(schema.VenueOKX, nil), books.Feed(schema.VenueOKX, nil)
+	old, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sink, Events: events})
+	require.NoError(t, err)
+	books.Add(old)
+	require.NoError(t, a.Publish(ctx, s38snap(t, events, "BTC-USDT", 100)))
+	nb, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sink, Events: events})
+	require.NoError(t, err)
+	books.Add(nb) // bound to a, as the book it replaces; the host subscribed it on c
+	a.OnEvent(s38loss(1_000))
+	require.NoError(t, c.Publish(ctx, s38snap(t, events, "BTC-USDT", 900))) // c's, living
+	require.True(t, nb.Live(), "a living client's snapshot dropped for the loss of the client the book left")
+	require.Zero(t, nb.Stats().AfterLoss)
+}
