@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -382,10 +383,26 @@ func (r *Books) applyVenue(ctx context.Context, ev *schema.CanonicalEvent, f *Fe
 	r.mu.RLock()
 	list := r.byVenue[ev.Venue]
 	r.mu.RUnlock()
+	err := r.applyList(ctx, ev, f, list, nil)
+	// A book added meanwhile (Books.Add) in the place of one of the list
+	// may have taken on that book's losses before this one reached it:
+	// it gets the event too, or it would load the dead connection's tail.
+	r.mu.RLock()
+	now := r.byVenue[ev.Venue]
+	r.mu.RUnlock()
+	if len(now) != 0 && (len(now) != len(list) || &now[0] != &list[0]) {
+		err = errors.Join(err, r.applyList(ctx, ev, f, now, list))
+	}
+	return err
+}
+
+// applyList gives ev, which came through f, to the books of list it
+// concerns (applyVenue) but those of done.
+func (r *Books) applyList(ctx context.Context, ev *schema.CanonicalEvent, f *Feed, list, done []*Book) error {
 	var err error
 	for _, b := range list {
-		if bf := b.feed.Load(); f != nil && bf != nil && bf != f {
-			continue // another client's connection: not this one's loss
+		if bf := b.feed.Load(); (f != nil && bf != nil && bf != f) || slices.Contains(done, b) {
+			continue // another client's connection: not this one's loss; or given it already
 		}
 		err = errors.Join(err, b.applyFrom(ctx, ev, true))
 	}

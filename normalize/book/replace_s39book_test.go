@@ -3,6 +3,7 @@ package book
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -153,4 +154,69 @@ func TestS39bookMovedBookIsJudgedByItsNewFeed(t *testing.T) {
 	require.NoError(t, c.Publish(ctx, s38snap(t, events, "BTC-USDT", 900))) // c's, living
 	require.True(t, nb.Live(), "a living client's snapshot dropped for the loss of the client the book left")
 	require.Zero(t, nb.Stats().AfterLoss)
+}
+
+// blockSink holds the first Publish until release is closed.
+type blockSink struct {
+	events           poolOfEvents
+	entered, release chan struct{}
+	once             bool
+}
+
+func (s *blockSink) Publish(_ context.Context, ev *schema.CanonicalEvent) error {
+	if !s.once {
+		s.once = true
+		close(s.entered)
+		<-s.release
+	}
+	s.events.Put(ev)
+	return nil
+}
+
+// A loss the Books were applying to the venue's books when Books.Add
+// replaced one of them reached the replaced book only (the list read
+// before the swap), after the replacement took on its losses: the
+// replacement then loaded the dead connection's tail — live on a
+// connection that sends nothing more. A loss that finds its book replaced
+// goes to the replacement too.
+func TestS39bookLossDuringAddReachesTheReplacement(t *testing.T) {
+	events := newEventsPool()
+	sink := &recSink{events: events}
+	books := NewBooks(sink, events, nil)
+	defer books.Close()
+	ctx := context.Background()
+	slow := &blockSink{events: events, entered: make(chan struct{}), release: make(chan struct{})}
+	eth, err := NewBook(OKX, "ETH-USDT", &Options{Sink: slow, Events: events})
+	require.NoError(t, err)
+	books.Add(eth) // first in the venue's list
+	old, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sink, Events: events})
+	require.NoError(t, err)
+	books.Add(old)
+	slow.once = true // nothing held yet
+	require.NoError(t, books.Publish(ctx, s38snap(t, events, "ETH-USDT", 100)))
+	require.NoError(t, books.Publish(ctx, s38snap(t, events, "BTC-USDT", 100)))
+	require.True(t, eth.Live() && old.Live())
+
+	slow.once = false // eth's next Publish, its marker, is held
+	lossDone := make(chan struct{})
+	go func() {
+		books.OnEvent(schema.VenueOKX, nil)(s38loss(1_000)) // eth's marker held in its sink
+		close(lossDone)
+	}()
+	select {
+	case <-slow.entered:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the loss never reached eth")
+	}
+	nb, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sink, Events: events})
+	require.NoError(t, err)
+	books.Add(nb) // while the loss is on its way through the venue's list
+	close(slow.release)
+	select {
+	case <-lossDone:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the loss never returned")
+	}
+	require.NoError(t, books.Publish(ctx, s38snap(t, events, "BTC-USDT", 900))) // the dead connection's tail
+	require.False(t, nb.Live(), "the replacement missed the loss applied during Add and loaded the tail")
 }
