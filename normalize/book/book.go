@@ -205,7 +205,7 @@ type Book struct {
 	live       bool              // a snapshot is applied and nothing broke since
 	seq        continuity.Stream // the venue's continuity rule and where the book is in the stream
 	syncedAt   int64             // IngestTS of the latest snapshot or id-checked diff applied
-	lostAt     int64             // IngestTS of the latest lost connection applied
+	lostAt     atomic.Int64      // IngestTS of the latest lost connection applied; written under mu, read without it by Books.Add (Book.inherit)
 	asked      bool              // Resubscribe called since the book went invalid
 	align      bool              // OKXFetch: no diff joined the fetched snapshot yet (Book.check)
 	askedAt    time.Time         // when it was last called
@@ -547,7 +547,9 @@ func (b *Book) viewOf(n int) int {
 // the view, which reaches the subscribers of snapshots — a host following
 // the book by its tops hears that the last one it got is no longer the
 // book, once for each view. Tops of the book's own view have no marker of
-// their own: the gap marker tells their subscribers.
+// their own: the gap marker tells their subscribers; nor have any on a
+// whole-book venue (Binance, Coinbase), whose gap marker names view 0,
+// every view — a subscriber of snapshots hears one marker per break.
 func (b *Book) PublishTop(ctx context.Context, n int) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -646,25 +648,7 @@ func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent, routed bool
 		}
 		b.mu.Lock()
 		defer b.mu.Unlock()
-		if ev.IngestTS != 0 && b.syncedAt > ev.IngestTS {
-			return nil
-		}
-		if ev.IngestTS != 0 && b.asideSince(ev.IngestTS) {
-			// The new connection's snapshot is aside: the book's levels
-			// are the dead connection's, the snapshot to take is kept.
-			if !b.live {
-				return nil
-			}
-			b.lostAt = max(b.lostAt, ev.IngestTS)
-			err := b.invalidateLocked(ctx, ev, ReasonReconnect, 0, 0)
-			b.aside.on = true
-			return err
-		}
-		b.lostAt = max(b.lostAt, ev.IngestTS)
-		if b.fetching && (ev.IngestTS == 0 || ev.IngestTS > b.fetchFrom) {
-			b.fetchLost = true // as syncedAt would judge it, had the diff been applied
-		}
-		return b.invalidateLocked(ctx, ev, ReasonReconnect, 0, 0)
+		return b.lossLocked(ctx, ev)
 	case schema.EventGap:
 		if ev.Symbol != "" && ev.Symbol != b.symbol {
 			return nil
@@ -738,6 +722,29 @@ func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent, routed bool
 	return err
 }
 
+// lossLocked applies ev, a lost connection of the book's venue (Apply).
+func (b *Book) lossLocked(ctx context.Context, ev *schema.CanonicalEvent) error {
+	if ev.IngestTS != 0 && b.syncedAt > ev.IngestTS {
+		return nil
+	}
+	if ev.IngestTS != 0 && b.asideSince(ev.IngestTS) {
+		// The new connection's snapshot is aside: the book's levels
+		// are the dead connection's, the snapshot to take is kept.
+		if !b.live {
+			return nil
+		}
+		b.lostSinceLocked(ev.IngestTS)
+		err := b.invalidateLocked(ctx, ev, ReasonReconnect, 0, 0)
+		b.aside.on = true
+		return err
+	}
+	b.lostSinceLocked(ev.IngestTS)
+	if b.fetching && (ev.IngestTS == 0 || ev.IngestTS > b.fetchFrom) {
+		b.fetchLost = true // as syncedAt would judge it, had the diff been applied
+	}
+	return b.invalidateLocked(ctx, ev, ReasonReconnect, 0, 0)
+}
+
 // tailLocked reports whether ev was received before a loss already
 // applied: the dead connection's tail, which its reader hands on after
 // wsclient reported the loss on its own goroutine. Applied, it would make
@@ -746,7 +753,7 @@ func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent, routed bool
 // tail: a feed whose IngestTS is not wsclient's clock, a replay, must not
 // be dropped for good.)
 func (b *Book) tailLocked(ev *schema.CanonicalEvent) bool {
-	return isTail(ev.IngestTS, b.lostAt)
+	return isTail(ev.IngestTS, b.lostAt.Load())
 }
 
 // isTail reports whether a message received at ingest (IngestTS) came
@@ -1320,24 +1327,25 @@ func (b *Book) markLocked(ctx context.Context, src *schema.CanonicalEvent, reaso
 	if o.parts&silGap == 0 {
 		o.parts |= silGap
 		o.reason, o.first, o.last, o.exTS, o.inTS = reason, first, last, src.ExchangeTS, src.IngestTS
+		o.view = b.gapView()
 	}
 	if quoted {
 		o.parts |= silQuote
 	}
-	o.addTops(b.tops[:b.nTops], b.gapView())
+	o.addTops(b.tops[:b.nTops], o.covered())
 	b.nTops = 0
 	b.owing.Store(true)
 	return b.flushOwedLocked(ctx, b.o.Events.Get)
 }
 
 // addTops adds a marker about each view of tops to the announcement but
-// the view covered, that of the announcement's gap marker (gapView; -1
-// when it has none): the dispatcher routes a marker about diffs to the
-// subscribers of snapshots too, and a second marker of that view would
-// tell them of one break twice.
+// those the view covered, that of the announcement's gap marker
+// (owedMark.covered; -1 when it has none), tells of (covers): the
+// dispatcher routes a marker about diffs to the subscribers of snapshots
+// too, and a second marker would tell them of one break twice.
 func (o *owedMark) addTops(views []int, covered int) {
 	for _, view := range views {
-		if view == covered {
+		if covers(covered, view) {
 			continue
 		}
 		if i := slices.Index(o.tops[:o.nTops], view); i >= 0 {
@@ -1357,7 +1365,7 @@ func (o *owedMark) addTops(views []int, covered int) {
 // takeOver takes on what old, the book b replaces in [Books], has out
 // and owes its subscribers: the withdrawal of its best bid/offer, a
 // marker about each view of its tops (ReasonReplaced), and a break's
-// announcement it still owed. Fed nothing more, old would leave them the
+// announcement it still owed, or its silence marker (ReasonSilent). Fed nothing more, old would leave them the
 // subscribers' latest for good, and b publishes nothing before it is
 // live. They go out at once where the pool gives (never waiting: Add has
 // no ctx), else before anything b publishes, as b's own; old publishes
@@ -1365,6 +1373,7 @@ func (o *owedMark) addTops(views []int, covered int) {
 // withdraws them, where its pool gives at once (what it does not is
 // lost, logged).
 func (b *Book) takeOver(old *Book) {
+	b.inherit(old) // again: a loss old applied since Add's first look
 	b.mu.Lock()
 	publishes := b.o.Sink != nil
 	b.mu.Unlock()
@@ -1373,10 +1382,20 @@ func (b *Book) takeOver(old *Book) {
 	if o.parts == 0 {
 		o = owedMark{reason: ReasonReplaced, exTS: old.exTS, inTS: old.inTS} // stamped as its last message
 	}
+	if old.silLeft&silGap != 0 && o.parts&silGap == 0 {
+		// Its silence marker, owed (the pool gave none): the subscribers
+		// of its diffs have not heard that it stopped.
+		o.parts |= silGap
+		o.view = old.gapView()
+		if old.owed.parts == 0 {
+			o.reason = ReasonSilent
+		}
+	}
+	old.silLeft, old.silOwed = 0, false
 	if old.topKnown && !sameBBO(old.top, schema.BBO{}) {
 		o.parts |= silQuote
 	}
-	o.addTops(old.tops[:old.nTops], o.covered(old))
+	o.addTops(old.tops[:old.nTops], o.covered())
 	old.owed, old.nTops, old.top, old.topKnown = owedMark{}, 0, schema.BBO{}, true
 	if !publishes && o.parts != 0 && old.o.Sink != nil {
 		old.owed = o
@@ -1404,8 +1423,7 @@ func (b *Book) takeOver(old *Book) {
 	if b.owed.parts == 0 {
 		b.owed = o
 	} else {
-		b.owed.parts |= o.parts & (silGap | silQuote)
-		b.owed.addTops(o.tops[:o.nTops], b.owed.covered(b))
+		b.owed.merge(&o)
 	}
 	b.owing.Store(true)
 	err := b.flushOwedLocked(context.Background(), b.tryGet)
@@ -1417,21 +1435,100 @@ func (b *Book) takeOver(old *Book) {
 	}
 }
 
-// covered is the view the gap marker of o, an announcement of b, names
-// (Book.gapView), -1 when its gap marker is not part of what is owed: the
-// tops of that view need no marker of their own (owedMark.addTops).
-func (o *owedMark) covered(b *Book) int {
+// inherit makes b, which replaces old in [Books], the book of old's
+// connection: its Feed (Book.feed; unless a message bound b already),
+// whose losses concern b and another client's do not, and its latest
+// loss (lostAt), whose tail — a message received before it, handed on
+// after it — b must not load either: without them a replacement took
+// the dead connection's snapshot and read live on a connection that
+// sends nothing more, and another client's loss dropped the snapshot of
+// its own living one. A b already live on that tail (the host's own
+// Apply, or a message routed to it between Add's first look and the
+// swap) is invalidated, as the loss would have had b been in the Books
+// then; its announcement never waits for the pool (Add has no ctx): what
+// the pool does not give is owed. It reads old without its lock, which
+// an Apply may hold for long (a Resubscribe, a marker waiting for the
+// pool): Add must not wait for it.
+func (b *Book) inherit(old *Book) {
+	b.feed.CompareAndSwap(nil, old.feed.Load())
+	at := old.lostAt.Load()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.live || !isTail(b.syncedAt, at) {
+		b.lostSinceLocked(at)
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // what the pool gives at once
+	ev := schema.CanonicalEvent{Venue: b.rule.Venue, Type: schema.EventConnState, IngestTS: at,
+		Control: schema.Control{Kind: schema.ControlConnState, State: schema.ConnDisconnected, Reason: ReasonReplaced}}
+	if err := b.lossLocked(ctx, &ev); err != nil && !errors.Is(err, pool.ErrExhausted) {
+		b.warn("book: replacement live on the lost connection's tail: marker not published", "err", err)
+	}
+}
+
+// judgedBy makes at (IngestTS) the loss the book's tail rule judges its
+// messages by (Book.tailLocked): that of the Feed it joined.
+func (b *Book) judgedBy(at int64) {
+	b.mu.Lock()
+	b.lostAt.Store(at)
+	b.mu.Unlock()
+}
+
+// lostSinceLocked records a loss stamped at (IngestTS) when later than
+// the latest the book knows.
+func (b *Book) lostSinceLocked(at int64) {
+	if at > b.lostAt.Load() {
+		b.lostAt.Store(at)
+	}
+}
+
+// covered is the view the gap marker of o names (owedMark.view), -1 when
+// its gap marker is not part of what is owed: the tops of the views it
+// covers need no marker of their own (owedMark.addTops).
+func (o *owedMark) covered() int {
 	if o.parts&silGap == 0 {
 		return -1
 	}
-	return b.gapView()
+	return o.view
+}
+
+// merge adds to o, what a replacement book owes, what the book it
+// replaced owed (Book.takeOver). Two gap markers of different views are
+// one about view 0, every view: a book downstream of either view hears
+// it (and one of another view, which lost nothing, resynchronises once
+// more — the safe side).
+func (o *owedMark) merge(old *owedMark) {
+	if old.parts&silGap != 0 {
+		switch {
+		case o.parts&silGap == 0:
+			o.view = old.view
+		case o.view != old.view:
+			o.view = 0
+		}
+	}
+	o.parts |= old.parts & (silGap | silQuote)
+	o.addTops(old.tops[:old.nTops], o.covered())
+}
+
+// covers reports whether a gap marker naming view gap (-1: none) tells
+// the subscribers of tops of view of the break: its own view, and every
+// view where it names view 0 — a whole-book venue's (Book.gapView), or
+// past maxTopViews. A marker of that view would tell a subscriber of
+// snapshots, whom the dispatcher routes a marker about diffs to, of one
+// break twice.
+func covers(gap, view int) bool {
+	return gap == 0 || (gap > 0 && gap == view)
 }
 
 // owedMark is a break's announcement not yet published whole (markLocked):
-// the parts left (silParts), the marker's reason, ids and times, and the
-// views of the tops its markers name.
+// the parts left (silParts), the marker's reason, ids and times, the
+// view its gap marker names — that of the book that broke, kept when a
+// replacement publishes it (takeOver) — and the views of the tops its
+// markers name.
 type owedMark struct {
 	parts       silParts
+	view        int
 	reason      string
 	first, last uint64
 	exTS, inTS  int64
@@ -1445,7 +1542,7 @@ type owedMark struct {
 func (b *Book) flushOwedLocked(ctx context.Context, get func(context.Context) (*schema.CanonicalEvent, error)) error {
 	o := &b.owed
 	src := schema.CanonicalEvent{ExchangeTS: o.exTS, IngestTS: o.inTS}
-	err, gerr := b.announceLocked(ctx, get, &o.parts, &src, &o.tops, o.reason, o.first, o.last)
+	err, gerr := b.announceLocked(ctx, get, &o.parts, &src, &o.tops, o.view, o.reason, o.first, o.last)
 	if gerr != nil {
 		// What is left stays owed, the withdrawal included: not
 		// dropped (Stats.BBODropped), tried again at the next event or
@@ -1524,12 +1621,12 @@ func (b *Book) heldQuoteLocked(ctx context.Context) error {
 }
 
 // announceLocked publishes the parts of an announcement left in parts,
-// in order — the gap marker of reason, the withdrawal of the quote, a
+// in order — the gap marker of reason naming view, the withdrawal of the quote, a
 // marker for each view of tops (silParts) — one pooled event at a time,
 // taken with get and published (the sink hands it back) before the
 // next is taken. It stops at the first event get does not give: gerr,
 // what is left still in parts. err joins the sink's errors.
-func (b *Book) announceLocked(ctx context.Context, get func(context.Context) (*schema.CanonicalEvent, error), parts *silParts, src *schema.CanonicalEvent, tops *[maxTopViews]int, reason string, first, last uint64) (err, gerr error) {
+func (b *Book) announceLocked(ctx context.Context, get func(context.Context) (*schema.CanonicalEvent, error), parts *silParts, src *schema.CanonicalEvent, tops *[maxTopViews]int, view int, reason string, first, last uint64) (err, gerr error) {
 	for *parts != 0 {
 		ev, e := get(ctx)
 		if e != nil {
@@ -1539,7 +1636,7 @@ func (b *Book) announceLocked(ctx context.Context, get func(context.Context) (*s
 		*parts &^= part
 		switch part {
 		case silGap:
-			err = errors.Join(err, b.publishGapLocked(ctx, ev, src, reason, first, last))
+			err = errors.Join(err, b.publishGapLocked(ctx, ev, src, view, reason, first, last))
 		case silQuote:
 			err = errors.Join(err, b.publishWithdrawalLocked(ctx, ev, src))
 		default:
@@ -1600,13 +1697,15 @@ func (b *Book) tryGet(context.Context) (*schema.CanonicalEvent, error) {
 }
 
 // publishGapLocked fills ev, the caller's pooled event, as the book's gap
-// marker of reason and publishes it. It names the book's view (Book.Depth,
-// as the parsers name the view that lost messages; 0 for a whole-book
-// venue's book): view 0 is every view's to a book downstream, and would
+// marker of reason and publishes it. It names view, the book's
+// (Book.gapView; Book.Depth, as the parsers name the view that lost
+// messages; 0 for a whole-book venue's book), or that of the book a
+// replacement publishes it for (owedMark.view): view 0 is every view's to
+// a book downstream, and would
 // tell a book of the venue's other view of the symbol (OKX books5 beside
 // books), which lost nothing, that it broke.
-func (b *Book) publishGapLocked(ctx context.Context, ev, src *schema.CanonicalEvent, reason string, first, last uint64) error {
-	return b.publishMarkerLocked(ctx, ev, src, schema.EventBookUpdate, b.gapView(), reason, first, last)
+func (b *Book) publishGapLocked(ctx context.Context, ev, src *schema.CanonicalEvent, view int, reason string, first, last uint64) error {
+	return b.publishMarkerLocked(ctx, ev, src, schema.EventBookUpdate, view, reason, first, last)
 }
 
 // gapView is the view the book's gap marker names (publishGapLocked).
@@ -1739,7 +1838,7 @@ func (b *Book) silenceParts() silParts {
 	}
 	covered := b.gapView() // its marker reaches their subscribers (owedMark.addTops)
 	for i := range b.nTops {
-		if b.tops[i] != covered {
+		if !covers(covered, b.tops[i]) {
 			p |= silTop << i
 		}
 	}
@@ -1769,7 +1868,7 @@ func (b *Book) publishSilenceLocked(ctx context.Context, get func(context.Contex
 		return false // a break's announcement owed goes first
 	}
 	src := schema.CanonicalEvent{IngestTS: now.UnixNano()}
-	err, gerr := b.announceLocked(ctx, get, &b.silLeft, &src, &b.tops, ReasonSilent, 0, 0)
+	err, gerr := b.announceLocked(ctx, get, &b.silLeft, &src, &b.tops, b.gapView(), ReasonSilent, 0, 0)
 	if err != nil {
 		b.warn("book: silence marker not published", "err", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -150,13 +151,16 @@ func NewBooks(next Sink, events *pool.Pool[*schema.CanonicalEvent], opts *BooksO
 // as [Book.Close] stops them; what it owes is b's to publish, below);
 // b takes on what the replaced book has out (its best bid/offer,
 // withdrawn; its tops, each view told by a marker with ReasonReplaced)
-// and what it still owed of a break's announcement, published at once
-// where the pool gives, else before anything b publishes (a b without a
+// and what it still owed of a break's or a silence's announcement (the
+// broken book's view named), published at once where the pool gives, else before anything b publishes (a b without a
 // Sink: by the replaced book's Sink, where its pool gives at once); the
 // replaced book publishes nothing more, and reports not live
 // ([Book.Live], [Book.BBO], [Book.Top]; its last state stays readable)
 // until a message applied to it by the host keeps it live: fed nothing
 // more, it would only age, read as current by a host that kept it.
+// b takes on the replaced book's connection too: its [Feed] (unless a
+// message bound b already) and its latest loss, whose tail b does not
+// load — a b already live on that tail is invalidated.
 // Add waits for an Apply the replaced book is running (closing it takes its
 // lock), while the other books' events and readers go on. Do not call it
 // from a callback of the book it replaces (its Sink's Publish, its
@@ -168,6 +172,9 @@ func (r *Books) Add(b *Book) {
 	}
 	b.retired = false // a book replaced once, added again: fed (routed) again
 	b.mu.Unlock()
+	if old := r.Book(b.rule.Venue, b.symbol); old != nil && old != b {
+		b.inherit(old) // before the swap routes the old book's messages to b
+	}
 	old, closed := r.swap(b)
 	if old != nil && old != b {
 		// Outside r.mu: closing it waits for the old book's lock, which an
@@ -346,7 +353,19 @@ func (r *Books) applyTo(ctx context.Context, ev *schema.CanonicalEvent, f *Feed)
 		// Fed by f's client now (moved, or its first message); through
 		// Books.Publish (f nil) by a connection not known: unbound, every
 		// loss of the venue concerns it (a client that replaced a Feed's).
+		// Joining f's client, it is judged by f's latest loss, not by
+		// those of the client it left: a message of f received before
+		// it is that dead connection's tail, which the book, bound to
+		// another client then, never applied; one received before the
+		// other client's loss is a living connection's. (No lock unless
+		// that changes its loss: a host alternating Publish and a Feed
+		// rebinds at every message.)
 		b.feed.Store(f)
+		if f != nil {
+			if at := f.lostAt.Load(); at != b.lostAt.Load() {
+				b.judgedBy(at)
+			}
+		}
 	}
 	err = b.applyFrom(ctx, ev, true)
 	if ev.Type == schema.EventGap {
@@ -364,10 +383,26 @@ func (r *Books) applyVenue(ctx context.Context, ev *schema.CanonicalEvent, f *Fe
 	r.mu.RLock()
 	list := r.byVenue[ev.Venue]
 	r.mu.RUnlock()
+	err := r.applyList(ctx, ev, f, list, nil)
+	// A book added meanwhile (Books.Add) in the place of one of the list
+	// may have taken on that book's losses before this one reached it:
+	// it gets the event too, or it would load the dead connection's tail.
+	r.mu.RLock()
+	now := r.byVenue[ev.Venue]
+	r.mu.RUnlock()
+	if len(now) != 0 && (len(now) != len(list) || &now[0] != &list[0]) {
+		err = errors.Join(err, r.applyList(ctx, ev, f, now, list))
+	}
+	return err
+}
+
+// applyList gives ev, which came through f, to the books of list it
+// concerns (applyVenue) but those of done.
+func (r *Books) applyList(ctx context.Context, ev *schema.CanonicalEvent, f *Feed, list, done []*Book) error {
 	var err error
 	for _, b := range list {
-		if bf := b.feed.Load(); f != nil && bf != nil && bf != f {
-			continue // another client's connection: not this one's loss
+		if bf := b.feed.Load(); (f != nil && bf != nil && bf != f) || slices.Contains(done, b) {
+			continue // another client's connection: not this one's loss; or given it already
 		}
 		err = errors.Join(err, b.applyFrom(ctx, ev, true))
 	}
@@ -436,7 +471,10 @@ func (r *Books) OnEvent(venue schema.Venue, next func(wsclient.Event)) func(wscl
 // connection-wide gap markers (no Symbol) of another Feed's client leave
 // it alone; a Feed's (Books.OnEvent's is one) reach every book not bound
 // to another Feed, and those published through Books.Publish every book
-// of the venue. Build it with [Books.Feed]; it is
+// of the venue. A book's messages received before its client's latest
+// loss are that connection's tail, dropped (Stats.AfterLoss): a book
+// that moves to another client is judged by that client's losses from
+// its first message through it. Build it with [Books.Feed]; it is
 // safe for concurrent use.
 type Feed struct {
 	r      *Books

@@ -215,7 +215,11 @@
 // dispatcher routes to the subscribers of snapshots too) with one about
 // each other view of tops out (Control.GapType schema.EventBookSnapshot,
 // Book.Depth their view), so that a subscriber of tops alone hears of the
-// break, once for each view. A
+// break, once for each view — none on a whole-book venue (Binance,
+// Coinbase), whose gap marker names view 0, every view, and is a
+// subscriber of snapshots' one marker of the break. A book replaced
+// while it owed its announcement has it published by its replacement,
+// naming the replaced book's view. A
 // book that goes live on a snapshot it fetched (a [Fetcher]: Binance,
 // [OKXFetch]), at start and after each break, publishes the state it went
 // live on — the snapshot and the buffered diffs it replayed, all its

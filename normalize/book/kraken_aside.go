@@ -105,7 +105,7 @@ func (b *Book) asideLocked(ctx context.Context, ev *schema.CanonicalEvent) error
 			// quiet pair's may come seconds later) or wsclient's report
 			// of the loss, they would be stale, unannounced. What the
 			// dead connection's reader still hands on is its tail.
-			b.lostAt = max(b.lostAt, ev.IngestTS)
+			b.lostSinceLocked(ev.IngestTS)
 			err := b.invalidateLocked(ctx, ev, ReasonReconnect, 0, 0)
 			a.on = true // kept for that first message (clearLocked let it go)
 			return err

@@ -27,22 +27,13 @@ func TestS34BreakMarkerOwedOnAnExhaustedPoolGoesOutFirst(t *testing.T) {
 	require.NoError(t, b.PublishTop(context.Background(), 5))
 	published := len(sink.got)
 
-	var held []*schema.CanonicalEvent
-	for {
-		ev, err := events.TryGet()
-		if err != nil {
-			break
-		}
-		held = append(held, ev)
-	}
+	held := takeAll(events)
 	expired, cancel := context.WithCancel(context.Background())
 	cancel() // StateTimeout passed on an exhausted pool
 	require.Error(t, b.Apply(expired, lostConn(schema.VenueOKX, 0)))
 	require.False(t, b.Live())
 	require.Len(t, sink.got, published, "published on an exhausted pool")
-	for _, ev := range held {
-		events.Put(ev)
-	}
+	putAll(events, held)
 
 	applyLive(t, b, okxRaw("books", "snapshot", -1, 20, `["99","1","0","1"]`, `["102","1","0","1"]`, ""))
 	var got []string

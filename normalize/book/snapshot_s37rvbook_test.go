@@ -119,23 +119,14 @@ func TestS37rvbookFetchedSnapshotOwedOnAnExhaustedPool(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(b.Close)
 
-	var held []*schema.CanonicalEvent
-	for {
-		ev, err := events.TryGet()
-		if err != nil {
-			break
-		}
-		held = append(held, ev)
-	}
+	held := takeAll(events)
 	done, cancel := context.WithCancel(context.Background())
 	cancel() // the applying goroutine's ctx gives the pool no wait
 	d11 := diffEv(11, []schema.Level{{Price: schema.NewDecimal(100, 0), Qty: schema.NewDecimal(11, 0)}})
 	require.Error(t, b.Apply(done, d11), "the pool gave no event for the snapshot")
 	require.True(t, b.Live())
 	require.Empty(t, s37rvTape(sink))
-	for _, ev := range held {
-		events.Put(ev)
-	}
+	putAll(events, held)
 	d12 := diffEv(12, []schema.Level{{Price: schema.NewDecimal(100, 0), Qty: schema.NewDecimal(12, 0)}})
 	require.NoError(t, b.Apply(context.Background(), d12))
 	require.Equal(t, "S11[100x11 101x1] B", s37rvTape(sink), "the owed snapshot before the diff, then the quote")

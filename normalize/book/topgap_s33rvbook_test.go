@@ -42,36 +42,38 @@ func TestS33rvBrokenBookAnnouncedToEveryViewOfItsTops(t *testing.T) {
 	for _, lost := range []string{"connection lost", "silent"} {
 		t.Run(lost, func(t *testing.T) {
 			clk := newStepClock()
-			b, sink, _ := newRecBook(t, Coinbase, "BTC-USDT", &Options{MaxSilence: time.Minute, Clock: clk})
-			require.NoError(t, b.Apply(context.Background(), tenLevels()))
+			// OKX: a venue of views, whose gap marker names the book's
+			// (400); a whole-book venue's names view 0, every view, and
+			// tells every view of tops (TestS39bookWholeBookTopsHearOneMarkerPerBreak).
+			b, sink, _ := newRecBook(t, OKX, "BTC-USDT", &Options{MaxSilence: time.Minute, Clock: clk})
+			applyLive(t, b, okxRaw("books", "snapshot", -1, 10, `["100","1","0","1"]`, `["101","1","0","1"]`, ""))
 			for _, v := range views {
 				require.NoError(t, b.PublishTop(context.Background(), v))
 			}
 			if lost == "silent" {
 				clk.step(time.Minute)
 			} else {
-				require.NoError(t, b.Apply(context.Background(), lostConn(schema.VenueCoinbase, 2)))
+				require.NoError(t, b.Apply(context.Background(), lostConn(schema.VenueOKX, 2)))
 			}
 			require.False(t, b.Live())
 			told := toldOf(sink, views)
 			for _, v := range views {
 				require.True(t, told[v], "the tops of view %d were not told of the break", v)
 			}
-			// The last view, past the bound, names view 0: that of the
-			// diffs' marker, which tells the tops' subscribers too.
-			require.Len(t, sink.ofType(schema.EventGap), maxTopViews, "one marker about the diffs, one per view up to the bound but the diffs' own")
+			// The last view, past the bound, names view 0, every view.
+			require.Len(t, sink.ofType(schema.EventGap), 1+maxTopViews, "one marker about the diffs, one per view up to the bound")
 		})
 	}
 }
 
 // A view published again is announced once: its tops' stream is one.
 func TestS33rvBrokenBookAnnouncesAViewOnce(t *testing.T) {
-	b, sink, _ := newRecBook(t, Coinbase, "BTC-USDT", nil)
-	require.NoError(t, b.Apply(context.Background(), tenLevels()))
+	b, sink, _ := newRecBook(t, OKX, "BTC-USDT", nil) // of views: whole-book venues' tops have no marker of their own
+	applyLive(t, b, okxRaw("books", "snapshot", -1, 10, `["100","1","0","1"]`, `["101","1","0","1"]`, ""))
 	for range 3 {
 		require.NoError(t, b.PublishTop(context.Background(), 3))
 	}
-	require.NoError(t, b.Apply(context.Background(), lostConn(schema.VenueCoinbase, 2)))
+	require.NoError(t, b.Apply(context.Background(), lostConn(schema.VenueOKX, 2)))
 	var tops []int
 	for _, g := range sink.ofType(schema.EventGap) {
 		if g.Control.GapType == schema.EventBookSnapshot {
