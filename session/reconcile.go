@@ -116,7 +116,7 @@ type tracked struct {
 // setType notes the order's type, when a report gives one.
 func (t *tracked) setType(typ schema.OrderType) {
 	if typ != schema.OrderTypeUnknown {
-		t.algo = typ >= schema.OrderTypeStopLoss
+		t.algo = typ.Conditional()
 	}
 }
 
@@ -1087,7 +1087,7 @@ func sameOrder(o *normalize.QueryOrder, req *schema.OrderRequest) bool {
 		return false
 	}
 	conditional := func(typ schema.OrderType, stop schema.Decimal) (cond, known bool) {
-		if stop.Sign() != 0 || typ >= schema.OrderTypeStopLoss {
+		if stop.Sign() != 0 || typ.Conditional() {
 			return true, true
 		}
 		return false, typ != schema.OrderTypeUnknown

@@ -114,7 +114,7 @@ func (s *Session) checkWorking(req *schema.OrderRequest) error {
 	if !known {
 		return nil // the venue's refusal tells
 	}
-	algo := req.Type >= schema.OrderTypeStopLoss
+	algo := req.Type.Conditional()
 	for _, b := range [...]struct {
 		open        int
 		limit       int
