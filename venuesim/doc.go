@@ -204,9 +204,13 @@
 //     defaultSelfTradePreventionMode says) or EXPIRE_BOTH, another -1013
 //     "This symbol does not allow the specified self-trade prevention
 //     mode." (NONE too: BTCUSDT's allowedSelfTradePreventionModes lack
-//     it; DECREMENT and TRANSFER are not served). A taker's walk that
-//     meets our resting order of the other side (at its level after the
-//     generator's quantity there) prevents the match by the taker's mode:
+//     it; DECREMENT and TRANSFER are not served). A taker's walk goes
+//     over the public book, our resting orders in it wherever they are
+//     (a price better than the generator's best, or past its last level),
+//     and an order that reaches only ours crosses (LIMIT_MAKER: "would
+//     immediately match"). Meeting our resting order of the other side
+//     (at its level after the generator's quantity there) prevents the
+//     match by the taker's mode:
 //     the maker expires and the walk goes on, the taker's rest expires,
 //     or both; an expired order's status is EXPIRED_IN_MATCH, its
 //     executionReport TRADE_PREVENTION with v (preventedMatchId, per

@@ -149,31 +149,17 @@ func (w *wire) appendDepthUpdate(b []byte, s *symbolState, eventMs int64, bids, 
 }
 
 // bookLevels lists up to n non-empty levels of one side, best first, our
-// resting orders in them (ownbook.go): the grid's levels and ours merged
-// as it goes, reading only as far as the n levels it lists (a partial
-// book of 5 levels reads some 5 of the grid's, not every level of it).
-// Caller holds the market lock.
+// resting orders in them (publicLevels), reading only as far as the n
+// levels it lists (a partial book of 5 levels reads some 5 of the
+// grid's, not every level of it). Caller holds the market lock.
 func bookLevels(s *symbolState, bidSide bool, n int) []level {
-	grid, price, step := s.asks, s.bestAsk(), s.tick
-	if bidSide {
-		grid, price, step = s.bids, s.bestBid, -s.tick
+	out := make([]level, 0, max(0, min(n, len(s.bids)+len(*s.ownSide(bidSide)))))
+	if n <= 0 {
+		return out
 	}
-	own := *s.ownSide(bidSide)
-	out := make([]level, 0, max(0, min(n, len(grid)+len(own))))
-	for i := 0; len(out) < n; {
-		for i < len(grid) && grid[i] == 0 {
-			i++
-		}
-		px := price + int64(i)*step
-		switch {
-		case i == len(grid) && len(own) == 0:
-			return out
-		case len(own) > 0 && i < len(grid) && own[0].price == px:
-			out, own, i = append(out, level{px, grid[i] + own[0].qty}), own[1:], i+1
-		case len(own) > 0 && (i == len(grid) || bidSide == (own[0].price > px)):
-			out, own = append(out, own[0]), own[1:] // ours alone: a price the grid has empty, or off it
-		default:
-			out, i = append(out, level{px, grid[i]}), i+1
+	for l := range s.publicLevels(bidSide) {
+		if out = append(out, level{l.price, l.grid + l.own}); len(out) == n {
+			break
 		}
 	}
 	return out

@@ -2,6 +2,7 @@ package venuesim
 
 import (
 	"cmp"
+	"iter"
 	"slices"
 )
 
@@ -149,6 +150,46 @@ func (s *symbolState) noteOwn(o *order, ms int64) {
 		s.noteDepth(nil, l, s.updID, false)
 	}
 	s.okxBookAt = ms
+}
+
+// bookLevel is one price of a side's public book: the grid's (the
+// others') quantity there and what our resting orders have left.
+type bookLevel struct{ price, grid, own int64 }
+
+// publicLevels walks a side's public book best first: each price where
+// the grid or our resting orders have quantity, ours where the grid has
+// none too (inside the generator's spread after a walk emptied its best
+// levels, or past its last level). It reads only as far as the caller
+// ranges. The snapshot and partial books (bookLevels) and a taker's walk
+// (takePlan) read the one book. Caller holds the market lock.
+func (s *symbolState) publicLevels(bidSide bool) iter.Seq[bookLevel] {
+	return func(yield func(bookLevel) bool) {
+		grid, price, step := s.asks, s.bestAsk(), s.tick
+		if bidSide {
+			grid, price, step = s.bids, s.bestBid, -s.tick
+		}
+		own := *s.ownSide(bidSide)
+		for i := 0; ; {
+			for i < len(grid) && grid[i] == 0 {
+				i++
+			}
+			px := price + int64(i)*step
+			var l bookLevel
+			switch {
+			case i == len(grid) && len(own) == 0:
+				return
+			case len(own) > 0 && i < len(grid) && own[0].price == px:
+				l, own, i = bookLevel{px, grid[i], own[0].qty}, own[1:], i+1
+			case len(own) > 0 && (i == len(grid) || bidSide == (own[0].price > px)):
+				l, own = bookLevel{own[0].price, 0, own[0].qty}, own[1:] // ours alone
+			default:
+				l, i = bookLevel{px, grid[i], 0}, i+1
+			}
+			if !yield(l) {
+				return
+			}
+		}
+	}
 }
 
 // mergeOwn adds our resting orders' levels of a side to levels (the

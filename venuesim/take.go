@@ -27,31 +27,33 @@ type selfMatch struct {
 // fill); one of several levels is one fill a level. Caller holds the
 // market lock.
 //
-// At a level where our own orders of the other side rest, the walk takes
-// the generator's quantity first (it was there before them: price-time
-// priority), then meets ours (meets), as the taker's STP mode says
-// (o.stp): EXPIRE_MAKER meets each of them and walks on (they expire,
-// their quantity never taken); EXPIRE_TAKER and EXPIRE_BOTH meet the
-// first and stop (stopped: the taker's rest expires).
+// The walk reads the other side's public book (publicLevels): at a
+// price where our own orders rest, the taker takes the generator's
+// quantity first (it was there before them: price-time priority), then
+// meets ours (meets) — wherever the public book has them, at a price
+// better than the generator's best (its best levels emptied by a walk) or
+// past its last level too —, as the taker's STP mode says (o.stp):
+// EXPIRE_MAKER meets each of them and walks on (they expire, their
+// quantity never taken); EXPIRE_TAKER and EXPIRE_BOTH meet the first and
+// stop (stopped: the taker's rest expires).
 func takePlan(o *order) (plan []fillPlan, meets []selfMatch, stopped bool) {
 	s := o.symbol
-	side, price, step := s.asks, s.bestAsk(), s.tick
-	if o.side == "SELL" {
-		side, price, step = s.bids, s.bestBid, -s.tick
-	}
+	buy := o.side == "BUY"
 	left := o.qty - o.filled
-	for i, q := range side {
-		px := price + int64(i)*step
-		if left == 0 || o.typ != "MARKET" && (o.side == "BUY" && px > o.price || o.side == "SELL" && px < o.price) {
+	for l := range s.publicLevels(!buy) {
+		if left == 0 || o.typ != "MARKET" && (buy && l.price > o.price || !buy && l.price < o.price) {
 			break
 		}
-		if q > 0 {
-			take := min(q, left)
-			plan = append(plan, fillPlan{px, take})
+		if l.grid > 0 {
+			take := min(l.grid, left)
+			plan = append(plan, fillPlan{l.price, take})
 			left -= take
 		}
+		if l.own == 0 {
+			continue
+		}
 		for _, w := range s.orders {
-			if left == 0 || w.side == o.side || w.price != px {
+			if left == 0 || w.side == o.side || w.price != l.price {
 				continue
 			}
 			meets = append(meets, selfMatch{w, len(plan)})

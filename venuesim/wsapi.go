@@ -516,11 +516,10 @@ func (c *conn) placeOrder(req apiRequest) {
 	}
 	o.id = v.nextOrder.Add(1)
 	o.created = now
-	other := s.askTop()
-	if o.side == "SELL" {
-		other = s.bidTop()
-	}
-	crosses := o.typ == "MARKET" || reaches(other, o)
+	// Whether it crosses the public book, our own resting orders in it: a
+	// LIMIT order that reaches only ours is a taker that meets them (STP
+	// FAQ, Scenarios B, D, E), and a LIMIT_MAKER order there would match.
+	crosses := o.typ == "MARKET" || reaches(s.publicTop(o.side == "SELL"), o)
 	var plan []fillPlan
 	var meets []selfMatch
 	var stopped bool
