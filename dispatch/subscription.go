@@ -143,6 +143,7 @@ type Subscription struct {
 	forgot     *sketch                             // the streams whose slots the sweep forgot; nil until it first does
 	forgotPrev *sketch                             // the one forgot replaced when the slots outgrew it; nil if none
 	gaps       map[routeKey]*marker                // gap markers waiting, by the stream they report on
+	books      map[routeKey]*marker                // those about a symbol's book diffs, any view, by bookKey: chained by marker.book
 	stale      map[routeKey]*schema.CanonicalEvent // markers of quotes dropped past quoteBound, queued on the critical lane, by stream or (venue, type)
 	quoteBound int                                 // the most quotes queued: maxQuotes (a test's less)
 	staleBound int                                 // the most markers of stale streams waiting: maxStaleStreams (a test's less)
@@ -180,6 +181,7 @@ type marker struct {
 	key        routeKey
 	due        uint64
 	prev, next *marker // in Subscription.pending
+	book       *marker // the next marker about the diffs of its book's symbol (another view), in Subscription.books
 }
 
 // markers is the list of waiting gap markers in the order they come due.
@@ -810,12 +812,7 @@ func (s *Subscription) dropOldestLocked() news {
 	if first == 0 || last == 0 {
 		g.Control.GapFirstSeq, g.Control.GapLastSeq = 0, 0
 	}
-	if s.gaps == nil {
-		s.gaps = make(map[routeKey]*marker)
-	}
-	m := &marker{ev: g, key: k, due: s.market + uint64(s.ordBound)}
-	s.gaps[k] = m
-	s.pending.pushBack(m)
+	s.addMarkerLocked(g, k)
 	s.counters.Gaps++
 	return report
 }
@@ -900,12 +897,34 @@ func (s *Subscription) displaceMarkerLocked(old *schema.CanonicalEvent) {
 		s.pending.moveToBack(m)
 		return
 	}
+	s.addMarkerLocked(old, k)
+}
+
+// addMarkerLocked makes g the waiting marker of key k (none waits), due
+// once OrderedBound more market data events are delivered. One about a
+// symbol's book diffs is also chained in books, so that a snapshot of the
+// book, whatever its view, finds it (diffMarkerOfLocked).
+func (s *Subscription) addMarkerLocked(g *schema.CanonicalEvent, k routeKey) {
 	if s.gaps == nil {
 		s.gaps = make(map[routeKey]*marker)
 	}
-	m := &marker{ev: old, key: k, due: s.market + uint64(s.ordBound)}
+	m := &marker{ev: g, key: k, due: s.market + uint64(s.ordBound)}
 	s.gaps[k] = m
 	s.pending.pushBack(m)
+	if k.typ == schema.EventBookUpdate && k.symbol != "" {
+		if s.books == nil {
+			s.books = make(map[routeKey]*marker)
+		}
+		b := bookKey(k)
+		m.book = s.books[b]
+		s.books[b] = m
+	}
+}
+
+// bookKey is the key in Subscription.books of the markers about the diffs
+// of k's book, whatever their view: its venue and symbol.
+func bookKey(k routeKey) routeKey {
+	return routeKey{venue: k.venue, symbol: k.symbol, typ: schema.EventBookUpdate}
 }
 
 // seqRange returns the venue sequence numbers an event covers: a book diff
@@ -1029,23 +1048,52 @@ func (s *Subscription) gapOfLocked(k routeKey) *marker {
 	return s.gaps[routeKey{venue: k.venue, typ: k.typ}] // a second lookup only while markers wait
 }
 
-// diffMarkerOfLocked returns the marker waiting about the diffs of the
+// diffMarkerOfLocked returns a marker waiting about the diffs of the
 // book of ev when ev is a book snapshot: a marker about a book's diffs
 // reaches the subscribers of its snapshots (fanOut), and displaced from
 // a full ordered lane it waits keyed by the diffs' stream, so that the
 // snapshots published after it, keyed by theirs, would otherwise go out
-// before it and pass for broken. Nil when none waits.
+// before it and pass for broken. Any view of the symbol's diffs: fanOut
+// routes by type, not view, and a book's tops (normalize/book PublishTop
+// of n levels: Book.Depth n) are of another view than its diffs (0, the
+// whole book, on Binance and Coinbase; Bybit orderbook.50's tops of 5).
+// A waiting marker tells of events published before all that is queued,
+// so it is never early; called again for the same snapshot (staged), it
+// finds the next. Or the marker about every symbol's diffs of the venue
+// (markerKeyLocked). Nil when none waits.
 func (s *Subscription) diffMarkerOfLocked(ev *schema.CanonicalEvent) *marker {
 	if ev.Type != schema.EventBookSnapshot || s.pending.len() == 0 {
 		return nil
 	}
-	return s.gapOfLocked(streamKey(ev, schema.EventBookUpdate))
+	k := routeKey{venue: ev.Venue, symbol: ev.Symbol, typ: schema.EventBookUpdate}
+	if m := s.books[k]; m != nil {
+		return m
+	}
+	return s.gaps[routeKey{venue: ev.Venue, typ: schema.EventBookUpdate}]
 }
 
 // takeMarkerLocked removes waiting marker m and returns its event.
 func (s *Subscription) takeMarkerLocked(m *marker) *schema.CanonicalEvent {
 	s.pending.remove(m)
 	delete(s.gaps, m.key) // later drops of the stream need a new marker
+	if k := m.key; k.typ == schema.EventBookUpdate && k.symbol != "" {
+		// Out of its book's chain: one per view of the symbol the
+		// subscriber lost diffs of, a few at most.
+		b := bookKey(k)
+		p := s.books[b]
+		switch {
+		case p == m && m.book == nil:
+			delete(s.books, b)
+		case p == m:
+			s.books[b] = m.book
+		default:
+			for p.book != m {
+				p = p.book
+			}
+			p.book = m.book
+		}
+		m.book = nil
+	}
 	return m.ev
 }
 
@@ -1180,7 +1228,7 @@ func (s *Subscription) stop() uint64 {
 	// a route learned before the Unsubscribe still holds s (see index).
 	s.crit, s.ord, s.coal = ring[*schema.CanonicalEvent]{}, ring[ordered]{}, ring[queued]{}
 	s.slots, s.slotList, s.forgot, s.forgotPrev, s.windows = nil, nil, nil, nil, nil
-	s.gaps, s.stale = nil, nil
+	s.gaps, s.books, s.stale = nil, nil, nil
 	s.counters.Discarded += n
 	s.mu.Unlock()
 	signal(s.wake)                            // parked: it wakes, sees stateStopped and exits
