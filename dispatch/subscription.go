@@ -129,6 +129,8 @@ type Subscription struct {
 	slow       bool                   // dropping market data since the lanes were last empty
 	lastOrd    bool                   // the last market data delivered came from the ordered lane
 	staged     *schema.CanonicalEvent // ordered event whose gap marker is being delivered: it goes next
+	stagedAt   uint64                 // marks when staged was taken off the lane: a marker touched since tells of later events
+	marks      uint64                 // markers made or merged into so far: marker.at's clock
 	inHand     *schema.CanonicalEvent // the event taken off the queues and being handed over (Stats.InHand), or nil
 	seq        uint64
 	crit       ring[*schema.CanonicalEvent]
@@ -182,6 +184,7 @@ type marker struct {
 	due        uint64
 	prev, next *marker // in Subscription.pending
 	book       *marker // the next marker about the diffs of its book's symbol (another view), in Subscription.books
+	at         uint64  // Subscription.marks when it was made or last merged into
 }
 
 // markers is the list of waiting gap markers in the order they come due.
@@ -795,8 +798,7 @@ func (s *Subscription) dropOldestLocked() news {
 			// nothing in another's.
 			g.GapFirstSeq, g.GapLastSeq = 0, 0
 		}
-		m.due = s.market + uint64(s.ordBound)
-		s.pending.moveToBack(m)
+		s.touchLocked(m)
 		return report
 	}
 	g := queueGap(old)
@@ -893,8 +895,7 @@ func (s *Subscription) displaceMarkerLocked(old *schema.CanonicalEvent) {
 		}
 		g.GapSource = o.GapSource
 		s.counters.Coalesced++ // old is folded into m: one event fewer to deliver
-		m.due = s.market + uint64(s.ordBound)
-		s.pending.moveToBack(m)
+		s.touchLocked(m)
 		return
 	}
 	s.addMarkerLocked(old, k)
@@ -908,9 +909,10 @@ func (s *Subscription) addMarkerLocked(g *schema.CanonicalEvent, k routeKey) {
 	if s.gaps == nil {
 		s.gaps = make(map[routeKey]*marker)
 	}
-	m := &marker{ev: g, key: k, due: s.market + uint64(s.ordBound)}
+	m := &marker{ev: g, key: k}
 	s.gaps[k] = m
 	s.pending.pushBack(m)
+	s.touchLocked(m)
 	if k.typ == schema.EventBookUpdate && k.symbol != "" {
 		if s.books == nil {
 			s.books = make(map[routeKey]*marker)
@@ -919,6 +921,16 @@ func (s *Subscription) addMarkerLocked(g *schema.CanonicalEvent, k routeKey) {
 		m.book = s.books[b]
 		s.books[b] = m
 	}
+}
+
+// touchLocked notes that m, in pending, was made or has just taken a
+// loss: it is due once OrderedBound more market data events are
+// delivered, and goes to the back of pending.
+func (s *Subscription) touchLocked(m *marker) {
+	m.due = s.market + uint64(s.ordBound)
+	s.pending.moveToBack(m)
+	s.marks++
+	m.at = s.marks
 }
 
 // bookKey is the key in Subscription.books of the markers about the diffs
@@ -960,8 +972,11 @@ func (s *Subscription) popLocked() *schema.CanonicalEvent {
 		return ev
 	}
 	if ev := s.staged; ev != nil {
-		if m := s.diffMarkerOfLocked(ev); m != nil {
-			return s.takeMarkerLocked(m) // its own stream's went first
+		// Its own stream's marker went first; those about its book's
+		// diffs that waited when it was taken off the lane go next (not
+		// those made or merged into since: they tell of later events).
+		if m := s.diffMarkerOfLocked(ev, s.stagedAt); m != nil {
+			return s.takeMarkerLocked(m)
 		}
 		s.staged = nil
 		s.market++
@@ -996,13 +1011,13 @@ func (s *Subscription) popLocked() *schema.CanonicalEvent {
 		if s.pending.len() > 0 {
 			m := s.gapOfLocked(streamOf(ev))
 			if m == nil {
-				m = s.diffMarkerOfLocked(ev)
+				m = s.diffMarkerOfLocked(ev, s.marks)
 			}
 			if m != nil {
 				// The event goes right after its marker, out of reach of
 				// the drops the marker's delivery may see: otherwise each
 				// marker would make the next.
-				s.staged = ev
+				s.staged, s.stagedAt = ev, s.marks
 				return s.takeMarkerLocked(m)
 			}
 		}
@@ -1057,19 +1072,28 @@ func (s *Subscription) gapOfLocked(k routeKey) *marker {
 // routes by type, not view, and a book's tops (normalize/book PublishTop
 // of n levels: Book.Depth n) are of another view than its diffs (0, the
 // whole book, on Binance and Coinbase; Bybit orderbook.50's tops of 5).
-// A waiting marker tells of events published before all that is queued,
-// so it is never early; called again for the same snapshot (staged), it
-// finds the next. Or the marker about every symbol's diffs of the venue
-// (markerKeyLocked). Nil when none waits.
-func (s *Subscription) diffMarkerOfLocked(ev *schema.CanonicalEvent) *marker {
+// A marker waiting when ev was taken off the lane tells of events
+// published before it (drops are of the oldest queued; a displaced marker
+// was at the front), so it is never early. Only one made or merged into
+// at marks before or earlier (marker.at) is taken: ev staged behind its
+// own stream's marker is called for again, and a marker touched
+// meanwhile tells of events published after it. Or the marker about
+// every symbol's diffs of the venue (markerKeyLocked). Nil when none
+// waits.
+func (s *Subscription) diffMarkerOfLocked(ev *schema.CanonicalEvent, before uint64) *marker {
 	if ev.Type != schema.EventBookSnapshot || s.pending.len() == 0 {
 		return nil
 	}
-	k := routeKey{venue: ev.Venue, symbol: ev.Symbol, typ: schema.EventBookUpdate}
-	if m := s.books[k]; m != nil {
+	// A symbol's views, a few at most.
+	for m := s.books[bookKey(keyOf(ev))]; m != nil; m = m.book {
+		if m.at <= before {
+			return m
+		}
+	}
+	if m := s.gaps[routeKey{venue: ev.Venue, typ: schema.EventBookUpdate}]; m != nil && m.at <= before {
 		return m
 	}
-	return s.gaps[routeKey{venue: ev.Venue, typ: schema.EventBookUpdate}]
+	return nil
 }
 
 // takeMarkerLocked removes waiting marker m and returns its event.
