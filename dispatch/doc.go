@@ -132,8 +132,10 @@
 // subscribers of that stream as well as those of gap markers: a
 // subscription to book diffs hears that its book broke. One about book
 // diffs (GapType schema.EventBookUpdate) reaches the subscribers of book
-// snapshots too, once each, ahead of the snapshots published after it
-// (also when a full ordered lane made it wait): a view's snapshots and
+// snapshots of its symbol too, whatever their view (Book.Depth: a
+// book's tops of 5 levels beside its whole-book diffs), once each, ahead
+// of the snapshots published after it (also when a full ordered lane
+// made it wait): a view's snapshots and
 // diffs are one book, and a host that follows it by snapshots alone (a
 // fetched snapshot, a book's tops) hears that the last it got is no
 // longer the book. A marker that

@@ -129,6 +129,8 @@ type Subscription struct {
 	slow       bool                   // dropping market data since the lanes were last empty
 	lastOrd    bool                   // the last market data delivered came from the ordered lane
 	staged     *schema.CanonicalEvent // ordered event whose gap marker is being delivered: it goes next
+	stagedAt   uint64                 // marks when staged was taken off the lane: a marker touched since tells of later events
+	marks      uint64                 // markers made or merged into so far: marker.at's clock
 	inHand     *schema.CanonicalEvent // the event taken off the queues and being handed over (Stats.InHand), or nil
 	seq        uint64
 	crit       ring[*schema.CanonicalEvent]
@@ -143,6 +145,7 @@ type Subscription struct {
 	forgot     *sketch                             // the streams whose slots the sweep forgot; nil until it first does
 	forgotPrev *sketch                             // the one forgot replaced when the slots outgrew it; nil if none
 	gaps       map[routeKey]*marker                // gap markers waiting, by the stream they report on
+	books      map[routeKey]*marker                // those about a symbol's book diffs, any view, by bookKey: chained by marker.book
 	stale      map[routeKey]*schema.CanonicalEvent // markers of quotes dropped past quoteBound, queued on the critical lane, by stream or (venue, type)
 	quoteBound int                                 // the most quotes queued: maxQuotes (a test's less)
 	staleBound int                                 // the most markers of stale streams waiting: maxStaleStreams (a test's less)
@@ -180,6 +183,8 @@ type marker struct {
 	key        routeKey
 	due        uint64
 	prev, next *marker // in Subscription.pending
+	book       *marker // the next marker about the diffs of its book's symbol (another view), in Subscription.books
+	at         uint64  // Subscription.marks when it was made or last merged into
 }
 
 // markers is the list of waiting gap markers in the order they come due.
@@ -793,8 +798,7 @@ func (s *Subscription) dropOldestLocked() news {
 			// nothing in another's.
 			g.GapFirstSeq, g.GapLastSeq = 0, 0
 		}
-		m.due = s.market + uint64(s.ordBound)
-		s.pending.moveToBack(m)
+		s.touchLocked(m)
 		return report
 	}
 	g := queueGap(old)
@@ -810,12 +814,7 @@ func (s *Subscription) dropOldestLocked() news {
 	if first == 0 || last == 0 {
 		g.Control.GapFirstSeq, g.Control.GapLastSeq = 0, 0
 	}
-	if s.gaps == nil {
-		s.gaps = make(map[routeKey]*marker)
-	}
-	m := &marker{ev: g, key: k, due: s.market + uint64(s.ordBound)}
-	s.gaps[k] = m
-	s.pending.pushBack(m)
+	s.addMarkerLocked(g, k)
 	s.counters.Gaps++
 	return report
 }
@@ -896,16 +895,48 @@ func (s *Subscription) displaceMarkerLocked(old *schema.CanonicalEvent) {
 		}
 		g.GapSource = o.GapSource
 		s.counters.Coalesced++ // old is folded into m: one event fewer to deliver
-		m.due = s.market + uint64(s.ordBound)
-		s.pending.moveToBack(m)
+		s.touchLocked(m)
 		return
 	}
+	s.addMarkerLocked(old, k)
+}
+
+// addMarkerLocked makes g the waiting marker of key k (none waits), due
+// once OrderedBound more market data events are delivered. One about a
+// symbol's book diffs is also chained in books, so that a snapshot of the
+// book, whatever its view, finds it (diffMarkerOfLocked).
+func (s *Subscription) addMarkerLocked(g *schema.CanonicalEvent, k routeKey) {
 	if s.gaps == nil {
 		s.gaps = make(map[routeKey]*marker)
 	}
-	m := &marker{ev: old, key: k, due: s.market + uint64(s.ordBound)}
+	m := &marker{ev: g, key: k}
 	s.gaps[k] = m
 	s.pending.pushBack(m)
+	s.touchLocked(m)
+	if k.typ == schema.EventBookUpdate && k.symbol != "" {
+		if s.books == nil {
+			s.books = make(map[routeKey]*marker)
+		}
+		b := bookKey(k)
+		m.book = s.books[b]
+		s.books[b] = m
+	}
+}
+
+// touchLocked notes that m, in pending, was made or has just taken a
+// loss: it is due once OrderedBound more market data events are
+// delivered, and goes to the back of pending.
+func (s *Subscription) touchLocked(m *marker) {
+	m.due = s.market + uint64(s.ordBound)
+	s.pending.moveToBack(m)
+	s.marks++
+	m.at = s.marks
+}
+
+// bookKey is the key in Subscription.books of the markers about the diffs
+// of k's book, whatever their view: its venue and symbol.
+func bookKey(k routeKey) routeKey {
+	return routeKey{venue: k.venue, symbol: k.symbol, typ: schema.EventBookUpdate}
 }
 
 // seqRange returns the venue sequence numbers an event covers: a book diff
@@ -941,8 +972,11 @@ func (s *Subscription) popLocked() *schema.CanonicalEvent {
 		return ev
 	}
 	if ev := s.staged; ev != nil {
-		if m := s.diffMarkerOfLocked(ev); m != nil {
-			return s.takeMarkerLocked(m) // its own stream's went first
+		// Its own stream's marker went first; those about its book's
+		// diffs that waited when it was taken off the lane go next (not
+		// those made or merged into since: they tell of later events).
+		if m := s.diffMarkerOfLocked(ev, s.stagedAt); m != nil {
+			return s.takeMarkerLocked(m)
 		}
 		s.staged = nil
 		s.market++
@@ -977,13 +1011,13 @@ func (s *Subscription) popLocked() *schema.CanonicalEvent {
 		if s.pending.len() > 0 {
 			m := s.gapOfLocked(streamOf(ev))
 			if m == nil {
-				m = s.diffMarkerOfLocked(ev)
+				m = s.diffMarkerOfLocked(ev, s.marks)
 			}
 			if m != nil {
 				// The event goes right after its marker, out of reach of
 				// the drops the marker's delivery may see: otherwise each
 				// marker would make the next.
-				s.staged = ev
+				s.staged, s.stagedAt = ev, s.marks
 				return s.takeMarkerLocked(m)
 			}
 		}
@@ -1029,23 +1063,61 @@ func (s *Subscription) gapOfLocked(k routeKey) *marker {
 	return s.gaps[routeKey{venue: k.venue, typ: k.typ}] // a second lookup only while markers wait
 }
 
-// diffMarkerOfLocked returns the marker waiting about the diffs of the
+// diffMarkerOfLocked returns a marker waiting about the diffs of the
 // book of ev when ev is a book snapshot: a marker about a book's diffs
 // reaches the subscribers of its snapshots (fanOut), and displaced from
 // a full ordered lane it waits keyed by the diffs' stream, so that the
 // snapshots published after it, keyed by theirs, would otherwise go out
-// before it and pass for broken. Nil when none waits.
-func (s *Subscription) diffMarkerOfLocked(ev *schema.CanonicalEvent) *marker {
+// before it and pass for broken. Any view of the symbol's diffs: fanOut
+// routes by type, not view, and a book's tops (normalize/book PublishTop
+// of n levels: Book.Depth n) are of another view than its diffs (0, the
+// whole book, on Binance and Coinbase; Bybit orderbook.50's tops of 5).
+// A marker waiting when ev was taken off the lane tells of events
+// published before it (drops are of the oldest queued; a displaced marker
+// was at the front), so it is never early. Only one made or merged into
+// at marks before or earlier (marker.at) is taken: ev staged behind its
+// own stream's marker is called for again, and a marker touched
+// meanwhile tells of events published after it. Or the marker about
+// every symbol's diffs of the venue (markerKeyLocked). Nil when none
+// waits.
+func (s *Subscription) diffMarkerOfLocked(ev *schema.CanonicalEvent, before uint64) *marker {
 	if ev.Type != schema.EventBookSnapshot || s.pending.len() == 0 {
 		return nil
 	}
-	return s.gapOfLocked(streamKey(ev, schema.EventBookUpdate))
+	// A symbol's views, a few at most.
+	for m := s.books[bookKey(keyOf(ev))]; m != nil; m = m.book {
+		if m.at <= before {
+			return m
+		}
+	}
+	if m := s.gaps[routeKey{venue: ev.Venue, typ: schema.EventBookUpdate}]; m != nil && m.at <= before {
+		return m
+	}
+	return nil
 }
 
 // takeMarkerLocked removes waiting marker m and returns its event.
 func (s *Subscription) takeMarkerLocked(m *marker) *schema.CanonicalEvent {
 	s.pending.remove(m)
 	delete(s.gaps, m.key) // later drops of the stream need a new marker
+	if k := m.key; k.typ == schema.EventBookUpdate && k.symbol != "" {
+		// Out of its book's chain: one per view of the symbol the
+		// subscriber lost diffs of, a few at most.
+		b := bookKey(k)
+		p := s.books[b]
+		switch {
+		case p == m && m.book == nil:
+			delete(s.books, b)
+		case p == m:
+			s.books[b] = m.book
+		default:
+			for p.book != m {
+				p = p.book
+			}
+			p.book = m.book
+		}
+		m.book = nil
+	}
 	return m.ev
 }
 
@@ -1180,7 +1252,7 @@ func (s *Subscription) stop() uint64 {
 	// a route learned before the Unsubscribe still holds s (see index).
 	s.crit, s.ord, s.coal = ring[*schema.CanonicalEvent]{}, ring[ordered]{}, ring[queued]{}
 	s.slots, s.slotList, s.forgot, s.forgotPrev, s.windows = nil, nil, nil, nil, nil
-	s.gaps, s.stale = nil, nil
+	s.gaps, s.books, s.stale = nil, nil, nil
 	s.counters.Discarded += n
 	s.mu.Unlock()
 	signal(s.wake)                            // parked: it wakes, sees stateStopped and exits

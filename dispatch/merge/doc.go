@@ -78,6 +78,7 @@
 // the next Add or Tick publishes the latest consolidated best bid/offer,
 // and a closed window waits for the next Add, Tick or Flush (when a newer
 // window closes first, the older is lost, counted in Stats.WindowsLost).
+// Flush returns ErrWindowWaiting while one waits after it.
 //
 // # Backpressure
 //

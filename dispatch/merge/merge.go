@@ -65,6 +65,12 @@ var (
 	ErrNoSink   = errors.New("merge: Sink and Merged pool are required")
 )
 
+// ErrWindowWaiting is returned by [Merger.Flush] when a closed window still
+// waits for the Merged pool after it (the pool exhausted: Stats.PoolDropped):
+// the window is not lost yet, and a Flush, Tick or Add once an object is
+// free publishes it; a window closing first loses it (Stats.WindowsLost).
+var ErrWindowWaiting = errors.New("merge: a closed window waits for the Merged pool")
+
 // Options configure a Merger. Symbol, Venues, Sink and Merged are
 // required; New copies the struct before applying defaults.
 type Options struct {
@@ -321,18 +327,25 @@ func (m *Merger) Tick(ctx context.Context) error {
 }
 
 // Flush closes the open window now, whatever its age, and publishes it
-// (with a window still waiting for the Merged pool). Windowed only.
+// (with a window still waiting for the Merged pool). Windowed only. It
+// returns the Sink's error, and ErrWindowWaiting when a closed window
+// still waits for the Merged pool after it: a host flushing before it
+// stops learns that a window would go unpublished, and may Flush again
+// once an object is free.
 func (m *Merger) Flush(ctx context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	err := m.publishPendingLocked(ctx)
-	if !m.w.open {
-		return err
+	if m.w.open {
+		// The window ends now, or at its deadline if that came first, but
+		// never before one of its fragments.
+		end := max(m.w.maxTS+1, min(m.o.Now().UnixNano(), m.deadlineLocked()))
+		err = errors.Join(err, m.closeWindowLocked(ctx, end))
 	}
-	// The window ends now, or at its deadline if that came first, but
-	// never before one of its fragments.
-	end := max(m.w.maxTS+1, min(m.o.Now().UnixNano(), m.deadlineLocked()))
-	return errors.Join(err, m.closeWindowLocked(ctx, end))
+	if m.w.pending {
+		err = errors.Join(err, ErrWindowWaiting)
+	}
+	return err
 }
 
 // Run calls Tick every interval until ctx ends, on the caller's goroutine,
