@@ -127,7 +127,7 @@ func (m *lossMarker) onEvent(e wsclient.Event) {
 	if rotationLoss(e) && !m.lost {
 		announce = !m.announced(e)
 	}
-	if announce && isLost && m.markedRot && m.markedLoss(e.ConnID) {
+	if announce && isLost && m.markedRot && m.markedLoss(e.ConnID, 0) {
 		// The old connection of a rotation given up after its join,
 		// dying after wsclient reported the gap (ErrRotationUnaligned
 		// naming it, the state Rotating: no loss state), with no frame
@@ -178,14 +178,16 @@ func (m *lossMarker) announced(e wsclient.Event) bool {
 	if e.ConnID == m.conn {
 		replaced = m.prev // after it (ErrRotationUnaligned)
 	}
-	return m.markedLoss(replaced)
+	return m.markedLoss(replaced, 0)
 }
 
 // markedLoss reports whether the last marker was published for a loss
-// event naming connection id, and no frame reached the handler since: a
-// loss of id now is the gap that marker announced. m.mu is held.
-func (m *lossMarker) markedLoss(id uint64) bool {
-	return m.marked && m.markedConn == id && m.messages() == m.markedAt
+// event naming connection id, and no frame reached the handler since
+// but the handed ones (0 for an event; 1 for the frame onFrame reads,
+// which wsclient counted before handing it): a loss of id now is the
+// gap that marker announced. m.mu is held.
+func (m *lossMarker) markedLoss(id, handed uint64) bool {
+	return m.marked && m.markedConn == id && m.messages() == m.markedAt+handed
 }
 
 // messages is how many frames the shard's client has handed to its
@@ -222,6 +224,11 @@ func (m *lossMarker) onFrame(f *schema.WsFrame) {
 	if announce && m.rotations != nil && m.rotations() > m.rotSeen {
 		announce = false // a rotation switched to it: its events tell of any loss
 	}
+	// The first frame since a rotation's report named m.conn (f counted
+	// already, see markedLoss): that report announced the gap this loss
+	// is in (the old connection of a rotation given up after its join,
+	// dead after the report, its Disconnected not seen yet).
+	same := announce && m.markedRot && m.markedLoss(m.conn, 1)
 	if announce {
 		m.lost = true // its event, when it comes, is not announced again
 		m.marked = false
@@ -239,7 +246,7 @@ func (m *lossMarker) onFrame(f *schema.WsFrame) {
 	if m.books {
 		m.breakBooks(lost)
 	}
-	if m.active && !m.s.closing.Load() {
+	if m.active && !same && !m.s.closing.Load() {
 		m.publish(lost)
 	}
 }
