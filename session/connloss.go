@@ -40,7 +40,11 @@ import (
 // the frame out of its place, before the next); one loss, one marker: a
 // rotation's loss that follows the announced loss of the connection it
 // replaced, with no frame handed to the handler in between (the old
-// connection died before the switch), is that loss (see announced) —;
+// connection died before the switch), is that loss (see announced), and
+// so is the loss of a connection whose rotation, given up after its
+// join, was reported (wsclient.ErrRotationUnaligned naming it) with no
+// frame after the report (the old connection died after it: wsclient's
+// restoreOld) —;
 // not when the session is closing, and not for a connection that
 // carries only book channels (the books' markers announce it: their
 // venues' update ids or checksums find a diff lost or repeated across
@@ -97,6 +101,7 @@ type lossMarker struct {
 	marked     bool
 	markedConn uint64
 	markedAt   uint64
+	markedRot  bool // the marker was for a rotation's report (rotationLoss)
 }
 
 func (s *Session) newLossMarker(sh *shard) *lossMarker {
@@ -122,6 +127,14 @@ func (m *lossMarker) onEvent(e wsclient.Event) {
 	if rotationLoss(e) && !m.lost {
 		announce = !m.announced(e)
 	}
+	if announce && isLost && m.markedRot && m.markedLoss(e.ConnID, 0) {
+		// The old connection of a rotation given up after its join,
+		// dying after wsclient reported the gap (ErrRotationUnaligned
+		// naming it, the state Rotating: no loss state), with no frame
+		// between: the same gap (wsclient's restoreOld; the mirror of
+		// announced). Still a loss: m.lost is set below.
+		announce = false
+	}
 	if !isLost && unseen && e.Dropped > 0 && !m.lost && e.Reason != wsclient.ReasonRotation {
 		announce = true // the previous connection's loss was dropped from wsclient's queue
 	}
@@ -141,7 +154,7 @@ func (m *lossMarker) onEvent(e wsclient.Event) {
 	}
 	announce = announce && m.active && !m.s.closing.Load()
 	if announce {
-		m.marked, m.markedConn, m.markedAt = true, e.ConnID, m.messages()
+		m.marked, m.markedConn, m.markedAt, m.markedRot = true, e.ConnID, m.messages(), rotationLoss(e)
 	}
 	m.mu.Unlock()
 	if announce {
@@ -165,7 +178,16 @@ func (m *lossMarker) announced(e wsclient.Event) bool {
 	if e.ConnID == m.conn {
 		replaced = m.prev // after it (ErrRotationUnaligned)
 	}
-	return m.marked && m.markedConn == replaced && m.messages() == m.markedAt
+	return m.markedLoss(replaced, 0)
+}
+
+// markedLoss reports whether the last marker was published for a loss
+// event naming connection id, and no frame reached the handler since
+// but the handed ones (0 for an event; 1 for the frame onFrame reads,
+// which wsclient counted before handing it): a loss of id now is the
+// gap that marker announced. m.mu is held.
+func (m *lossMarker) markedLoss(id, handed uint64) bool {
+	return m.marked && m.markedConn == id && m.messages() == m.markedAt+handed
 }
 
 // messages is how many frames the shard's client has handed to its
@@ -202,6 +224,11 @@ func (m *lossMarker) onFrame(f *schema.WsFrame) {
 	if announce && m.rotations != nil && m.rotations() > m.rotSeen {
 		announce = false // a rotation switched to it: its events tell of any loss
 	}
+	// The first frame since a rotation's report named m.conn (f counted
+	// already, see markedLoss): that report announced the gap this loss
+	// is in (the old connection of a rotation given up after its join,
+	// dead after the report, its Disconnected not seen yet).
+	same := announce && m.markedRot && m.markedLoss(m.conn, 1)
 	if announce {
 		m.lost = true // its event, when it comes, is not announced again
 		m.marked = false
@@ -219,7 +246,7 @@ func (m *lossMarker) onFrame(f *schema.WsFrame) {
 	if m.books {
 		m.breakBooks(lost)
 	}
-	if m.active && !m.s.closing.Load() {
+	if m.active && !same && !m.s.closing.Load() {
 		m.publish(lost)
 	}
 }

@@ -69,17 +69,17 @@ func TestS39wsBehindRingCatchUp(t *testing.T) {
 func TestS39wsHistoryBound(t *testing.T) {
 	var hs history
 	for i := range uint64(histMax) {
-		hs.add(i*histSlots + 1) // every one on the same first slot: the longest probes
+		hs.add(i*histSlots+1, int(i)) // every one on the same first slot: the longest probes
 	}
 	require.False(t, hs.full)
 	require.True(t, hs.delivered(1))
 	require.True(t, hs.delivered((histMax-1)*histSlots+1))
-	hs.add(2) // one too many
+	hs.add(2, histMax) // one too many
 	require.True(t, hs.full)
 	require.False(t, hs.delivered(2))
 	require.True(t, hs.maybe(2))
 	require.False(t, hs.delivered(unkeyed))
-	hs.add(1) // held already: still held
+	hs.add(1, histMax+1) // held already: still held
 	require.True(t, hs.delivered(1))
 }
 
@@ -119,7 +119,7 @@ func BenchmarkS39wsHistory(b *testing.B) {
 			hs = history{}
 		}
 		h := (uint64(i) + 1) * seed
-		hs.add(h)
+		hs.add(h, i)
 		if !hs.delivered(h) {
 			b.Fatal("added, not delivered")
 		}

@@ -89,7 +89,7 @@ type conn struct {
 	run    bool              // skip holds only copies of the join's frame: fewer may come (overlap.run)
 	cand   candidates        // an ambiguous join's places still possible (overlap.cand)
 	missed int               // frames sent since the last repeat skipped that were none (skipPast)
-	hist   *history          // the rotation's history when its ring had wrapped at the join (skipPast)
+	hist   *history          // the rotation's history when the ring may have lost a copy of the join's frame (skipPast)
 	told   bool              // the rotation that left skip was reported unaligned: once a rotation
 	liveCh chan struct{}     // closed when a standby connection goes live
 	first  chan struct{}     // closed at the first message of a standby connection

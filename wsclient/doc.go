@@ -337,15 +337,18 @@
 // message was lost or delivered twice). A message the old connection
 // alone was sent among those repeats ends the skipping too: the repeats
 // after it are then delivered again, unreported. Past 256 frames the ring
-// no longer holds every copy: with a join made on a wrapped ring, a frame
-// that is no repeat the join expects but one the old connection
+// no longer holds every copy: with a join on a frame the old connection
+// also delivered before the ring's 256 (or may have: the set full, the
+// join's frame not in it), a frame that is no repeat the join expects but one the old connection
 // delivered (the new connection at a copy the ring lost: a, u1..u300, a,
 // the new stream at the first a) reports the rotation unaligned before
 // it is delivered, and so does the first frame after the last repeat
 // when the old connection delivered it (a, b, a, b, ... from a lost a:
 // the repeats all came, the new stream short of the old one's end) —
 // any frame, once the set is full (conservative: the frame may be a new
-// message sent alike).
+// message sent alike). A join on a frame the ring holds the first copy of
+// is exact: the frames after it are looked up in nothing (a message sent
+// alike before the ring's 256, an unchanged ticker, is new).
 //
 // The order of a switch's events among the frames: a rotation's loss
 // ([ErrRotationDropped], then Connected with ReasonRotation, then

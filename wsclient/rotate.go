@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"math"
 	"math/bits"
 
 	"github.com/meltica/meltica/schema"
@@ -42,7 +43,7 @@ type overlap struct {
 	hist    history          // every keyed frame the old connection delivered in the overlap (up to histMax)
 
 	done    bool // aligned
-	wrapped bool // the new connection's frame joined a ring that had wrapped: it may be a copy the ring lost (see skipPast)
+	wrapped bool // the join's frame was delivered before the ring's frames too: the new one may be a copy the ring lost (see skipPast)
 	drop    int  // aligned: queued frames the old connection delivered, or from before the join
 	// unmatched counts the keyed frames among them that match no frame
 	// the old connection delivered: the first that did is the join, so
@@ -113,8 +114,8 @@ func (ov *overlap) oldDelivered(f *schema.WsFrame) {
 		}
 	}
 	ov.ring[ov.n%ringSize] = h
+	ov.hist.add(h, ov.n)
 	ov.n++
-	ov.hist.add(h)
 }
 
 // histSlots is the size of a rotation's history (a power of two), histMax
@@ -125,10 +126,11 @@ const (
 )
 
 // history holds the hash of every keyed frame the old connection delivered
-// since the rotation began, up to histMax distinct ones (then full): an
-// open-addressed set, 64 KiB by value in the overlap (one allocation a
-// rotation, none a frame; one probe per old frame, under deliverMu,
-// during the overlap only). The ring says where a frame was (the join);
+// since the rotation began, up to histMax distinct ones (then full), and
+// where the first of each came (its position in the old connection's
+// count): an open-addressed set, 96 KiB by value in the overlap (one
+// allocation a rotation, none a frame; one probe per old frame, under
+// deliverMu, during the overlap only). The ring says where a frame was (the join);
 // the history only whether the old connection delivered it, which the
 // ring cannot say once it wrapped: a new connection more than ringSize
 // frames behind the old one sends frames the ring no longer keeps. The
@@ -138,39 +140,51 @@ const (
 // history that is not full was never delivered by the old connection.
 type history struct {
 	slots [histSlots]uint64 // 0 (unkeyed): empty
+	first [histSlots]int32  // the position of the first frame of slots[i] (at most math.MaxInt32)
 	n     int
 	full  bool // a frame was not added: absent no longer means never delivered
 }
 
 // probe returns the slot of h, or the empty slot where it would go.
-func (hs *history) probe(h uint64) *uint64 {
+func (hs *history) probe(h uint64) int {
 	for i := h; ; i++ {
-		s := &hs.slots[i&(histSlots-1)]
-		if *s == h || *s == unkeyed {
-			return s
+		if s := hs.slots[i&(histSlots-1)]; s == h || s == unkeyed {
+			return int(i & (histSlots - 1))
 		}
 	}
 }
 
-func (hs *history) add(h uint64) {
-	if s := hs.probe(h); *s == unkeyed {
+// add records a frame of hash h the old connection delivered at
+// position at (its count before it).
+func (hs *history) add(h uint64, at int) {
+	if i := hs.probe(h); hs.slots[i] == unkeyed {
 		if hs.n == histMax {
 			hs.full = true
 			return
 		}
-		*s, hs.n = h, hs.n+1
+		hs.slots[i], hs.first[i], hs.n = h, int32(min(at, math.MaxInt32)), hs.n+1
 	}
 }
 
 // delivered reports whether the old connection surely delivered a frame of
 // hash h; maybe whether it may have (surely, or the history is full).
-func (hs *history) delivered(h uint64) bool { return h != unkeyed && *hs.probe(h) == h }
+func (hs *history) delivered(h uint64) bool { return h != unkeyed && hs.slots[hs.probe(h)] == h }
+
+// before reports whether the old connection may have delivered a frame
+// of hash h before position low (the ring's oldest): its first copy came
+// earlier, or the set is full and does not hold h.
+func (hs *history) before(h uint64, low int) bool {
+	if i := hs.probe(h); hs.slots[i] == h {
+		return int(hs.first[i]) < low
+	}
+	return hs.full
+}
 
 func (hs *history) maybe(h uint64) bool { return hs.full || hs.delivered(h) }
 
-// behind reports whether a frame of hash h, no repeat a join on a wrapped
-// ring expected, may be one the old connection delivered (see skipPast);
-// a nil history (no wrap) says no.
+// behind reports whether a frame of hash h, no repeat a join on a copy
+// the ring may have lost expected, may be one the old connection
+// delivered (see skipPast); a nil history (an exact join) says no.
 func (hs *history) behind(h uint64) bool { return hs != nil && hs.maybe(h) }
 
 // undelivered counts the frames of hashes that have a key and that the
@@ -226,7 +240,7 @@ func (ov *overlap) newArrived(nb *conn, f *schema.WsFrame) bool {
 					}
 				}
 				ov.unmatched = ov.undelivered(nb.hashes)
-				ov.wrapped = ov.n > ringSize
+				ov.wrapped = ov.hist.before(h, low)
 				ov.align(len(nb.queue), skip)
 				return true
 			}
@@ -241,7 +255,7 @@ func (ov *overlap) newArrived(nb *conn, f *schema.WsFrame) bool {
 			// them, is then new, not a divergence.
 			ov.run = run
 			ov.unmatched = ov.undelivered(nb.hashes)
-			ov.wrapped = ov.n > ringSize
+			ov.wrapped = ov.hist.before(h, low)
 			ov.align(len(nb.queue), skip)
 			return true
 		}
@@ -360,15 +374,16 @@ func (c *Client) skipRepeat(cn *conn, f *schema.WsFrame) bool {
 // connection joined somewhere in (run: fewer copies may come) ends at
 // its first frame that is no copy.
 //
-// hist is the rotation's history when its ring had wrapped at the join
-// (nil otherwise): the join's frame may then be a copy of a message the
-// old connection delivered before, gone from the ring (a, u1..u300, a: the
+// hist is the rotation's history when the old connection delivered the
+// join's frame before the ring's frames too, or may have (the history
+// full), nil otherwise: the join's frame may then be a copy of a message
+// the old connection delivered before, gone from the ring (a, u1..u300, a: the
 // new stream more than the ring behind, at the first a), and a frame that
 // is no repeat the join expects (nor, for an ambiguous join, the next
 // repeat of any place) but one the old connection may have delivered
 // says so: the streams diverged (reported before the frame, which is
-// delivered: a message sent twice alike may be new). Without the wrap
-// every copy is in the ring and the places say it all.
+// delivered: a message sent twice alike may be new). When the ring holds
+// the join's first copy, it holds every copy and the places say it all.
 func skipPast(skip []uint64, cand *candidates, run bool, missed int, hist *history, h uint64) (rest []uint64, nowMissed int, skipped, diverged bool) {
 	if skipEnded(skip, cand) { // the frame after the last repeat (skipOver kept hist for it)
 		return nil, 0, false, hist.behind(h)
@@ -401,7 +416,7 @@ func skipPast(skip []uint64, cand *candidates, run bool, missed int, hist *histo
 func skipEnded(skip []uint64, cand *candidates) bool { return len(skip) == 0 && cand.none() }
 
 // skipOver reports whether skipping is over after a frame: no repeat is
-// left (rest), and without hist (a join on a ring that had not wrapped)
+// left (rest), and without hist (the ring held the join's every copy)
 // that is all. With hist, the skipping ended on a repeat (skipped, ended
 // false: the last repeat, or the last of every place of an ambiguous
 // join) leaves the frame after it to be looked up (skipPast): the new
