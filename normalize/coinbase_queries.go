@@ -74,14 +74,26 @@ type cbQueryOrder struct {
 // cbOrderConfig is an order's order_configuration: one member named after
 // the order's kind (limit_limit_gtc, market_market_ioc,
 // stop_limit_stop_limit_gtd, …) holding its sizes and prices, read
-// whatever its name.
+// whatever its name. The stop is stop_limit's stop_price or a bracket's
+// stop_trigger_price (trigger_bracket_gtc, trigger_bracket_gtd: Coinbase
+// Advanced Trade "Create Order", order_configuration): an order's kind
+// has one or the other.
 type cbOrderConfig struct{ cbSizes }
 
 type cbSizes struct {
-	BaseSize   optNum  `json:"base_size"`
-	LimitPrice optNum  `json:"limit_price"`
-	StopPrice  optNum  `json:"stop_price"`
-	PostOnly   boolish `json:"post_only"`
+	BaseSize    optNum  `json:"base_size"`
+	LimitPrice  optNum  `json:"limit_price"`
+	StopPrice   optNum  `json:"stop_price"`
+	StopTrigger optNum  `json:"stop_trigger_price"`
+	PostOnly    boolish `json:"post_only"`
+}
+
+// stop is the order's stop price and the field that said it.
+func (c *cbSizes) stop() (schema.Decimal, string) {
+	if c.StopPrice.v.Sign() == 0 && c.StopTrigger.v.Sign() != 0 {
+		return c.StopTrigger.v, "stop_trigger_price"
+	}
+	return c.StopPrice.v, "stop_price"
 }
 
 var errWantObject = wrapBad("want an object")
@@ -158,7 +170,8 @@ func ParseCoinbaseOrder(data []byte, syms *Symbols) ([]QueryOrder, error) {
 // EXPIRED, FAILED Rejected; any other word, UNKNOWN_ORDER_STATUS too, is a
 // *ParseError wrapping ErrUnknownStatus); side, order_type, time_in_force
 // and post_only as there; the order_configuration's base_size, limit_price
-// and stop_price are Qty, Price and StopPrice, and Qty is zero for an
+// and stop_price (a bracket's stop_trigger_price) are Qty, Price and
+// StopPrice, and Qty is zero for an
 // order sized in the quote currency (size_in_quote); filled_size,
 // filled_value and average_filled_price are CumFillQty, CumQuoteQty and
 // AvgPrice; created_time is OrderCreated and the later of it and
@@ -208,13 +221,14 @@ func coinbaseOrder(method string, q *cbQueryOrder, syms *Symbols, dst []QueryOrd
 	if err := queryAmounts(schema.VenueCoinbase, method, x, q.Config.LimitPrice.num, qty, q.FilledSize.num, q.AvgPrice.num); err != nil {
 		return dst, err
 	}
-	if q.Config.StopPrice.v.Sign() < 0 {
-		return dst, venueField(schema.VenueCoinbase, method, "stop_price", errNegative)
+	stop, stopKey := q.Config.stop()
+	if stop.Sign() < 0 {
+		return dst, venueField(schema.VenueCoinbase, method, stopKey, errNegative)
 	}
 	if q.FilledValue.v.Sign() < 0 {
 		return dst, venueField(schema.VenueCoinbase, method, "filled_value", errNegative)
 	}
-	x.StopPrice, x.CumQuoteQty = q.Config.StopPrice.v, q.FilledValue.v
+	x.StopPrice, x.CumQuoteQty = stop, q.FilledValue.v
 	if x.Status == schema.StatusNew && x.CumFillQty.Sign() > 0 {
 		x.Status = schema.StatusPartiallyFilled
 	}

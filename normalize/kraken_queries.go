@@ -117,6 +117,29 @@ type KrakenOrder struct {
 	Trades []string
 }
 
+// krDescrPrice is a price of an order's description (descr.price,
+// descr.price2): a decimal, or for a trailing stop an offset Kraken may
+// write as a percentage ("5%"). Kraken "Add Order": a trailing stop's
+// price must be relative ("+" prefix, "%" suffix for a percentage: the
+// distance from the peak price), and a trailing-stop-limit's limit is an
+// offset from the trigger price — no price either.
+type krDescrPrice struct {
+	optNum
+	pct bool // a percentage: an offset, not read as a number
+}
+
+func (p *krDescrPrice) UnmarshalJSONFrom(in *jsontext.Decoder) error {
+	v, err := in.ReadValue()
+	if err != nil {
+		return err
+	}
+	if w := unquoted(v); v[0] == '"' && len(w) > 0 && w[len(w)-1] == '%' {
+		p.sent, p.pct = true, true
+		return nil
+	}
+	return p.set(v)
+}
+
 // krOrderInfo is an order of QueryOrders, OpenOrders and ClosedOrders
 // (Kraken's "Order info"): amounts are strings, times Unix seconds with
 // decimals.
@@ -126,11 +149,11 @@ type krOrderInfo struct {
 	OpenTM  optNum `json:"opentm"`
 	CloseTM optNum `json:"closetm"`
 	Descr   struct {
-		Pair      text   `json:"pair"`
-		Type      text   `json:"type"`
-		OrderType text   `json:"ordertype"`
-		Price     optNum `json:"price"`
-		Price2    optNum `json:"price2"`
+		Pair      text         `json:"pair"`
+		Type      text         `json:"type"`
+		OrderType text         `json:"ordertype"`
+		Price     krDescrPrice `json:"price"`
+		Price2    krDescrPrice `json:"price2"`
 	} `json:"descr"`
 	Vol     optNum   `json:"vol"`
 	VolExec optNum   `json:"vol_exec"`
@@ -231,7 +254,10 @@ func decodeKraken[T any](method string, data []byte) (*T, error) {
 //   - descr.type Side; descr.ordertype Type (as on the executions
 //     channel); descr.price the limit Price — for stop-loss-limit and
 //     take-profit-limit the trigger (StopPrice), price2 the limit;
-//     stop-loss and take-profit the trigger.
+//     stop-loss and take-profit the trigger; trailing-stop and
+//     trailing-stop-limit neither: their prices are offsets (from the
+//     peak, from the trigger), Price and StopPrice stay zero. A
+//     percentage ("5%") elsewhere is a *ParseError naming descr.price.
 //   - vol Qty (none when oflags has viqc: a quote amount), vol_exec
 //     CumFillQty, cost CumQuoteQty, price AvgPrice; cl_ord_id
 //     ClientOrderID; opentm OrderCreated; closetm (else opentm)
@@ -296,12 +322,17 @@ func krakenOrders(method string, m krMap[krOrderInfo], symbol string, dst []Krak
 			return dst, err
 		}
 		x.Type = enum(krakenOrderTypes, &q.Descr.OrderType)
-		price, stop := q.Descr.Price.num, num{}
+		price, stop, offsets := q.Descr.Price.num, num{}, false
 		switch string(q.Descr.OrderType.bytes()) {
 		case "stop-loss-limit", "take-profit-limit":
 			price, stop = q.Descr.Price2.num, q.Descr.Price.num
 		case "stop-loss", "take-profit":
 			price, stop = num{}, q.Descr.Price.num
+		case "trailing-stop", "trailing-stop-limit":
+			price, offsets = num{}, true // no prices (krDescrPrice)
+		}
+		if !offsets && (q.Descr.Price.pct || q.Descr.Price2.pct) {
+			return dst, venueField(schema.VenueKraken, method, "descr.price", errWantNumber)
 		}
 		if stop.ok && stop.v.Sign() < 0 {
 			return dst, venueField(schema.VenueKraken, method, "descr.price", errNegative)

@@ -51,6 +51,11 @@ func (n *optNum) UnmarshalJSONFrom(in *jsontext.Decoder) error {
 	if err != nil {
 		return err
 	}
+	return n.set(v)
+}
+
+// set reads v, one JSON value, as UnmarshalJSONFrom does.
+func (n *optNum) set(v jsontext.Value) error {
 	n.sent = true
 	switch {
 	case string(v) == `""` || string(v) == "null":

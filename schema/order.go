@@ -99,9 +99,9 @@ func (o *OrderRequest) Validate() error {
 		return invalid("OrderRequest", "Price", "limit orders need a positive price")
 	case !o.Type.NeedsPrice() && o.Price.Sign() != 0:
 		return invalid("OrderRequest", "Price", "only limit orders take a price")
-	case o.Type >= OrderTypeStopLoss && o.StopPrice.Sign() <= 0:
+	case o.Type.Conditional() && o.StopPrice.Sign() <= 0:
 		return invalid("OrderRequest", "StopPrice", "stop and take-profit orders need a positive stop price")
-	case o.Type < OrderTypeStopLoss && o.StopPrice.Sign() != 0:
+	case !o.Type.Conditional() && o.StopPrice.Sign() != 0:
 		return invalid("OrderRequest", "StopPrice", "only stop and take-profit orders take a stop price")
 	case o.QuoteQty.Sign() != 0 && o.Type != OrderTypeMarket:
 		return invalid("OrderRequest", "QuoteQty", "only market orders take a quote quantity")
