@@ -1364,7 +1364,9 @@ func (o *owedMark) addTops(views []int, covered int) {
 
 // takeOver takes on what old, the book b replaces in [Books], has out
 // and owes its subscribers: the withdrawal of its best bid/offer, a
-// marker about each view of its tops (ReasonReplaced), and a break's
+// marker about each view of its tops (ReasonReplaced), a gap marker of
+// its view where it was live and b is of another view (ReasonReplaced:
+// the stream of its view ends), and a break's
 // announcement it still owed, or its silence marker (ReasonSilent). Fed nothing more, old would leave them the
 // subscribers' latest for good, and b publishes nothing before it is
 // live. They go out at once where the pool gives (never waiting: Add has
@@ -1375,12 +1377,20 @@ func (o *owedMark) addTops(views []int, covered int) {
 func (b *Book) takeOver(old *Book) {
 	b.inherit(old) // again: a loss old applied since Add's first look
 	b.mu.Lock()
-	publishes := b.o.Sink != nil
+	publishes, view := b.o.Sink != nil, b.gapView()
 	b.mu.Unlock()
 	old.mu.Lock()
 	o := old.owed
 	if o.parts == 0 {
 		o = owedMark{reason: ReasonReplaced, exTS: old.exTS, inTS: old.inTS} // stamped as its last message
+	}
+	if old.live && o.parts&silGap == 0 && old.gapView() != view {
+		// Live, replaced by a book of another view: the stream of its
+		// view ends here (the host subscribed another depth), and a
+		// book downstream of it would serve its last state as live for
+		// good. Of the same view, the stream goes on into b.
+		o.parts |= silGap
+		o.view = old.gapView()
 	}
 	if old.silLeft&silGap != 0 && o.parts&silGap == 0 {
 		// Its silence marker, owed (the pool gave none): the subscribers

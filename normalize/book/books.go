@@ -150,7 +150,9 @@ func NewBooks(next Sink, events *pool.Pool[*schema.CanonicalEvent], opts *BooksO
 // the same pair, which it closes once b is in its place (its timers stop,
 // as [Book.Close] stops them; what it owes is b's to publish, below);
 // b takes on what the replaced book has out (its best bid/offer,
-// withdrawn; its tops, each view told by a marker with ReasonReplaced)
+// withdrawn; its tops, each view told by a marker with ReasonReplaced;
+// the subscribers of its diffs, where it was live and b is of another
+// view — whose stream that ends — a gap marker of its view, ReasonReplaced)
 // and what it still owed of a break's or a silence's announcement (the
 // broken book's view named), published at once where the pool gives, else before anything b publishes (a b without a
 // Sink: by the replaced book's Sink, where its pool gives at once); the
