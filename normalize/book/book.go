@@ -206,6 +206,7 @@ type Book struct {
 	seq        continuity.Stream // the venue's continuity rule and where the book is in the stream
 	syncedAt   int64             // IngestTS of the latest snapshot or id-checked diff applied
 	lostAt     atomic.Int64      // IngestTS of the latest lost connection applied; written under mu, read without it by Books.Add (Book.inherit)
+	anyLost    atomic.Int64      // IngestTS of the latest applied through no Feed (Books.Publish, Book.Apply): every connection's; written under mu (Book.judgedBy)
 	asked      bool              // Resubscribe called since the book went invalid
 	align      bool              // OKXFetch: no diff joined the fetched snapshot yet (Book.check)
 	askedAt    time.Time         // when it was last called
@@ -648,7 +649,11 @@ func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent, routed bool
 		}
 		b.mu.Lock()
 		defer b.mu.Unlock()
-		return b.lossLocked(ctx, ev)
+		err := b.lossLocked(ctx, ev)
+		if !routed {
+			b.lostAnywhereLocked(ev.IngestTS) // the host's own: no Feed
+		}
+		return err
 	case schema.EventGap:
 		if ev.Symbol != "" && ev.Symbol != b.symbol {
 			return nil
@@ -1464,6 +1469,9 @@ func (b *Book) inherit(old *Book) {
 	at := old.lostAt.Load()
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if a := old.anyLost.Load(); a > b.anyLost.Load() {
+		b.anyLost.Store(a)
+	}
 	if !b.live || !isTail(b.syncedAt, at) {
 		b.lostSinceLocked(at)
 		return
@@ -1477,11 +1485,32 @@ func (b *Book) inherit(old *Book) {
 	}
 }
 
-// judgedBy makes at (IngestTS) the loss the book's tail rule judges its
-// messages by (Book.tailLocked): that of the Feed it joined.
-func (b *Book) judgedBy(at int64) {
+// judgedBy makes the loss the book's tail rule judges its messages by
+// (Book.tailLocked) that of f, the Feed it joined, or a later one applied
+// through no Feed (anyLost: every connection's). f's is read under the
+// book's lock: a loss of f applied to the book since the caller looked
+// (Books.applyTo) is not undone — read before, it was, and the dead
+// connection's tail loaded.
+func (b *Book) judgedBy(f *Feed) {
 	b.mu.Lock()
-	b.lostAt.Store(at)
+	b.lostAt.Store(max(f.lostAt.Load(), b.anyLost.Load()))
+	b.mu.Unlock()
+}
+
+// lostAnywhereLocked records that the loss stamped at (IngestTS), which
+// came through no Feed, concerns every connection of the venue
+// (Book.judgedBy) — where the book applied it (lossLocked ignores one
+// older than its data).
+func (b *Book) lostAnywhereLocked(at int64) {
+	if at > b.anyLost.Load() && at <= b.lostAt.Load() {
+		b.anyLost.Store(at)
+	}
+}
+
+// lostAnywhere is lostAnywhereLocked, the lock taken.
+func (b *Book) lostAnywhere(at int64) {
+	b.mu.Lock()
+	b.lostAnywhereLocked(at)
 	b.mu.Unlock()
 }
 

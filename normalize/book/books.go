@@ -363,10 +363,8 @@ func (r *Books) applyTo(ctx context.Context, ev *schema.CanonicalEvent, f *Feed)
 		// that changes its loss: a host alternating Publish and a Feed
 		// rebinds at every message.)
 		b.feed.Store(f)
-		if f != nil {
-			if at := f.lostAt.Load(); at != b.lostAt.Load() {
-				b.judgedBy(at)
-			}
+		if f != nil && max(f.lostAt.Load(), b.anyLost.Load()) != b.lostAt.Load() {
+			b.judgedBy(f)
 		}
 	}
 	err = b.applyFrom(ctx, ev, true)
@@ -407,6 +405,9 @@ func (r *Books) applyList(ctx context.Context, ev *schema.CanonicalEvent, f *Fee
 			continue // another client's connection: not this one's loss; or given it already
 		}
 		err = errors.Join(err, b.applyFrom(ctx, ev, true))
+		if f == nil && ev.Type == schema.EventConnState && ev.Control.State.Lost() {
+			b.lostAnywhere(ev.IngestTS) // a connection not known: every one's
+		}
 	}
 	return err
 }
@@ -476,8 +477,9 @@ func (r *Books) OnEvent(venue schema.Venue, next func(wsclient.Event)) func(wscl
 // of the venue. A book's messages received before its client's latest
 // loss are that connection's tail, dropped (Stats.AfterLoss): a book
 // that moves to another client is judged by that client's losses from
-// its first message through it. Build it with [Books.Feed]; it is
-// safe for concurrent use.
+// its first message through it, and by those published through
+// Books.Publish (a connection not known: every one's). Build it with
+// [Books.Feed]; it is safe for concurrent use.
 type Feed struct {
 	r      *Books
 	venue  schema.Venue
