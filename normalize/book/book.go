@@ -1371,16 +1371,19 @@ func (o *owedMark) addTops(views []int, covered int) {
 // and owes its subscribers: the withdrawal of its best bid/offer, a
 // marker about each view of its tops (ReasonReplaced), a gap marker of
 // its view where it was live and b is of another view (ReasonReplaced:
-// the stream of its view ends), and a break's
-// announcement it still owed, or its silence marker (ReasonSilent). Fed nothing more, old would leave them the
+// the stream of its view ends), and a break's announcement it still
+// owed, or its silence marker (ReasonSilent) — but for the gap marker
+// where broke (b, live before Add on the tail of old's loss, was
+// invalidated by it: inherit) and b's view covers old's: b's own marker
+// told of that loss. Fed nothing more, old would leave them the
 // subscribers' latest for good, and b publishes nothing before it is
 // live. They go out at once where the pool gives (never waiting: Add has
 // no ctx), else before anything b publishes, as b's own; old publishes
 // nothing more. A b without a Sink publishes nothing: old's Sink then
 // withdraws them, where its pool gives at once (what it does not is
 // lost, logged).
-func (b *Book) takeOver(old *Book) {
-	b.inherit(old) // again: a loss old applied since Add's first look
+func (b *Book) takeOver(old *Book, broke bool) {
+	broke = b.inherit(old) || broke // again: a loss old applied since Add's first look
 	b.mu.Lock()
 	publishes, view := b.o.Sink != nil, b.gapView()
 	b.mu.Unlock()
@@ -1407,10 +1410,19 @@ func (b *Book) takeOver(old *Book) {
 		}
 	}
 	old.silLeft, old.silOwed = 0, false
+	covered := o.covered()
+	if broke && publishes && (covered < 0 || covers(view, covered)) {
+		// b was live before the swap and broke on the loss it took on
+		// (inherit): its gap marker, published or owed, of a view
+		// covering old's, tells the subscribers of that loss — old's
+		// would tell them twice — and the tops of its view.
+		o.parts &^= silGap
+		covered = view
+	}
 	if old.topKnown && !sameBBO(old.top, schema.BBO{}) {
 		o.parts |= silQuote
 	}
-	o.addTops(old.tops[:old.nTops], o.covered())
+	o.addTops(old.tops[:old.nTops], covered)
 	old.owed, old.nTops, old.top, old.topKnown = owedMark{}, 0, schema.BBO{}, true
 	if !publishes && o.parts != 0 && old.o.Sink != nil {
 		old.owed = o
@@ -1464,7 +1476,7 @@ func (b *Book) takeOver(old *Book) {
 // the pool does not give is owed. It reads old without its lock, which
 // an Apply may hold for long (a Resubscribe, a marker waiting for the
 // pool): Add must not wait for it.
-func (b *Book) inherit(old *Book) {
+func (b *Book) inherit(old *Book) (broke bool) {
 	b.feed.CompareAndSwap(nil, old.feed.Load())
 	at := old.lostAt.Load()
 	b.mu.Lock()
@@ -1474,7 +1486,7 @@ func (b *Book) inherit(old *Book) {
 	}
 	if !b.live || !isTail(b.syncedAt, at) {
 		b.lostSinceLocked(at)
-		return
+		return false
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // what the pool gives at once
@@ -1483,6 +1495,7 @@ func (b *Book) inherit(old *Book) {
 	if err := b.lossLocked(ctx, &ev); err != nil && !errors.Is(err, pool.ErrExhausted) {
 		b.warn("book: replacement live on the lost connection's tail: marker not published", "err", err)
 	}
+	return true
 }
 
 // judgedBy makes the loss the book's tail rule judges its messages by

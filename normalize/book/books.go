@@ -174,8 +174,9 @@ func (r *Books) Add(b *Book) {
 	}
 	b.retired = false // a book replaced once, added again: fed (routed) again
 	b.mu.Unlock()
+	broke := false
 	if old := r.Book(b.rule.Venue, b.symbol); old != nil && old != b {
-		b.inherit(old) // before the swap routes the old book's messages to b
+		broke = b.inherit(old) // before the swap routes the old book's messages to b
 	}
 	old, closed := r.swap(b)
 	if old != nil && old != b {
@@ -183,7 +184,7 @@ func (r *Books) Add(b *Book) {
 		// Apply holds while it runs (a Resubscribe, a marker waiting for
 		// the pool); every other book's events would wait behind it.
 		old.stop()
-		b.takeOver(old) // its quote and tops withdrawn, what it owed told
+		b.takeOver(old, broke) // its quote and tops withdrawn, what it owed told
 	}
 	if closed {
 		b.Close() // added after (or racing) Books.Close: its timer must not outlive the host

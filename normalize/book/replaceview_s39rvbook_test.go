@@ -53,3 +53,74 @@ func TestS39rvbookReplacedByAnotherViewTellsItsDiffSubscribers(t *testing.T) {
 	books.Add(nb2)
 	require.Len(t, sink.ofType(schema.EventGap), n)
 }
+
+// A book that owed its break's announcement (the pool gave none) when
+// Books.Add replaced it by a book live on data received before that loss
+// (the host's own Apply): the replacement, invalidated by the loss it
+// took on (s39book), published its gap marker, then published the
+// replaced book's owed one too — two markers of the same view for one
+// loss, each a resynchronisation downstream. The subscribers' state is
+// the replacement's (its snapshot went out after the replaced book's
+// last message): its marker tells them, the replaced book's is spent.
+func TestS39rvbookReplacementLiveOnTheTailTellsTheLossOnce(t *testing.T) {
+	events := newEventsPool()
+	sink := &recSink{events: events}
+	books := NewBooks(sink, events, nil)
+	defer books.Close()
+	ctx := context.Background()
+	old, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sink, Events: events})
+	require.NoError(t, err)
+	books.Add(old)
+	require.NoError(t, books.Publish(ctx, s38snap(t, events, "BTC-USDT", 100)))
+	held := takeAll(events)
+	done, cancel := context.WithCancel(ctx)
+	cancel() // the pool gives nothing: the announcement stays owed
+	require.Error(t, old.Apply(done, lostConn(schema.VenueOKX, 1_000)))
+	putAll(events, held)
+	require.Empty(t, sink.ofType(schema.EventGap))
+
+	nb, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sink, Events: events})
+	require.NoError(t, err)
+	ev := s38snap(t, events, "BTC-USDT", 900) // the dead connection's tail
+	require.NoError(t, nb.Apply(ctx, ev))
+	events.Put(ev)
+	require.True(t, nb.Live())
+	books.Add(nb)
+	require.False(t, nb.Live())
+	require.Len(t, sink.ofType(schema.EventGap), 1, "one loss, two markers")
+}
+
+// Of another view, the replacement's own marker does not tell the
+// replaced view's subscribers: the replaced book's owed marker still goes
+// out, one for each view.
+func TestS39rvbookReplacementOfAnotherViewLiveOnTheTailTellsEachView(t *testing.T) {
+	events := newEventsPool()
+	sink := &recSink{events: events}
+	books := NewBooks(sink, events, nil)
+	defer books.Close()
+	ctx := context.Background()
+	r50, r200 := Bybit, Bybit
+	r50.Depth, r200.Depth = 50, 200
+	old, err := NewBook(r50, "BTCUSDT", &Options{Sink: sink, Events: events})
+	require.NoError(t, err)
+	books.Add(old)
+	require.NoError(t, books.Publish(ctx, s39bybit(t, events, 50, 100)))
+	held := takeAll(events)
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	require.Error(t, old.Apply(done, lostConn(schema.VenueBybit, 1_000)))
+	putAll(events, held)
+
+	nb, err := NewBook(r200, "BTCUSDT", &Options{Sink: sink, Events: events})
+	require.NoError(t, err)
+	ev := s39bybit(t, events, 200, 900)
+	require.NoError(t, nb.Apply(ctx, ev))
+	events.Put(ev)
+	books.Add(nb)
+	require.False(t, nb.Live())
+	var views []int
+	for _, g := range sink.ofType(schema.EventGap) {
+		views = append(views, g.Book.Depth)
+	}
+	require.ElementsMatch(t, []int{200, 50}, views)
+}
