@@ -1392,14 +1392,6 @@ func (b *Book) takeOver(old *Book, broke bool) {
 	if o.parts == 0 {
 		o = owedMark{reason: ReasonReplaced, exTS: old.exTS, inTS: old.inTS} // stamped as its last message
 	}
-	if old.live && o.parts&silGap == 0 && old.gapView() != view {
-		// Live, replaced by a book of another view: the stream of its
-		// view ends here (the host subscribed another depth), and a
-		// book downstream of it would serve its last state as live for
-		// good. Of the same view, the stream goes on into b.
-		o.parts |= silGap
-		o.view = old.gapView()
-	}
 	if old.silLeft&silGap != 0 && o.parts&silGap == 0 {
 		// Its silence marker, owed (the pool gave none): the subscribers
 		// of its diffs have not heard that it stopped.
@@ -1410,6 +1402,14 @@ func (b *Book) takeOver(old *Book, broke bool) {
 		}
 	}
 	old.silLeft, old.silOwed = 0, false
+	if old.live && o.parts&silGap == 0 && old.gapView() != view {
+		// Live, replaced by a book of another view: the stream of its
+		// view ends here (the host subscribed another depth), and a
+		// book downstream of it would serve its last state as live for
+		// good. Of the same view, the stream goes on into b.
+		o.parts |= silGap
+		o.view = old.gapView()
+	}
 	covered := o.covered()
 	if broke && publishes && (covered < 0 || covers(view, covered)) {
 		// b was live before the swap and broke on the loss it took on
