@@ -206,6 +206,7 @@ type Book struct {
 	seq        continuity.Stream // the venue's continuity rule and where the book is in the stream
 	syncedAt   int64             // IngestTS of the latest snapshot or id-checked diff applied
 	lostAt     atomic.Int64      // IngestTS of the latest lost connection applied; written under mu, read without it by Books.Add (Book.inherit)
+	anyLost    atomic.Int64      // IngestTS of the latest applied through no Feed (Books.Publish, Book.Apply): every connection's; written under mu (Book.judgedBy)
 	asked      bool              // Resubscribe called since the book went invalid
 	align      bool              // OKXFetch: no diff joined the fetched snapshot yet (Book.check)
 	askedAt    time.Time         // when it was last called
@@ -648,7 +649,11 @@ func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent, routed bool
 		}
 		b.mu.Lock()
 		defer b.mu.Unlock()
-		return b.lossLocked(ctx, ev)
+		err := b.lossLocked(ctx, ev)
+		if !routed {
+			b.lostAnywhereLocked(ev.IngestTS) // the host's own: no Feed
+		}
+		return err
 	case schema.EventGap:
 		if ev.Symbol != "" && ev.Symbol != b.symbol {
 			return nil
@@ -1364,18 +1369,23 @@ func (o *owedMark) addTops(views []int, covered int) {
 
 // takeOver takes on what old, the book b replaces in [Books], has out
 // and owes its subscribers: the withdrawal of its best bid/offer, a
-// marker about each view of its tops (ReasonReplaced), and a break's
-// announcement it still owed, or its silence marker (ReasonSilent). Fed nothing more, old would leave them the
+// marker about each view of its tops (ReasonReplaced), a gap marker of
+// its view where it was live and b is of another view (ReasonReplaced:
+// the stream of its view ends), and a break's announcement it still
+// owed, or its silence marker (ReasonSilent) — but for the gap marker
+// where broke (b, live before Add on the tail of old's loss, was
+// invalidated by it: inherit) and b's view covers old's: b's own marker
+// told of that loss. Fed nothing more, old would leave them the
 // subscribers' latest for good, and b publishes nothing before it is
 // live. They go out at once where the pool gives (never waiting: Add has
 // no ctx), else before anything b publishes, as b's own; old publishes
 // nothing more. A b without a Sink publishes nothing: old's Sink then
 // withdraws them, where its pool gives at once (what it does not is
 // lost, logged).
-func (b *Book) takeOver(old *Book) {
-	b.inherit(old) // again: a loss old applied since Add's first look
+func (b *Book) takeOver(old *Book, broke bool) {
+	broke = b.inherit(old) || broke // again: a loss old applied since Add's first look
 	b.mu.Lock()
-	publishes := b.o.Sink != nil
+	publishes, view := b.o.Sink != nil, b.gapView()
 	b.mu.Unlock()
 	old.mu.Lock()
 	o := old.owed
@@ -1392,10 +1402,27 @@ func (b *Book) takeOver(old *Book) {
 		}
 	}
 	old.silLeft, old.silOwed = 0, false
+	if old.live && o.parts&silGap == 0 && old.gapView() != view {
+		// Live, replaced by a book of another view: the stream of its
+		// view ends here (the host subscribed another depth), and a
+		// book downstream of it would serve its last state as live for
+		// good. Of the same view, the stream goes on into b.
+		o.parts |= silGap
+		o.view = old.gapView()
+	}
+	covered := o.covered()
+	if broke && publishes && (covered < 0 || covers(view, covered)) {
+		// b was live before the swap and broke on the loss it took on
+		// (inherit): its gap marker, published or owed, of a view
+		// covering old's, tells the subscribers of that loss — old's
+		// would tell them twice — and the tops of its view.
+		o.parts &^= silGap
+		covered = view
+	}
 	if old.topKnown && !sameBBO(old.top, schema.BBO{}) {
 		o.parts |= silQuote
 	}
-	o.addTops(old.tops[:old.nTops], o.covered())
+	o.addTops(old.tops[:old.nTops], covered)
 	old.owed, old.nTops, old.top, old.topKnown = owedMark{}, 0, schema.BBO{}, true
 	if !publishes && o.parts != 0 && old.o.Sink != nil {
 		old.owed = o
@@ -1449,14 +1476,17 @@ func (b *Book) takeOver(old *Book) {
 // the pool does not give is owed. It reads old without its lock, which
 // an Apply may hold for long (a Resubscribe, a marker waiting for the
 // pool): Add must not wait for it.
-func (b *Book) inherit(old *Book) {
+func (b *Book) inherit(old *Book) (broke bool) {
 	b.feed.CompareAndSwap(nil, old.feed.Load())
 	at := old.lostAt.Load()
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if a := old.anyLost.Load(); a > b.anyLost.Load() {
+		b.anyLost.Store(a)
+	}
 	if !b.live || !isTail(b.syncedAt, at) {
 		b.lostSinceLocked(at)
-		return
+		return false
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // what the pool gives at once
@@ -1465,13 +1495,35 @@ func (b *Book) inherit(old *Book) {
 	if err := b.lossLocked(ctx, &ev); err != nil && !errors.Is(err, pool.ErrExhausted) {
 		b.warn("book: replacement live on the lost connection's tail: marker not published", "err", err)
 	}
+	return true
 }
 
-// judgedBy makes at (IngestTS) the loss the book's tail rule judges its
-// messages by (Book.tailLocked): that of the Feed it joined.
-func (b *Book) judgedBy(at int64) {
+// judgedBy makes the loss the book's tail rule judges its messages by
+// (Book.tailLocked) that of f, the Feed it joined, or a later one applied
+// through no Feed (anyLost: every connection's). f's is read under the
+// book's lock: a loss of f applied to the book since the caller looked
+// (Books.applyTo) is not undone — read before, it was, and the dead
+// connection's tail loaded.
+func (b *Book) judgedBy(f *Feed) {
 	b.mu.Lock()
-	b.lostAt.Store(at)
+	b.lostAt.Store(max(f.lostAt.Load(), b.anyLost.Load()))
+	b.mu.Unlock()
+}
+
+// lostAnywhereLocked records that the loss stamped at (IngestTS), which
+// came through no Feed, concerns every connection of the venue
+// (Book.judgedBy) — where the book applied it (lossLocked ignores one
+// older than its data).
+func (b *Book) lostAnywhereLocked(at int64) {
+	if at > b.anyLost.Load() && at <= b.lostAt.Load() {
+		b.anyLost.Store(at)
+	}
+}
+
+// lostAnywhere is lostAnywhereLocked, the lock taken.
+func (b *Book) lostAnywhere(at int64) {
+	b.mu.Lock()
+	b.lostAnywhereLocked(at)
 	b.mu.Unlock()
 }
 

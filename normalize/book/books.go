@@ -150,7 +150,9 @@ func NewBooks(next Sink, events *pool.Pool[*schema.CanonicalEvent], opts *BooksO
 // the same pair, which it closes once b is in its place (its timers stop,
 // as [Book.Close] stops them; what it owes is b's to publish, below);
 // b takes on what the replaced book has out (its best bid/offer,
-// withdrawn; its tops, each view told by a marker with ReasonReplaced)
+// withdrawn; its tops, each view told by a marker with ReasonReplaced;
+// the subscribers of its diffs, where it was live and b is of another
+// view — whose stream that ends — a gap marker of its view, ReasonReplaced)
 // and what it still owed of a break's or a silence's announcement (the
 // broken book's view named), published at once where the pool gives, else before anything b publishes (a b without a
 // Sink: by the replaced book's Sink, where its pool gives at once); the
@@ -172,8 +174,9 @@ func (r *Books) Add(b *Book) {
 	}
 	b.retired = false // a book replaced once, added again: fed (routed) again
 	b.mu.Unlock()
+	broke := false
 	if old := r.Book(b.rule.Venue, b.symbol); old != nil && old != b {
-		b.inherit(old) // before the swap routes the old book's messages to b
+		broke = b.inherit(old) // before the swap routes the old book's messages to b
 	}
 	old, closed := r.swap(b)
 	if old != nil && old != b {
@@ -181,7 +184,7 @@ func (r *Books) Add(b *Book) {
 		// Apply holds while it runs (a Resubscribe, a marker waiting for
 		// the pool); every other book's events would wait behind it.
 		old.stop()
-		b.takeOver(old) // its quote and tops withdrawn, what it owed told
+		b.takeOver(old, broke) // its quote and tops withdrawn, what it owed told
 	}
 	if closed {
 		b.Close() // added after (or racing) Books.Close: its timer must not outlive the host
@@ -361,10 +364,8 @@ func (r *Books) applyTo(ctx context.Context, ev *schema.CanonicalEvent, f *Feed)
 		// that changes its loss: a host alternating Publish and a Feed
 		// rebinds at every message.)
 		b.feed.Store(f)
-		if f != nil {
-			if at := f.lostAt.Load(); at != b.lostAt.Load() {
-				b.judgedBy(at)
-			}
+		if f != nil && max(f.lostAt.Load(), b.anyLost.Load()) != b.lostAt.Load() {
+			b.judgedBy(f)
 		}
 	}
 	err = b.applyFrom(ctx, ev, true)
@@ -405,6 +406,9 @@ func (r *Books) applyList(ctx context.Context, ev *schema.CanonicalEvent, f *Fee
 			continue // another client's connection: not this one's loss; or given it already
 		}
 		err = errors.Join(err, b.applyFrom(ctx, ev, true))
+		if f == nil && ev.Type == schema.EventConnState && ev.Control.State.Lost() {
+			b.lostAnywhere(ev.IngestTS) // a connection not known: every one's
+		}
 	}
 	return err
 }
@@ -474,8 +478,9 @@ func (r *Books) OnEvent(venue schema.Venue, next func(wsclient.Event)) func(wscl
 // of the venue. A book's messages received before its client's latest
 // loss are that connection's tail, dropped (Stats.AfterLoss): a book
 // that moves to another client is judged by that client's losses from
-// its first message through it. Build it with [Books.Feed]; it is
-// safe for concurrent use.
+// its first message through it, and by those published through
+// Books.Publish (a connection not known: every one's). Build it with
+// [Books.Feed]; it is safe for concurrent use.
 type Feed struct {
 	r      *Books
 	venue  schema.Venue
