@@ -214,12 +214,21 @@ func (c *s28ctCollect) count(ty schema.EventType) int {
 // documented fields, and their times are Unix ns of now — ExchangeTS
 // within a minute of IngestTS (one machine, one clock), and IngestTS
 // within a minute of the test's own clock.
+//
+// The venue runs on an injected clock started at the test's now and moved
+// by the test half a second at a time, each step once the venue's generator has
+// made that step's messages: its candles go out each 2 s of its Clock,
+// and twenty of them took twenty seconds of real time (19 s of the root
+// package's run under -race); the clock runs ahead of the real one by the
+// 20-odd seconds it is moved, inside the minute the times are checked to.
 func TestS28ctSchemaFieldsOfTheSimulatedVenue(t *testing.T) {
 	ctx := context.Background()
-	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT", "ETHUSDT"}, Rate: 400})
+	start := time.Now()
+	clk := newS27ctClock()
+	clk.now = start
+	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT", "ETHUSDT"}, Rate: 400, Clock: clk})
 	defer v.Close()
 	got := &s28ctCollect{}
-	start := time.Now()
 	s, err := session.Start(ctx, session.Config{
 		Endpoints: session.Endpoints{Stream: v.CombinedURL(), REST: v.RESTURL()},
 		Symbols:   []string{"BTC-USDT", "ETH-USDT"},
@@ -230,11 +239,34 @@ func TestS28ctSchemaFieldsOfTheSimulatedVenue(t *testing.T) {
 		},
 	})
 	require.NoError(t, err)
-	for _, ty := range []schema.EventType{schema.EventTrade, schema.EventBBO, schema.EventKlineLive, schema.EventBookUpdate} {
-		require.Eventually(t, func() bool { return got.count(ty) >= 20 }, s27ctWait, time.Millisecond, "20 events of %v", ty)
+	enough := func() bool {
+		for _, ty := range []schema.EventType{schema.EventTrade, schema.EventBBO, schema.EventKlineLive, schema.EventBookUpdate} {
+			if got.count(ty) < 20 {
+				return false
+			}
+		}
+		return true
 	}
+	// The generator sleeps a millisecond of the Clock between its rounds:
+	// that sleep armed again is the step's messages made.
+	generatorWaits := func() bool {
+		p := clk.Pending()
+		return len(p) > 0 && p[0] <= time.Millisecond
+	}
+	require.Eventually(t, func() bool {
+		if enough() {
+			return true
+		}
+		if generatorWaits() {
+			clk.Advance(500 * time.Millisecond)
+		}
+		return false
+	}, s27ctWait, time.Millisecond, "20 events of each type")
 	require.NoError(t, s.Close(ctx))
 	end := time.Now()
+	if clk.Now().After(end) { // the venue's times ran ahead
+		end = clk.Now()
+	}
 	got.mu.Lock()
 	defer got.mu.Unlock()
 	lo, hi := start.Add(-time.Minute).UnixNano(), end.Add(time.Minute).UnixNano()
