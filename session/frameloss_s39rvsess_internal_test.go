@@ -24,36 +24,9 @@ import (
 // such loss unstamped (IngestTS 0), whatever the stamps said, for the rare
 // clock stepped back (TestS39sessFrameLossBreaksBooksWhateverTheStamp).
 func TestS39rvsessFrameLossBookMarkerKeepsItsStamp(t *testing.T) {
-	v := venuesim.Start(&venuesim.Options{Rate: 400})
-	t.Cleanup(v.Close)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	markers := make(chan int64, 64) // the stamps of the book's markers
-	s, err := Start(ctx, Config{Endpoints: Endpoints{Stream: v.CombinedURL(), REST: v.RESTURL()},
-		Symbols: []string{"BTC-USDT"}, Channels: []string{"depth@100ms"},
-		Subscribe: func(d *dispatch.Dispatcher) error {
-			_, err := d.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventBookUpdate, schema.EventBookSnapshot, schema.EventBBO}},
-				&dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) {
-					if ev.Type == schema.EventGap && ev.Control.Reason == book.ReasonReconnect {
-						select {
-						case markers <- ev.IngestTS:
-						default:
-						}
-					}
-				}})
-			return err
-		}})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		require.NoError(t, s.Close(ctx))
-	})
-	require.NoError(t, s.WaitConnected(ctx))
-	b := s.Book("BTC-USDT")
-	require.NotNil(t, b)
-	require.Eventually(t, b.Live, time.Minute, 5*time.Millisecond)
-	v.Pause(true) // no diff of the live connection makes it live again
+	s, b, markers := frameLossBook(t, []string{"depth@100ms"},
+		[]schema.EventType{schema.EventBookUpdate, schema.EventBookSnapshot, schema.EventBBO},
+		func(ev *schema.CanonicalEvent) bool { return ev.Control.Reason == book.ReasonReconnect })
 	_, data := b.Updated()
 	require.NotZero(t, data, "the book's data is stamped")
 
@@ -67,4 +40,42 @@ func TestS39rvsessFrameLossBookMarkerKeepsItsStamp(t *testing.T) {
 	case <-time.After(time.Minute): // a guard, not a wait
 		t.Fatal("no marker from the book")
 	}
+}
+
+// frameLossBook starts a session on venuesim following channels of
+// BTC-USDT, waits for its book to be live, then pauses the venue (no diff
+// of the live connection makes the book live again): markers has the
+// stamps of the gap markers, kept by keep, heard by a subscriber of types.
+func frameLossBook(t *testing.T, channels []string, types []schema.EventType, keep func(*schema.CanonicalEvent) bool) (s *Session, b *book.Book, markers <-chan int64) {
+	t.Helper()
+	v := venuesim.Start(&venuesim.Options{Rate: 400})
+	t.Cleanup(v.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	heard := make(chan int64, 64)
+	s, err := Start(ctx, Config{Endpoints: Endpoints{Stream: v.CombinedURL(), REST: v.RESTURL()},
+		Symbols: []string{"BTC-USDT"}, Channels: channels,
+		Subscribe: func(d *dispatch.Dispatcher) error {
+			_, err := d.Subscribe(dispatch.Filter{Types: types}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) {
+				if ev.Type == schema.EventGap && keep(ev) {
+					select {
+					case heard <- ev.IngestTS:
+					default:
+					}
+				}
+			}})
+			return err
+		}})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		require.NoError(t, s.Close(ctx))
+	})
+	require.NoError(t, s.WaitConnected(ctx))
+	b = s.Book("BTC-USDT")
+	require.NotNil(t, b)
+	require.Eventually(t, b.Live, time.Minute, 5*time.Millisecond)
+	v.Pause(true)
+	return s, b, heard
 }
