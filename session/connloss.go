@@ -214,7 +214,8 @@ func (m *lossMarker) onFrame(f *schema.WsFrame) {
 	// The marker is stamped just before the frame (ReceivedAt-1: after
 	// the dead connection's data, before the new one's, while the clock
 	// runs forward); 0 (no stamp) for a frame stamped 0 or 1, never
-	// below. The books are broken by an unstamped loss (breakBooks).
+	// below. A live book whose data is not after it hears it so stamped,
+	// any other unstamped (breakBooks).
 	lost := wsclient.Event{State: schema.ConnDisconnected, ConnID: old, IngestTS: max(f.ReceivedAt-1, 0)}
 	if m.books {
 		m.breakBooks(lost)
