@@ -241,7 +241,8 @@ func (m *lossMarker) onFrame(f *schema.WsFrame) {
 	// The marker is stamped just before the frame (ReceivedAt-1: after
 	// the dead connection's data, before the new one's, while the clock
 	// runs forward); 0 (no stamp) for a frame stamped 0 or 1, never
-	// below. The books are broken by an unstamped loss (breakBooks).
+	// below. A live book whose data is not after it hears it so stamped,
+	// any other unstamped (breakBooks).
 	lost := wsclient.Event{State: schema.ConnDisconnected, ConnID: old, IngestTS: max(f.ReceivedAt-1, 0)}
 	if m.books {
 		m.breakBooks(lost)
@@ -255,12 +256,17 @@ func (m *lossMarker) onFrame(f *schema.WsFrame) {
 // found (onFrame), waiting for the event pool at most book.StateTimeout
 // each (as book.Books.OnEvent does for connection states). The loss is
 // the connection whose data the books hold (the later connection's first
-// frame is not read yet), whatever the stamps say: it goes to them
-// unstamped (IngestTS 0: book.Book.Apply always applies such a loss). A
-// stamp would be judged against the books' data: a clock stepped back
-// since (the new frame's ReceivedAt before that data), or a frame stamped
-// 0, made it "news of an earlier connection", ignored — the book stayed
-// live on the dead connection's levels.
+// frame is not read yet), whatever the stamps say. It goes to a live book
+// stamped e.IngestTS when that is not before the book's latest data
+// (book.Book.Updated: the clock ran forward), so that the book's gap
+// marker carries it (merge refuses by it the dead connection's quotes
+// queued behind the marker); else unstamped (IngestTS 0: book.Book.Apply
+// always applies such a loss). The stamp would be judged against the
+// book's data: a clock stepped back since (the new frame's ReceivedAt
+// before that data), or a frame stamped 0, made it "news of an earlier
+// connection", ignored — the book stayed live on the dead connection's
+// levels. A book not live (Updated zero; a fetch maybe in flight, its
+// syncedAt of an earlier run) gets it unstamped too.
 func (m *lossMarker) breakBooks(e wsclient.Event) {
 	ctx, cancel := context.WithTimeout(context.Background(), book.StateTimeout)
 	defer cancel()
@@ -269,6 +275,10 @@ func (m *lossMarker) breakBooks(e wsclient.Event) {
 		Reason: "a later connection's frame came first"}
 	for _, sym := range m.sh.syms {
 		if b := m.sh.books.Book(m.s.spec.venue, sym); b != nil {
+			ev.IngestTS = 0
+			if _, data := b.Updated(); data != 0 && e.IngestTS >= data {
+				ev.IngestTS = e.IngestTS
+			}
 			if err := b.Apply(ctx, &ev); err != nil && m.s.cfg.Logger != nil {
 				m.s.cfg.Logger.Warn("session: invalidating a lost connection's book", "venue", string(m.s.spec.venue),
 					"symbol", sym, "conn_id", e.ConnID, "err", err)

@@ -1,16 +1,12 @@
 package session
 
 import (
-	"context"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
-	"github.com/meltica/meltica/dispatch"
 	"github.com/meltica/meltica/schema"
-	"github.com/meltica/meltica/venuesim"
 )
 
 // The frame path's loss (lossMarker.onFrame) breaks the shard's books
@@ -28,36 +24,8 @@ func TestS39sessFrameLossBreaksBooksWhateverTheStamp(t *testing.T) {
 		"stamp 1":            func() int64 { return 1 },
 	} {
 		t.Run(name, func(t *testing.T) {
-			v := venuesim.Start(&venuesim.Options{Rate: 400})
-			t.Cleanup(v.Close)
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			markers := make(chan int64, 64) // the stamps of the markers
-			s, err := Start(ctx, Config{Endpoints: Endpoints{Stream: v.CombinedURL(), REST: v.RESTURL()},
-				Symbols: []string{"BTC-USDT"}, Channels: []string{"depth@100ms", "trade"},
-				Subscribe: func(d *dispatch.Dispatcher) error {
-					_, err := d.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventTrade}}, &dispatch.SubscribeOptions{
-						Handler: func(ev *schema.CanonicalEvent) {
-							if ev.Type == schema.EventGap {
-								select {
-								case markers <- ev.IngestTS:
-								default:
-								}
-							}
-						}})
-					return err
-				}})
-			require.NoError(t, err)
-			t.Cleanup(func() {
-				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-				defer cancel()
-				require.NoError(t, s.Close(ctx))
-			})
-			require.NoError(t, s.WaitConnected(ctx))
-			b := s.Book("BTC-USDT")
-			require.NotNil(t, b)
-			require.Eventually(t, b.Live, time.Minute, 5*time.Millisecond)
-			v.Pause(true) // no diff of the live connection makes it live again
+			s, b, markers := frameLossBook(t, []string{"depth@100ms", "trade"}, []schema.EventType{schema.EventTrade},
+				func(*schema.CanonicalEvent) bool { return true })
 
 			sh := s.shards[0]
 			sh.loss.onFrame(&schema.WsFrame{ConnID: sh.client.Stats().ConnID + 1, ReceivedAt: at()})
