@@ -205,11 +205,18 @@ func (c *Consumer) resume() error {
 	case errors.Is(err, jetstream.ErrConsumerNotFound):
 		start := uint64(0) // another stream: from its start
 		if sameStream {
-			c.forgetRemoved(ctx)
+			// The looks (a request per report handed back and per gap
+			// range) have half the try's time: over a slow link they
+			// took it all, and making the consumer then failed, each
+			// try alike (TestS39rvnatsSlowLinkRemake). What they do not
+			// reach is started at: a replay, never a loss.
+			look, stopLook := context.WithTimeout(ctx, resumeTimeout/2)
+			c.forgetRemoved(look)
 			// Below the last handled, not handled here: maybe delivered
 			// into a link that died, or to a sharer that died before its
 			// ack (TestS39natsRemakeFromUnhandled).
-			gap, isGap := c.firstHeldGap(ctx)
+			gap, isGap := c.firstHeldGap(look)
+			stopLook()
 			c.execMu.Lock()
 			start = c.execHigh + 1
 			for seq := range c.execNaked {
@@ -522,8 +529,9 @@ func (c *Consumer) forgetRemoved(ctx context.Context) {
 // report) is passed, as forgetRemoved passes a report handed back: one
 // made again at it would start at the stream's first and deliver again
 // every report handled since (TestS36rvnatsNakedThenPurgedForgotten).
-// When the stream does not answer, the lowest gap: a replay repeats,
-// never loses.
+// When the stream does not answer, or ctx ends, the lowest gap not yet
+// found empty: a replay repeats, never loses. One request per range
+// (at most maxSeqGaps), made only when the consumer is made again.
 func (c *Consumer) firstHeldGap(ctx context.Context) (uint64, bool) {
 	c.execMu.Lock()
 	gaps := slices.Clone(c.execGaps.gaps)
