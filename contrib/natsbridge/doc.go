@@ -226,7 +226,11 @@
 // handled after that are dropped by stream sequence), on the stream it
 // read; from the start of a stream created again —
 // and consumes again, retrying with capped backoff until it succeeds or
-// Close. A stream made again by an operator with settings the server
+// Close. Tries that fail for 20 s while the NATS connection is up (an
+// operator's push consumer in its place, a MaxRequestExpires under 1 s,
+// the server refusing) tell the host once, until one succeeds: a gap
+// marker about each venue's execution reports, GapCount 0 (they wait in
+// the stream). A stream made again by an operator with settings the server
 // will not let the Consumer change (another storage) is read as an
 // operator's stream is (NoCreate) when it holds the reports as well, and
 // a consumer an operator made again with it is read from where it is. A

@@ -43,6 +43,12 @@ const execPullExpiry = 10 * time.Second
 // resumeTimeout bounds one try's requests to the server.
 const resumeTimeout = 5 * time.Second
 
+// stalledAfter is how long tries to make the durable consumer deliver
+// again fail before the host is told (tellStalled): past a server's
+// restart, whose JetStream may refuse for a few seconds after the link
+// is back (the link's own states told that).
+const stalledAfter = 2 * execPullExpiry
+
 // execResume is the goroutine that makes the durable consumer deliver
 // again. js is set before the first Consume (consumeExec), the other
 // fields once by startResume.
@@ -57,6 +63,7 @@ type execResume struct {
 	cancel  context.CancelFunc
 	done    chan struct{} // closed when the goroutine has exited
 	failed  lossCounter   // failed tries, logged at the first and each doubling
+	told    bool          // the host was told the reports stopped (tellStalled), since the last try that succeeded
 	// consCreated: when the durable consumer read was created; another
 	// time on the same stream is a consumer made again by another
 	// (execReplayTo).
@@ -130,15 +137,23 @@ func (c *Consumer) resumeLoop() {
 		case <-r.ctx.Done():
 			return
 		}
+		var failing time.Time // the first failed try of these
 		for backoff := backoffBase; ; backoff = min(2*backoff, backoffCap) {
 			err := c.resume()
 			if err == nil {
+				r.told = false
 				break
 			}
 			if r.ctx.Err() != nil {
 				return // Close
 			}
 			r.failed.add(c.log, 1, "natsbridge: durable consumer gone, making it again failed; retrying", "error", err)
+			if failing.IsZero() {
+				failing = time.Now()
+			}
+			if time.Since(failing) >= stalledAfter {
+				c.tellStalled(err)
+			}
 			t := time.NewTimer(backoff)
 			select {
 			case <-t.C:
@@ -205,11 +220,18 @@ func (c *Consumer) resume() error {
 	case errors.Is(err, jetstream.ErrConsumerNotFound):
 		start := uint64(0) // another stream: from its start
 		if sameStream {
-			c.forgetRemoved(ctx)
+			// The looks (a request per report handed back and per gap
+			// range) have half the try's time: over a slow link they
+			// took it all, and making the consumer then failed, each
+			// try alike (TestS39rvnatsSlowLinkRemake). What they do not
+			// reach is started at: a replay, never a loss.
+			look, stopLook := context.WithTimeout(ctx, resumeTimeout/2)
+			c.forgetRemoved(look)
 			// Below the last handled, not handled here: maybe delivered
 			// into a link that died, or to a sharer that died before its
 			// ack (TestS39natsRemakeFromUnhandled).
-			gap, isGap := c.firstHeldGap(ctx)
+			gap, isGap := c.firstHeldGap(look)
+			stopLook()
 			c.execMu.Lock()
 			start = c.execHigh + 1
 			for seq := range c.execNaked {
@@ -522,8 +544,9 @@ func (c *Consumer) forgetRemoved(ctx context.Context) {
 // report) is passed, as forgetRemoved passes a report handed back: one
 // made again at it would start at the stream's first and deliver again
 // every report handled since (TestS36rvnatsNakedThenPurgedForgotten).
-// When the stream does not answer, the lowest gap: a replay repeats,
-// never loses.
+// When the stream does not answer, or ctx ends, the lowest gap not yet
+// found empty: a replay repeats, never loses. One request per range
+// (at most maxSeqGaps), made only when the consumer is made again.
 func (c *Consumer) firstHeldGap(ctx context.Context) (uint64, bool) {
 	c.execMu.Lock()
 	gaps := slices.Clone(c.execGaps.gaps)
@@ -756,6 +779,31 @@ func (c *Consumer) notHeld(from, to uint64, wantLast bool) (n, last uint64) {
 	return n, info.State.LastSeq
 }
 
+// tellStalled tells the host, once until a try succeeds, that the durable
+// consumer delivers nothing and tries to make it deliver again have failed
+// for stalledAfter, the last with err, while the NATS connection is up (a lost link is told by its
+// own states): an operator's push consumer in its place ("consumer is
+// not a pull consumer"), a MaxRequestExpires under nats.go's least pull
+// expiry (1 s), a server refusing to make it. Such a stall lasted until
+// an operator acted, told only by the Logger at Warn (each doubling of
+// the failed tries). One gap marker per venue whose execution reports
+// the Consumer has seen, as announceRemoved's, GapCount 0 (the reports
+// are not lost: they wait in the stream, and come once a try succeeds):
+// the host asks the venue for its orders' state meanwhile. Nothing is
+// told before a report named a venue. Run by the resumer.
+func (c *Consumer) tellStalled(err error) {
+	r := &c.execResume
+	if r.told || !c.nc.IsConnected() {
+		return
+	}
+	c.execMu.Lock()
+	defer c.execMu.Unlock()
+	if c.closed.Load() || c.execVenues.len() == 0 {
+		return
+	}
+	r.told = c.announceExec(0, "natsbridge: durable consumer "+c.opts.Durable+" delivers nothing, making it deliver again failed ("+err.Error()+"): execution reports wait in stream "+c.opts.Stream.Name+" until it can")
+}
+
 // announceRemoved publishes the gap markers owed for reports removed
 // unread (removedBefore): one per venue whose execution reports the
 // Consumer has seen (the 256 most recent), GapType schema.EventExecReport,
@@ -775,6 +823,19 @@ func (c *Consumer) announceRemoved() bool {
 		count = 0
 	}
 	why := "natsbridge: " + strconv.FormatUint(n, 10) + " durable messages removed from stream " + c.opts.Stream.Name + " before they were read (a purge, its MaxAge or limits)"
+	if !c.announceExec(count, why) {
+		return false
+	}
+	c.execOwed = 0
+	return true
+}
+
+// announceExec publishes one gap marker about execution reports per venue
+// whose reports the Consumer has seen (the 256 most recent): GapType
+// schema.EventExecReport, no symbol, GapSource schema.GapRelay, GapCount
+// count, Reason why. It reports whether every one was published: an
+// event not found within PoolWait stops it. Under execMu.
+func (c *Consumer) announceExec(count uint64, why string) bool {
 	for v := range c.execVenues.m {
 		ev, err := c.getWait()
 		if err != nil {
@@ -787,7 +848,6 @@ func (c *Consumer) announceRemoved() bool {
 		}
 		c.gaps.Add(1)
 	}
-	c.execOwed = 0
 	return true
 }
 

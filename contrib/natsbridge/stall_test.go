@@ -21,11 +21,17 @@ import (
 // goes silent, both ways, from the first JetStream ack the client sends:
 // a server that stops answering mid-ack (a network partition), with the
 // connection still open.
+//
+// With a delay (newSlowLink) it is a link of that latency instead, while
+// slow is set: what the server sends is held for delay before it is
+// passed on.
 type ackStall struct {
 	ln      net.Listener
 	target  string
-	trigger []byte // what the client sends that starts the stall
+	trigger []byte // what the client sends that starts the stall (nil: none)
 	stalled atomic.Bool
+	delay   time.Duration
+	slow    atomic.Bool
 	wg      sync.WaitGroup
 	mu      sync.Mutex
 	conns   []net.Conn
@@ -75,11 +81,14 @@ func (p *ackStall) relay(src, dst net.Conn, fromClient bool) {
 		if err != nil {
 			return
 		}
-		if fromClient && bytes.Contains(buf[:n], p.trigger) {
+		if fromClient && p.trigger != nil && bytes.Contains(buf[:n], p.trigger) {
 			p.stalled.Store(true)
 		}
 		if p.stalled.Load() {
 			continue
+		}
+		if !fromClient && p.slow.Load() {
+			<-time.After(p.delay) // the link's latency, not a wait for a condition
 		}
 		if _, err := dst.Write(buf[:n]); err != nil {
 			return
