@@ -241,6 +241,16 @@
 //     it goes ahead on the critical lane, and a quote from before the loss
 //     delivered after it would pass for the stream's state after it. The
 //     subscriber hears of the loss, then only what was published after.
+//     Likewise one about more than one stream of a book — every symbol of
+//     the venue (Symbol "": a connection lost) or every stream of its
+//     symbol (GapType schema.EventUnknown), about the book's diffs, its
+//     snapshots or no type — drops the book snapshots and diffs of those
+//     streams still queued on the Ordered lane (and the published markers
+//     about them), counted in Stats.Coalesced: it overtakes them, and a
+//     snapshot from before the loss delivered after it would be a stale
+//     book served as good. Trades, closed klines and liquidations queued
+//     before it stay and go out after it, in order: each is a fact of its
+//     own time, not a state.
 //   - Ordered: trades, book snapshots and diffs, closed klines,
 //     liquidations, and the gap markers a venue parser or a relay
 //     publishes about one such stream (Symbol set, Control.GapType

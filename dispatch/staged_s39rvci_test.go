@@ -2,7 +2,6 @@ package dispatch
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
@@ -34,38 +33,7 @@ func TestS39rvciDiffMarkerMadeWhileStagedGoesAfterTheSnapshot(t *testing.T) {
 		}
 		require.NoError(t, d.Publish(ctx, ev))
 	}
-	name := func(ev *schema.CanonicalEvent) string {
-		switch {
-		case ev.Type == schema.EventBookSnapshot:
-			return fmt.Sprintf("top %d", ev.SeqProvider)
-		case ev.Control.GapSource == schema.GapVenue:
-			return "venue marker"
-		}
-		return "queue marker"
-	}
-	// Tops 1-6 on a lane of 4: 1 (and 2) dropped, so the marker of the
-	// tops' stream waits, and the next top taken off the lane (3) is
-	// staged behind it while the marker is in hand.
-	for seq := uint64(1); seq <= 6; seq++ {
-		publish(schema.EventBookSnapshot, seq)
-	}
-	var got []string
-	eventually(t, func() bool {
-		st := s.Stats()
-		if st.InHand == 1 && st.InHandType == schema.EventBookSnapshot {
-			select {
-			case ev := <-s.C(): // top 1, taken before the drops
-				got = append(got, name(ev))
-			default:
-			}
-		}
-		return st.InHand == 1 && st.InHandType == schema.EventGap
-	}, "the tops' queue marker in hand, top 3 staged")
-	s.mu.Lock()
-	staged := s.staged
-	s.mu.Unlock()
-	require.NotNil(t, staged)
-	require.Equal(t, uint64(3), staged.SeqProvider)
+	got := stageTop3(t, s, publish)
 	// Top 7 fills the lane again; the venue's marker (8) queues behind
 	// it, and tops 9-12 push it out of the lane: it waits.
 	publish(schema.EventBookSnapshot, 7)
@@ -80,7 +48,7 @@ func TestS39rvciDiffMarkerMadeWhileStagedGoesAfterTheSnapshot(t *testing.T) {
 		closed <- d.Close(cctx)
 	}()
 	for ev := range s.C() {
-		got = append(got, name(ev))
+		got = append(got, topName(ev))
 	}
 	require.NoError(t, <-closed)
 	at := func(what string) int {

@@ -80,7 +80,7 @@ type SubscribeOptions struct {
 // published and what it received checks against it.
 type Stats struct {
 	Delivered  uint64        // events handed to the handler or received from C
-	Coalesced  uint64        // queued coalescable events replaced by a newer one of their stream, or by a gap marker about it; and published gap markers merged into the marker waiting for their stream (its count adds theirs)
+	Coalesced  uint64        // queued coalescable events replaced by a newer one of their stream, or by a gap marker about it; queued book events replaced by a critical gap marker about them (discardOrderedLocked); and published gap markers merged into the marker waiting for their stream (its count adds theirs)
 	Dropped    uint64        // ordered events dropped because the lane was full
 	Gaps       uint64        // gap markers made for those drops (each covers one or more), and for quotes dropped past the coalescing lane's bound
 	Overflowed uint64        // critical events queued beyond CriticalBound (none lost)
@@ -393,6 +393,9 @@ func (s *Subscription) enqueue(cl *clones) (ok bool, report news) {
 		}
 		if t == schema.EventGap {
 			s.discardStaleLocked(ev)
+			if s.ord.len() > 0 || s.staged != nil {
+				s.discardOrderedLocked(ev)
+			}
 		}
 	case c == nil:
 		fresh, r := s.coalesceLocked(cl)
@@ -717,6 +720,50 @@ func (s *Subscription) discardStaleLocked(g *schema.CanonicalEvent) {
 		return false
 	})
 	s.coalN -= n
+	s.counters.Coalesced += uint64(n)
+}
+
+// discardOrderedLocked drops the book events (snapshots and diffs, and
+// published markers about them) queued before gap marker g, a critical
+// one, that it reports on (counted as coalesced). g names more than one
+// ordered stream — every symbol of its venue (Symbol "": a connection
+// lost, or a relayed marker about every symbol of a venue and type), or
+// every stream of its symbol (GapType schema.EventUnknown) — so it is not
+// in line (inLine) and overtakes them: a snapshot or diff from before the
+// loss delivered after the marker would pass for the book after it, a
+// stale book served as good (the Ordered lane's promise: a marker comes
+// after the events published before it, before those after). What g
+// covers: the book events of its venue (and symbol, when it names one);
+// of its GapType's stream when it names one, a marker about diffs
+// covering the book's snapshots too, as it reaches their subscribers
+// (fanOut). Trades, closed klines and liquidations stay, in order: each
+// is a fact of its own time, not a state a later one stands for, and
+// dropping them would lose what no loss took. The event staged behind
+// its stream's marker is queued still: it goes too. A published in-line
+// marker about the book is folded into g, as a published marker merges
+// into a waiting one. Markers the dispatcher made for the subscriber
+// (pending) stay: they tell of drops, more lost than was, never less.
+// Called only for critical gap markers with ordered events queued:
+// nothing is added per event otherwise.
+func (s *Subscription) discardOrderedLocked(g *schema.CanonicalEvent) {
+	t := g.Control.GapType
+	if t != schema.EventUnknown && t != schema.EventBookUpdate && t != schema.EventBookSnapshot {
+		return
+	}
+	covers := func(ev *schema.CanonicalEvent) bool {
+		k := streamOf(ev)
+		return k.venue == g.Venue && (g.Symbol == "" || k.symbol == g.Symbol) &&
+			(k.typ == schema.EventBookSnapshot || (k.typ == schema.EventBookUpdate && t != schema.EventBookSnapshot))
+	}
+	n := 0
+	if s.staged != nil && covers(s.staged) {
+		s.staged = nil
+		n++
+	}
+	n += s.ord.filter(func(o ordered) bool {
+		s.scanned++
+		return !covers(o.ev)
+	})
 	s.counters.Coalesced += uint64(n)
 }
 
