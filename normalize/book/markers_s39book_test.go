@@ -30,10 +30,7 @@ func s39bybit(t *testing.T, events poolOfEvents, view int, ingest int64) *schema
 // left without a marker of their own as that gap marker's. The owed
 // announcement keeps the view of the book that broke.
 func TestS39bookReplacementAnnouncesTheReplacedBooksView(t *testing.T) {
-	events := newEventsPool()
-	sink := &recSink{events: events}
-	books := NewBooks(sink, events, nil)
-	defer books.Close()
+	events, sink, books := s39books(t)
 	ctx := context.Background()
 	r50, r200 := Bybit, Bybit
 	r50.Depth, r200.Depth = 50, 200
@@ -44,12 +41,8 @@ func TestS39bookReplacementAnnouncesTheReplacedBooksView(t *testing.T) {
 	require.True(t, old.Live())
 	require.NoError(t, old.PublishTop(ctx, 1))
 	require.NoError(t, old.PublishTop(ctx, 0)) // its own view, 50
-	held := takeAll(events)
-	done, cancel := context.WithCancel(ctx)
-	cancel() // the pool gives nothing: the announcement stays owed
-	require.Error(t, old.Apply(done, lostConn(schema.VenueBybit, 1_000)))
+	oweLoss(t, events, old, schema.VenueBybit, 1_000)
 	require.False(t, old.Live())
-	putAll(events, held)
 	require.Empty(t, sink.ofType(schema.EventGap))
 
 	nb, err := NewBook(r200, "BTCUSDT", &Options{Sink: sink, Events: events})
@@ -119,10 +112,7 @@ func TestS39bookWholeBookTopsHearOneMarkerPerBreak(t *testing.T) {
 // follow stopped. The replacement publishes it, of the silent book's view.
 func TestS39bookReplacementPublishesTheSilenceOwed(t *testing.T) {
 	clk := newStepClock()
-	events := newEventsPool()
-	sink := &recSink{events: events}
-	books := NewBooks(sink, events, nil)
-	defer books.Close()
+	events, sink, books := s39books(t)
 	old, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sink, Events: events, MaxSilence: time.Minute, Clock: clk})
 	require.NoError(t, err)
 	books.Add(old)

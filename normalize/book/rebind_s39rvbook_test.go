@@ -37,10 +37,7 @@ func TestS39rvbookPublishedLossSurvivesJoiningAFeed(t *testing.T) {
 			name = "replacement"
 		}
 		t.Run(name, func(t *testing.T) {
-			events := newEventsPool()
-			sink := &recSink{events: events}
-			books := NewBooks(sink, events, nil)
-			defer books.Close()
+			events, sink, books := s39books(t)
 			ctx := context.Background()
 			f := books.Feed(schema.VenueOKX, nil)
 			b, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sink, Events: events})

@@ -25,10 +25,7 @@ func TestS39bookReplacementDropsTheLostConnectionsTail(t *testing.T) {
 			name = "Feed"
 		}
 		t.Run(name, func(t *testing.T) {
-			events := newEventsPool()
-			sink := &recSink{events: events}
-			books := NewBooks(sink, events, nil)
-			defer books.Close()
+			events, sink, books := s39books(t)
 			ctx := context.Background()
 			f := books.Feed(schema.VenueOKX, nil)
 			publish, loss := books.Publish, books.OnEvent(schema.VenueOKX, nil)
@@ -68,10 +65,7 @@ func TestS39bookReplacementDropsTheLostConnectionsTail(t *testing.T) {
 // client (its first message through it) drops that client's messages
 // received before its loss.
 func TestS39bookReplacementKeepsItsFeed(t *testing.T) {
-	events := newEventsPool()
-	sink := &recSink{events: events}
-	books := NewBooks(sink, events, nil)
-	defer books.Close()
+	events, sink, books := s39books(t)
 	ctx := context.Background()
 	a, other := books.Feed(schema.VenueOKX, nil), books.Feed(schema.VenueOKX, nil)
 	old, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sink, Events: events})
@@ -106,10 +100,7 @@ func TestS39bookReplacementKeepsItsFeed(t *testing.T) {
 // connection's state served as live. Taking on that loss invalidates it,
 // as the loss would have had it been in the Books then.
 func TestS39bookReplacementLiveOnTheTailIsInvalidated(t *testing.T) {
-	events := newEventsPool()
-	sink := &recSink{events: events}
-	books := NewBooks(sink, events, nil)
-	defer books.Close()
+	events, sink, books := s39books(t)
 	ctx := context.Background()
 	old, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sink, Events: events})
 	require.NoError(t, err)
@@ -137,10 +128,7 @@ func TestS39bookReplacementLiveOnTheTailIsInvalidated(t *testing.T) {
 // — the new, living connection's — and the book stayed not live until a
 // resync. A book that joins a Feed is judged by that Feed's losses.
 func TestS39bookMovedBookIsJudgedByItsNewFeed(t *testing.T) {
-	events := newEventsPool()
-	sink := &recSink{events: events}
-	books := NewBooks(sink, events, nil)
-	defer books.Close()
+	events, sink, books := s39books(t)
 	ctx := context.Background()
 	a, c := books.Feed(schema.VenueOKX, nil), books.Feed(schema.VenueOKX, nil)
 	old, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sink, Events: events})
@@ -180,10 +168,7 @@ func (s *blockSink) Publish(_ context.Context, ev *schema.CanonicalEvent) error 
 // connection that sends nothing more. A loss that finds its book replaced
 // goes to the replacement too.
 func TestS39bookLossDuringAddReachesTheReplacement(t *testing.T) {
-	events := newEventsPool()
-	sink := &recSink{events: events}
-	books := NewBooks(sink, events, nil)
-	defer books.Close()
+	events, sink, books := s39books(t)
 	ctx := context.Background()
 	slow := &blockSink{events: events, entered: make(chan struct{}), release: make(chan struct{})}
 	eth, err := NewBook(OKX, "ETH-USDT", &Options{Sink: slow, Events: events})
@@ -219,4 +204,26 @@ func TestS39bookLossDuringAddReachesTheReplacement(t *testing.T) {
 	}
 	require.NoError(t, books.Publish(ctx, s38snap(t, events, "BTC-USDT", 900))) // the dead connection's tail
 	require.False(t, nb.Live(), "the replacement missed the loss applied during Add and loaded the tail")
+}
+
+// s39books is a Books on a recording sink, with the pool of events both
+// use; the Books is closed when the test ends.
+func s39books(t *testing.T) (poolOfEvents, *recSink, *Books) {
+	t.Helper()
+	events := newEventsPool()
+	sink := &recSink{events: events}
+	books := NewBooks(sink, events, nil)
+	t.Cleanup(func() { books.Close() })
+	return events, sink, books
+}
+
+// oweLoss breaks b on venue's loss received at ingest time at while the
+// pool gives nothing: its announcement stays owed.
+func oweLoss(t *testing.T, events poolOfEvents, b *Book, venue schema.Venue, at int64) {
+	t.Helper()
+	held := takeAll(events)
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	require.Error(t, b.Apply(done, lostConn(venue, at)))
+	putAll(events, held)
 }

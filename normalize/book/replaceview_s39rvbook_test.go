@@ -17,10 +17,7 @@ import (
 // with a gap marker of the replaced view (ReasonReplaced), and that
 // view's tops hear that one marker, not a second of their own.
 func TestS39rvbookReplacedByAnotherViewTellsItsDiffSubscribers(t *testing.T) {
-	events := newEventsPool()
-	sink := &recSink{events: events}
-	books := NewBooks(sink, events, nil)
-	defer books.Close()
+	events, sink, books := s39books(t)
 	ctx := context.Background()
 	r50, r200 := Bybit, Bybit
 	r50.Depth, r200.Depth = 50, 200
@@ -63,20 +60,13 @@ func TestS39rvbookReplacedByAnotherViewTellsItsDiffSubscribers(t *testing.T) {
 // the replacement's (its snapshot went out after the replaced book's
 // last message): its marker tells them, the replaced book's is spent.
 func TestS39rvbookReplacementLiveOnTheTailTellsTheLossOnce(t *testing.T) {
-	events := newEventsPool()
-	sink := &recSink{events: events}
-	books := NewBooks(sink, events, nil)
-	defer books.Close()
+	events, sink, books := s39books(t)
 	ctx := context.Background()
 	old, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sink, Events: events})
 	require.NoError(t, err)
 	books.Add(old)
 	require.NoError(t, books.Publish(ctx, s38snap(t, events, "BTC-USDT", 100)))
-	held := takeAll(events)
-	done, cancel := context.WithCancel(ctx)
-	cancel() // the pool gives nothing: the announcement stays owed
-	require.Error(t, old.Apply(done, lostConn(schema.VenueOKX, 1_000)))
-	putAll(events, held)
+	oweLoss(t, events, old, schema.VenueOKX, 1_000)
 	require.Empty(t, sink.ofType(schema.EventGap))
 
 	nb, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sink, Events: events})
@@ -94,10 +84,7 @@ func TestS39rvbookReplacementLiveOnTheTailTellsTheLossOnce(t *testing.T) {
 // replaced view's subscribers: the replaced book's owed marker still goes
 // out, one for each view.
 func TestS39rvbookReplacementOfAnotherViewLiveOnTheTailTellsEachView(t *testing.T) {
-	events := newEventsPool()
-	sink := &recSink{events: events}
-	books := NewBooks(sink, events, nil)
-	defer books.Close()
+	events, sink, books := s39books(t)
 	ctx := context.Background()
 	r50, r200 := Bybit, Bybit
 	r50.Depth, r200.Depth = 50, 200
@@ -105,11 +92,7 @@ func TestS39rvbookReplacementOfAnotherViewLiveOnTheTailTellsEachView(t *testing.
 	require.NoError(t, err)
 	books.Add(old)
 	require.NoError(t, books.Publish(ctx, s39bybit(t, events, 50, 100)))
-	held := takeAll(events)
-	done, cancel := context.WithCancel(ctx)
-	cancel()
-	require.Error(t, old.Apply(done, lostConn(schema.VenueBybit, 1_000)))
-	putAll(events, held)
+	oweLoss(t, events, old, schema.VenueBybit, 1_000)
 
 	nb, err := NewBook(r200, "BTCUSDT", &Options{Sink: sink, Events: events})
 	require.NoError(t, err)
