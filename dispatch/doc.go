@@ -245,8 +245,9 @@
 //     the venue (Symbol "": a connection lost) or every stream of its
 //     symbol (GapType schema.EventUnknown), about the book's diffs, its
 //     snapshots or no type — drops the book snapshots and diffs of those
-//     streams still queued on the Ordered lane (and the published markers
-//     about them), counted in Stats.Coalesced: it overtakes them, and a
+//     streams still queued on the Ordered lane, counted in
+//     Stats.Coalesced (markers about them stay and go out after it: a
+//     book's own marker is promised to its subscribers): it overtakes them, and a
 //     snapshot from before the loss delivered after it would be a stale
 //     book served as good. Trades, closed klines and liquidations queued
 //     before it stay and go out after it, in order: each is a fact of its

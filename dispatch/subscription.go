@@ -739,10 +739,12 @@ func (s *Subscription) discardStaleLocked(g *schema.CanonicalEvent) {
 // (fanOut). Trades, closed klines and liquidations stay, in order: each
 // is a fact of its own time, not a state a later one stands for, and
 // dropping them would lose what no loss took. The event staged behind
-// its stream's marker is queued still: it goes too. A published in-line
-// marker about the book is folded into g, as a published marker merges
-// into a waiting one. Markers the dispatcher made for the subscriber
-// (pending) stay: they tell of drops, more lost than was, never less.
+// its stream's marker is queued still: it goes too. Markers stay, a
+// published in-line one about the book as those the dispatcher made for
+// the subscriber (pending): they serve no state, they tell — of the
+// book's own break (a session publishes it beside its connection's
+// marker, and a subscriber of the book is promised it), of drops — more
+// lost than was, never less.
 // Called only for critical gap markers with ordered events queued:
 // nothing is added per event otherwise.
 func (s *Subscription) discardOrderedLocked(g *schema.CanonicalEvent) {
@@ -751,6 +753,9 @@ func (s *Subscription) discardOrderedLocked(g *schema.CanonicalEvent) {
 		return
 	}
 	covers := func(ev *schema.CanonicalEvent) bool {
+		if ev.Type == schema.EventGap {
+			return false // a marker tells, it serves no state: delivered after g, one resync more at worst
+		}
 		k := streamOf(ev)
 		return k.venue == g.Venue && (g.Symbol == "" || k.symbol == g.Symbol) &&
 			(k.typ == schema.EventBookSnapshot || (k.typ == schema.EventBookUpdate && t != schema.EventBookSnapshot))
