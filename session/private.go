@@ -422,10 +422,18 @@ func (p *private) Publish(ctx context.Context, ev *schema.CanonicalEvent) error 
 		want := p.awaiting != 0 && p.awaiting == p.frameConn
 		p.mu.Unlock()
 		idless := ev.Control.Kind == schema.ControlVenueError && ev.Control.RequestID == 0 && echoesNoID(p.frame)
-		if want {
+		switch {
+		case want && idless && p.orders != nil && p.orders.awaits(p.frameConn):
+			// A subscription (OKX: a channel subscribed again after
+			// channel-conn-count-error, endedSub) and an order await
+			// their answers on the connection: the error may be either's
+			// (soleAnswer) and answers neither. Were it the
+			// subscription's, its deadline (answerTimeout) ends the
+			// wait; the order's, the caller's context.
+		case want:
 			p.send(step{conn: p.frameConn, answer: true, ok: ev.Control.Kind == schema.ControlSubscribeAck,
 				id: ev.Control.RequestID, noID: idless, code: ev.Control.Code, reason: ev.Control.Reason})
-		} else if idless && p.orders != nil {
+		case idless && p.orders != nil:
 			p.orders.soleRefusal(p.frameConn, ev) // OKX's {"event":"error"} to an order request
 		}
 	}
