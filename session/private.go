@@ -260,6 +260,14 @@ type prepared struct {
 	old      uint64
 	wasReady bool
 	ok       bool
+	// subs, subRefused, subIDs and resub are old's subscriptions, set
+	// aside while the new connection is subscribed: put back when the
+	// rotation fails (endPrep), so that the venue's end of one of them
+	// on old (OKX channel-conn-count-error, endedSub) is still followed.
+	subs       []uint8
+	subRefused []int
+	subIDs     []uint64
+	resub      bool
 	// token is Kraken's WebSocket token of the new connection: the
 	// orders' from the switch on (p.token until then).
 	token string
@@ -1370,6 +1378,12 @@ func (p *private) beginPrep(pr *prepared) {
 	p.stopRetry()
 	p.stopAwait()
 	p.conn = pr.id
+	// Logged in (subscribing, or its refused subscriptions awaiting the
+	// backoff): on a failed rotation, the old connection's subscriptions
+	// not taken yet are sent again without a new login.
+	pr.subs, pr.subRefused, pr.subIDs = p.subs, p.subRefused, p.subIDs
+	pr.resub = p.resub || p.phase == phaseSubscribe
+	p.subs, p.subRefused, p.subIDs = nil, nil, nil
 	p.resetSubs()
 	p.mu.Lock()
 	p.awaiting = pr.id
@@ -1400,6 +1414,9 @@ func (p *private) endPrep(err error) {
 	p.mu.Unlock()
 	p.conn = pr.old
 	p.resetSubs()
+	if pr.old != 0 {
+		p.subs, p.subRefused, p.subIDs, p.resub = pr.subs, pr.subRefused, pr.subIDs, pr.resub
+	}
 	switch {
 	case pr.old == 0:
 		p.phase = phaseIdle

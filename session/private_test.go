@@ -988,14 +988,19 @@ func (c *manualClock) pending() int {
 	return n
 }
 
-// fireAfter fires every pending timer of exactly d.
+// fireAfter fires every pending timer of exactly d. A timer Reset with
+// its last firing unread (wsclient's ping timer, Reset on every frame)
+// has fired already: it is not sent twice, which would block under mu.
 func (c *manualClock) fireAfter(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, t := range c.timers {
 		if !t.stopped && t.d == d {
 			t.stopped = true
-			t.c <- time.Now()
+			select {
+			case t.c <- time.Now():
+			default:
+			}
 		}
 	}
 }
