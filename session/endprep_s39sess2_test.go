@@ -1,6 +1,7 @@
 package session_test
 
 import (
+	"context"
 	"strings"
 	"sync"
 	"testing"
@@ -9,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meltica/meltica/schema"
-	"github.com/meltica/meltica/wsclient"
 )
 
 // TestS39sess2FailedRotationKeepsTheOldConnectionsSubscriptions: a
@@ -19,8 +19,9 @@ import (
 // connection stays, subscribed. When the venue then ends the orders
 // channel of the old connection too (OKX v5 "WebSocket → Connection count
 // limit": "In exceptional circumstances the platform may unsubscribe
-// existing connections"; the notice here follows a ping's pong), the
-// channel is subscribed again on it. Before s39sess2 the failed
+// existing connections"; the notice here comes before an order's answer,
+// as in TestS37rvsessConnCountErrorIsNoOrdersAnswer), the channel is
+// subscribed again on it. Before s39sess2 the failed
 // rotation's endPrep forgot the old connection's subscriptions
 // (resetSubs): the notice named none of them and was dropped, the
 // connection left ready without its orders channel — no execution report
@@ -44,9 +45,6 @@ func TestS39sess2FailedRotationKeepsTheOldConnectionsSubscriptions(t *testing.T)
 		switch {
 		case conn != first && strings.Contains(m, `"subscribe"`) && strings.Contains(m, `"channel":"positions"`):
 			return append(replies, s37ConnCountError) // the new connection's: the rotation fails
-		case conn == first && m == "ping" && !told:
-			told = true
-			return append(replies, s37ConnCountError) // then the old connection's
 		case conn == first && told && strings.Contains(m, `"subscribe"`) && strings.Contains(m, `"channel":"orders"`):
 			resubs++
 		}
@@ -77,9 +75,31 @@ func TestS39sess2FailedRotationKeepsTheOldConnectionsSubscriptions(t *testing.T)
 	waitOrdersReady(t, s)
 	require.Equal(t, old, s.Stats().Orders.Client.ConnID, "the old connection stays")
 
+	// The old connection's notice comes before an order's answer, not
+	// after the session's ping (firing the timers of DefaultPingInterval
+	// fires wsclient's too); and only the timers armed since are fired:
+	// wsclient's backoff before it tries the failed rotation again is
+	// armed already, and firing it had a new connection log in with the
+	// failed one's timestamp, the fake venue's clock still — refused as a
+	// replay (60009: seen under load, the resubscription unseen or
+	// WaitOrdersReady failing).
+	armed := clk.armed()
+	f.setScript(func(o orderSeen) ([]string, bool) {
+		if o.conn != first {
+			return []string{acceptOrder(f.venue, o)}, false
+		}
+		mu.Lock()
+		told = true
+		mu.Unlock()
+		return []string{s37ConnCountError, acceptOrder(f.venue, o)}, false
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	ack, err := place(t, s, ctx, "notice1")
+	require.NoError(t, err, "the notice is no answer to the order")
+	require.NotEmpty(t, ack.VenueOrderID)
 	require.Eventually(t, func() bool {
-		clk.fireAfter(wsclient.DefaultPingInterval) // the old connection's ping
-		clk.fire()                                  // the backoff before the channel is sent again
+		clk.fireSince(armed) // the backoff before the channel is sent again
 		mu.Lock()
 		defer mu.Unlock()
 		return resubs > 0

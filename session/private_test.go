@@ -1023,10 +1023,21 @@ func (c *manualClock) fireUntil(t *testing.T, d time.Duration, cond func() bool,
 }
 
 // fire fires every pending short timer.
-func (c *manualClock) fire() {
+func (c *manualClock) fire() { c.fireSince(0) }
+
+// armed is how many timers the clock has made: fireSince(armed()) fires
+// only those made after.
+func (c *manualClock) armed() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, t := range c.timers {
+	return len(c.timers)
+}
+
+// fireSince fires every pending short timer made since armed said n.
+func (c *manualClock) fireSince(n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, t := range c.timers[n:] {
 		if !t.stopped && t.d < short {
 			t.stopped = true
 			select { // (fired already, unread: as fireAfter)
