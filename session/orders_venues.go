@@ -482,10 +482,24 @@ func (v *venueOrders) handleFrame(ctx context.Context, f *schema.WsFrame) (done 
 // venue's code at once, not a wait until its deadline. With several, it
 // answers none (a wrong pairing would fail another caller's order).
 func (v *venueOrders) sole(conn uint64) (uint64, bool) {
+	id, n := v.awaiting(conn)
+	return id, n == 1 && id != 0
+}
+
+// awaits reports whether a request of conn may still be answered there
+// (pending, or late: its caller gone). A refusal echoing no id that comes
+// while another request of conn (a subscription's) awaits its answer too
+// answers neither (soleAnswer, private.Publish).
+func (v *venueOrders) awaits(conn uint64) bool {
+	_, n := v.awaiting(conn)
+	return n != 0
+}
+
+// awaiting counts the requests of conn whose answer may still come; id is
+// a pending one's (0: none pending).
+func (v *venueOrders) awaiting(conn uint64) (id uint64, n int) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	var id uint64
-	n := 0
 	for i, p := range v.pending {
 		if p.conn == conn {
 			id, n = i, n+1
@@ -496,7 +510,7 @@ func (v *venueOrders) sole(conn uint64) (uint64, bool) {
 			n++
 		}
 	}
-	return id, n == 1 && id != 0
+	return id, n
 }
 
 // echoesNoID reports whether a venue's answer carries no request id at

@@ -260,6 +260,14 @@ type prepared struct {
 	old      uint64
 	wasReady bool
 	ok       bool
+	// subs, subRefused, subIDs and resub are old's subscriptions, set
+	// aside while the new connection is subscribed: put back when the
+	// rotation fails (endPrep), so that the venue's end of one of them
+	// on old (OKX channel-conn-count-error, endedSub) is still followed.
+	subs       []uint8
+	subRefused []int
+	subIDs     []uint64
+	resub      bool
 	// token is Kraken's WebSocket token of the new connection: the
 	// orders' from the switch on (p.token until then).
 	token string
@@ -422,10 +430,18 @@ func (p *private) Publish(ctx context.Context, ev *schema.CanonicalEvent) error 
 		want := p.awaiting != 0 && p.awaiting == p.frameConn
 		p.mu.Unlock()
 		idless := ev.Control.Kind == schema.ControlVenueError && ev.Control.RequestID == 0 && echoesNoID(p.frame)
-		if want {
+		switch {
+		case want && idless && p.orders != nil && p.orders.awaits(p.frameConn):
+			// A subscription (OKX: a channel subscribed again after
+			// channel-conn-count-error, endedSub) and an order await
+			// their answers on the connection: the error may be either's
+			// (soleAnswer) and answers neither. Were it the
+			// subscription's, its deadline (answerTimeout) ends the
+			// wait; the order's, the caller's context.
+		case want:
 			p.send(step{conn: p.frameConn, answer: true, ok: ev.Control.Kind == schema.ControlSubscribeAck,
 				id: ev.Control.RequestID, noID: idless, code: ev.Control.Code, reason: ev.Control.Reason})
-		} else if idless && p.orders != nil {
+		case idless && p.orders != nil:
 			p.orders.soleRefusal(p.frameConn, ev) // OKX's {"event":"error"} to an order request
 		}
 	}
@@ -1362,6 +1378,12 @@ func (p *private) beginPrep(pr *prepared) {
 	p.stopRetry()
 	p.stopAwait()
 	p.conn = pr.id
+	// Logged in (subscribing, or its refused subscriptions awaiting the
+	// backoff): on a failed rotation, the old connection's subscriptions
+	// not taken yet are sent again without a new login.
+	pr.subs, pr.subRefused, pr.subIDs = p.subs, p.subRefused, p.subIDs
+	pr.resub = p.resub || p.phase == phaseSubscribe
+	p.subs, p.subRefused, p.subIDs = nil, nil, nil
 	p.resetSubs()
 	p.mu.Lock()
 	p.awaiting = pr.id
@@ -1392,6 +1414,9 @@ func (p *private) endPrep(err error) {
 	p.mu.Unlock()
 	p.conn = pr.old
 	p.resetSubs()
+	if pr.old != 0 {
+		p.subs, p.subRefused, p.subIDs, p.resub = pr.subs, pr.subRefused, pr.subIDs, pr.resub
+	}
 	switch {
 	case pr.old == 0:
 		p.phase = phaseIdle

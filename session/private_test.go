@@ -988,14 +988,19 @@ func (c *manualClock) pending() int {
 	return n
 }
 
-// fireAfter fires every pending timer of exactly d.
+// fireAfter fires every pending timer of exactly d. A timer Reset with
+// its last firing unread (wsclient's ping timer, Reset on every frame)
+// has fired already: it is not sent twice, which would block under mu.
 func (c *manualClock) fireAfter(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, t := range c.timers {
 		if !t.stopped && t.d == d {
 			t.stopped = true
-			t.c <- time.Now()
+			select {
+			case t.c <- time.Now():
+			default:
+			}
 		}
 	}
 }
@@ -1018,13 +1023,27 @@ func (c *manualClock) fireUntil(t *testing.T, d time.Duration, cond func() bool,
 }
 
 // fire fires every pending short timer.
-func (c *manualClock) fire() {
+func (c *manualClock) fire() { c.fireSince(0) }
+
+// armed is how many timers the clock has made: fireSince(armed()) fires
+// only those made after.
+func (c *manualClock) armed() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, t := range c.timers {
+	return len(c.timers)
+}
+
+// fireSince fires every pending short timer made since armed said n.
+func (c *manualClock) fireSince(n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, t := range c.timers[n:] {
 		if !t.stopped && t.d < short {
 			t.stopped = true
-			t.c <- time.Now()
+			select { // (fired already, unread: as fireAfter)
+			case t.c <- time.Now():
+			default:
+			}
 		}
 	}
 }
