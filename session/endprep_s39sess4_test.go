@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/session"
 )
 
 // TestS39sess4RetriedRotationsRefusedLoginKeepsTheOldConnection: an OKX
@@ -45,23 +46,7 @@ func TestS39sess4RetriedRotationsRefusedLoginKeepsTheOldConnection(t *testing.T)
 		return replies
 	}
 	f.mu.Unlock()
-	refused := s.Stats().Order.Refused
-	var once sync.Once
-	s.SetRaceHooks(nil, nil, func(uint64) {
-		once.Do(func() { // the new connection's notice handled before Prepare returns
-			guard := time.NewTimer(generous)
-			defer guard.Stop()
-			tick := time.NewTicker(pollEvery)
-			defer tick.Stop()
-			for s.Stats().Order.Refused == refused {
-				select {
-				case <-guard.C:
-					return
-				case <-tick.C:
-				}
-			}
-		})
-	})
+	holdDrainUntilRefused(s)
 	now.set(now.get().Add(3 * time.Second))
 	clk.rotateUntil(t, func() bool { sw, n := seen.counts(); return n+sw >= 1 }, "the rotation ends")
 	sw, _ := seen.counts()
@@ -138,23 +123,7 @@ func TestS39sess4RotationRefusedWhileTheOldResubscribes(t *testing.T) {
 		return replies
 	}
 	f.mu.Unlock()
-	refused := s.Stats().Order.Refused
-	var once sync.Once
-	s.SetRaceHooks(nil, nil, func(uint64) {
-		once.Do(func() {
-			guard := time.NewTimer(generous)
-			defer guard.Stop()
-			tick := time.NewTicker(pollEvery)
-			defer tick.Stop()
-			for s.Stats().Order.Refused == refused {
-				select {
-				case <-guard.C:
-					return
-				case <-tick.C:
-				}
-			}
-		})
-	})
+	holdDrainUntilRefused(s)
 	now.set(now.get().Add(3 * time.Second))
 	clk.rotateUntil(t, func() bool { sw, n := seen.counts(); return n+sw >= 1 }, "the rotation ends")
 	sw, _ := seen.counts()
@@ -206,4 +175,27 @@ func TestS39sess4RotationRefusedWhileTheOldResubscribes(t *testing.T) {
 	}, "the old connection ready again")
 	require.Equal(t, 1, logins(), "the old connection logged in once: %+v", f.loginsSeen())
 	require.Equal(t, old, s.Stats().Orders.Client.ConnID, "the old connection stays")
+}
+
+// holdDrainUntilRefused holds the first rotation's drain until the
+// session counted a refusal: the new connection's notice is handled
+// before Prepare returns.
+func holdDrainUntilRefused(s *session.Session) {
+	refused := s.Stats().Order.Refused
+	var once sync.Once
+	s.SetRaceHooks(nil, nil, func(uint64) {
+		once.Do(func() {
+			guard := time.NewTimer(generous)
+			defer guard.Stop()
+			tick := time.NewTicker(pollEvery)
+			defer tick.Stop()
+			for s.Stats().Order.Refused == refused {
+				select {
+				case <-guard.C:
+					return
+				case <-tick.C:
+				}
+			}
+		})
+	})
 }
