@@ -718,11 +718,16 @@ func (p *private) step(st step) {
 		if p.prep != nil {
 			p.endPrep(ErrDisconnected) // the rotation failed, or was overtaken by a new connection
 		}
-		if st.conn == p.conn && p.phase == phaseReady {
+		if st.conn == p.conn && p.phase != phaseIdle {
 			// A failed rotation's end (Connected again, on the old
 			// connection): it is still logged in and subscribed; orders go
-			// on it again.
-			p.live(false)
+			// on it again. Not ready (a channel the venue ended awaits its
+			// answer or its retry, endPrep): its handshake goes on, no
+			// second login, which OKX refuses as a replay of the first
+			// (60009) and would fail the connection (s39sess4).
+			if p.phase == phaseReady {
+				p.live(false)
+			}
 			return
 		}
 		p.stopRetry()
