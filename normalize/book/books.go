@@ -156,7 +156,12 @@ func NewBooks(next Sink, events *pool.Pool[*schema.CanonicalEvent], opts *BooksO
 // and what it still owed of a break's or a silence's announcement (the
 // broken book's view named), published at once where the pool gives, else before anything b publishes (a b without a
 // Sink: by the replaced book's Sink, where its pool gives at once); the
-// replaced book publishes nothing more, and reports not live
+// replaced book publishes nothing more — where b's Sink is another
+// than the replaced book's (another dispatcher), the replaced book's
+// subscribers get all of that through its own Sink, a gap marker
+// (ReasonReplaced) where it was live included, as its markers to them
+// end, tried again every RetryInterval on a pool that gives none, and
+// b's the break it owed alone —, and reports not live
 // ([Book.Live], [Book.BBO], [Book.Top]; its last state stays readable)
 // until a message applied to it by the host keeps it live: fed nothing
 // more, it would only age, read as current by a host that kept it.
