@@ -448,7 +448,13 @@ const StateTimeout = time.Second
 // many). An event that names a connection not seen before, after dropped
 // events, while the last state seen was not a loss and not for a
 // rotation, means the loss of the previous connection went unreported: it
-// invalidates the books as a disconnection would. A loss that names a
+// invalidates the books as a disconnection would; so does one that names
+// a connection past the next one after the last named (wsclient numbers
+// them as it dials them) while the last state seen was a loss — a whole
+// connection came and went unreported, the books maybe live on it. The
+// made-up loss is stamped with the event seen: exact for a Connected
+// (queued before its connection's reader starts), one extra resync for
+// a later report (the events carry no connection's start). A loss that names a
 // connection not seen before is applied even when the last state seen was
 // a loss too (the new connection's Connected was dropped).
 //
@@ -531,7 +537,12 @@ func (r *Books) onEvent(f *Feed, next func(wsclient.Event)) func(wsclient.Event)
 		// connection's Connected) were dropped, and the books may have
 		// gone live on its data since.
 		changed := e.State != last || (unseen && e.State.Lost())
-		missed := unseen && e.Dropped > 0 && !last.Lost() && e.Reason != wsclient.ReasonRotation && !e.State.Lost()
+		// A connection past the next one after the last named (wsclient
+		// numbers them from 1 as it dials them): one between came and
+		// went, its events dropped — the books may have gone live on it
+		// since the loss last seen.
+		skipped := conn != 0 && e.ConnID > conn+1
+		missed := unseen && e.Dropped > 0 && (!last.Lost() || skipped) && e.Reason != wsclient.ReasonRotation && !e.State.Lost()
 		last = e.State
 		if e.ConnID != 0 {
 			conn = e.ConnID
