@@ -178,6 +178,7 @@ func (r *Books) Add(b *Book) {
 		b.log = r.log.With("venue", string(b.rule.Venue), "symbol", b.symbol)
 	}
 	b.retired = false // a book replaced once, added again: fed (routed) again
+	b.handing = false // and what it still owed its subscribers is its own again: its Sink kept
 	b.mu.Unlock()
 	broke := false
 	if old := r.Book(b.rule.Venue, b.symbol); old != nil && old != b {

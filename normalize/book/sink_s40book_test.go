@@ -133,3 +133,26 @@ func TestS40bookBrokenReplacementOfAnotherSink(t *testing.T) {
 	require.Len(t, s40gaps(sinkB), 1, "one marker of the loss to the new subscribers")
 	require.Equal(t, []string{"100/101", "0/0"}, s31quoteBBOs(sinkB), "the replacement's own quote withdrawn")
 }
+
+// A replaced book still owing its own subscribers its announcement (its
+// replacement of another Sink, the pool exhausted at Add), added again:
+// publishing what it owed let its Sink go, as a replaced book's — added
+// again, it published nothing more, its subscribers' latest the
+// withdrawal for good.
+func TestS40bookHandingBookAddedAgainKeepsItsSink(t *testing.T) {
+	clk := newStepClock()
+	events, _, books := s39books(t)
+	ctx := context.Background()
+	sinkA, sinkB := &recSink{events: events}, &recSink{events: events}
+	old := s40live(t, events, books, sinkA, &Options{Clock: clk, RetryInterval: time.Second})
+	nb, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sinkB, Events: events, Clock: clk, RetryInterval: time.Second})
+	require.NoError(t, err)
+	held := takeAll(events)
+	books.Add(nb)
+	putAll(events, held)
+	books.Add(old)
+	require.NoError(t, books.Publish(ctx, s38snap(t, events, "BTC-USDT", 2_000)))
+	require.True(t, old.Live())
+	require.Equal(t, []string{ReasonReplaced}, s40gaps(sinkA))
+	require.Equal(t, []string{"100/101", "0/0", "100/101"}, s31quoteBBOs(sinkA), "the book added again publishes nothing")
+}
