@@ -264,6 +264,7 @@ type Book struct {
 	closed     bool
 	retired    bool                 // replaced in Books (takeOver), fed nothing since: not live until a message applied keeps it so
 	handing    bool                 // retired by a book of another Sink, its announcement to its own subscribers still owed: its Sink and retry timer kept for it (takeOver)
+	handoff    *Book                // the book it replaced, handing: closed with it (Book.CloseContext)
 	feed       atomic.Pointer[Feed] // the Books' Feed whose client fed it last, nil if none (Books.applyVenue)
 	snapOwed   bool                 // live on a snapshot it fetched, whose EventBookSnapshot is not out yet (publishSnapLocked)
 	okxRst     okxReset             // OKXFetch: the latest reset buffered (okx_book.go)
@@ -396,8 +397,29 @@ func (b *Book) CloseContext(ctx context.Context) error {
 	return ctx.Err()
 }
 
+// takeHandoff returns the book b is to close with it (handOff), nil if
+// none, and forgets it.
+func (b *Book) takeHandoff() *Book {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	h := b.handoff
+	b.handoff = nil
+	return h
+}
+
 // closeWith is Close, waiting for the pool with ctx.
 func (b *Book) closeWith(ctx context.Context) {
+	b.closeOwn(ctx)
+	// The books it replaced, still owing their own subscribers (another
+	// Sink; handOff): their announcements go out now, their timers stop
+	// with b's.
+	for h := b.takeHandoff(); h != nil; h = h.takeHandoff() {
+		h.closeOwn(ctx)
+	}
+}
+
+// closeOwn is closeWith but for the books b replaced.
+func (b *Book) closeOwn(ctx context.Context) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.stopLocked()
@@ -1458,6 +1480,7 @@ func (b *Book) takeOver(old *Book, broke bool) {
 			old.handing = true
 			old.owing.Store(true)
 			old.armRetryLocked(pool.ErrExhausted)
+			defer b.handOff(old)
 		} else if err != nil {
 			old.warn("book: replaced book's withdrawal not published", "err", err)
 		}
@@ -1492,6 +1515,29 @@ func (b *Book) takeOver(old *Book, broke bool) {
 	}
 	if err != nil && !errors.Is(err, pool.ErrExhausted) {
 		b.warn("book: replaced book's withdrawal not published", "err", err)
+	}
+}
+
+// handOff makes old, which b replaced and which still owes its own
+// subscribers (handing), closed with b (Book.CloseContext): Books.Close
+// closes the books it holds, and old's retry timer must not outlive the
+// host. The books b was to close are closed with old in turn.
+func (b *Book) handOff(old *Book) {
+	b.mu.Lock()
+	prev := b.handoff
+	b.handoff = old
+	b.mu.Unlock()
+	for at := old; prev != nil; {
+		at.mu.Lock()
+		n := at.handoff
+		if n == nil {
+			at.handoff = prev
+		}
+		at.mu.Unlock()
+		if n == nil {
+			return
+		}
+		at = n
 	}
 }
 

@@ -136,3 +136,53 @@ func runFuzzS40Books(t *testing.T, data []byte) {
 		t.Fatalf("%d events not returned", n)
 	}
 }
+
+// FuzzS40FetchedSnapshot: whatever a venue's REST snapshot holds —
+// decoded as BinanceREST (normalize.ParseBinanceDepthSnapshot) and OKXREST
+// (decodeOKXBooks) decode it — the fetching book applies it and the diffs
+// around it without a panic, keeps its sides' invariants (sorted, no
+// zero quantity, nothing beyond the snapshot's range, never crossed while
+// live) and gives every pooled event back.
+func FuzzS40FetchedSnapshot(f *testing.F) {
+	f.Add(false, []byte(`{"lastUpdateId":100,"bids":[["5","1"],["4","2"]],"asks":[["6","1"]]}`), []byte{99, 101, 102, 103})
+	f.Add(false, []byte(`{"lastUpdateId":100,"bids":[["6","1"]],"asks":[["5","1"]]}`), []byte{101, 101})
+	f.Add(true, []byte(okxBooksJSON(105, `["100","5","0","1"]`, `["101","1","0","1"]`)), []byte{104, 106, 107})
+	f.Add(true, []byte(`{"code":"0","data":[{"asks":[["1","0","0","1"]],"bids":[],"ts":"1","seqId":"9"}]}`), []byte{9, 10})
+	f.Fuzz(func(t *testing.T, okx bool, body, seqs []byte) {
+		rule, venue := Binance, schema.VenueBinance
+		decode := func(dst *schema.CanonicalEvent) error {
+			return parseBinanceSnapshot(context.Background(), nil, "BTCUSDT", body, dst)
+		}
+		if okx {
+			rule, venue = OKXFetch, schema.VenueOKX
+			decode = func(dst *schema.CanonicalEvent) error { return decodeOKXBooks(body, dst) }
+		}
+		events := schema.NewPools(nil).Events
+		b, err := NewBook(rule, "BTC-USDT", &Options{Sink: &sinkPut{events: events}, Events: events, MaxBuffer: 4, FetchAttempts: 1,
+			Clock: newStepClock(), Fetcher: FetcherFunc(func(_ context.Context, _ string, dst *schema.CanonicalEvent) error {
+				if err := decode(dst); err != nil {
+					return err
+				}
+				dst.Type, dst.Venue, dst.Symbol = schema.EventBookSnapshot, venue, "BTC-USDT"
+				return nil
+			})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, s := range seqs {
+			ev := &schema.CanonicalEvent{Venue: venue, Symbol: "BTC-USDT", Type: schema.EventBookUpdate, IngestTS: int64(i + 1)}
+			ev.Book.FirstSeq, ev.Book.LastSeq, ev.Book.PrevSeq = uint64(s), uint64(s), uint64(s)-1
+			if okx {
+				ev.Book.FirstSeq = 0
+			}
+			ev.Book.Bids = append(ev.Book.Bids, schema.Level{Price: schema.NewDecimal(int64(s%7), 0), Qty: schema.NewDecimal(int64(s%2), 0)})
+			_ = b.Apply(context.Background(), ev)
+			checkSides(t, b)
+			checkBuffer(t, b)
+		}
+		b.Close()
+		if n := events.Stats().InUse; n != 0 {
+			t.Fatalf("%d events not returned", n)
+		}
+	})
+}

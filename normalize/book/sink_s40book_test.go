@@ -156,3 +156,26 @@ func TestS40bookHandingBookAddedAgainKeepsItsSink(t *testing.T) {
 	require.Equal(t, []string{ReasonReplaced}, s40gaps(sinkA))
 	require.Equal(t, []string{"100/101", "0/0", "100/101"}, s31quoteBBOs(sinkA), "the book added again publishes nothing")
 }
+
+// Books.Close closes its books, which publish what they owe and stop
+// their timers — but not a replaced book still owing its own subscribers
+// (a replacement of another Sink, the pool exhausted at Add): its retry
+// timer outlived the host, its announcement untold at Close.
+func TestS40bookBooksCloseClosesAHandingBook(t *testing.T) {
+	clk := newStepClock()
+	events, _, books := s39books(t)
+	sinkA, sinkB := &recSink{events: events}, &recSink{events: events}
+	old := s40live(t, events, books, sinkA, &Options{Clock: clk, RetryInterval: time.Second})
+	nb, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sinkB, Events: events, Clock: clk, RetryInterval: time.Second})
+	require.NoError(t, err)
+	held := takeAll(events)
+	books.Add(nb)
+	putAll(events, held)
+	books.Close()
+	require.Equal(t, []string{ReasonReplaced}, s40gaps(sinkA), "the replaced book's announcement untold at Close")
+	require.Equal(t, []string{"100/101", "0/0"}, s31quoteBBOs(sinkA))
+	old.mu.Lock()
+	armed := old.retryArmed
+	old.mu.Unlock()
+	require.False(t, armed, "a timer of a closed host's book still armed")
+}
