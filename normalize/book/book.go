@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"math/bits"
+	"reflect"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -262,6 +263,8 @@ type Book struct {
 	retryArmed bool
 	closed     bool
 	retired    bool                 // replaced in Books (takeOver), fed nothing since: not live until a message applied keeps it so
+	handing    bool                 // retired by a book of another Sink, its announcement to its own subscribers still owed: its Sink and retry timer kept for it (takeOver)
+	handoff    *Book                // the book it replaced, handing: closed with it (Book.CloseContext)
 	feed       atomic.Pointer[Feed] // the Books' Feed whose client fed it last, nil if none (Books.applyVenue)
 	snapOwed   bool                 // live on a snapshot it fetched, whose EventBookSnapshot is not out yet (publishSnapLocked)
 	okxRst     okxReset             // OKXFetch: the latest reset buffered (okx_book.go)
@@ -394,8 +397,29 @@ func (b *Book) CloseContext(ctx context.Context) error {
 	return ctx.Err()
 }
 
+// takeHandoff returns the book b is to close with it (handOff), nil if
+// none, and forgets it.
+func (b *Book) takeHandoff() *Book {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	h := b.handoff
+	b.handoff = nil
+	return h
+}
+
 // closeWith is Close, waiting for the pool with ctx.
 func (b *Book) closeWith(ctx context.Context) {
+	b.closeOwn(ctx)
+	// The books it replaced, still owing their own subscribers (another
+	// Sink; handOff): their announcements go out now, their timers stop
+	// with b's.
+	for h := b.takeHandoff(); h != nil; h = h.takeHandoff() {
+		h.closeOwn(ctx)
+	}
+}
+
+// closeOwn is closeWith but for the books b replaced.
+func (b *Book) closeOwn(ctx context.Context) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.stopLocked()
@@ -1381,13 +1405,28 @@ func (o *owedMark) addTops(views []int, covered int) {
 // no ctx), else before anything b publishes, as b's own; old publishes
 // nothing more. A b without a Sink publishes nothing: old's Sink then
 // withdraws them, where its pool gives at once (what it does not is
-// lost, logged).
+// lost, logged). A b of another Sink (sameSink: another dispatcher)
+// does not reach old's subscribers: old publishes all of it through its
+// own Sink — its gap marker, where it was live, as its markers to them
+// end — at once where its pool gives, else by its retry timer (handing);
+// b's subscribers get the break old owed alone.
 func (b *Book) takeOver(old *Book, broke bool) {
 	broke = b.inherit(old) || broke // again: a loss old applied since Add's first look
 	b.mu.Lock()
-	publishes, view := b.o.Sink != nil, b.gapView()
+	sink, view := b.o.Sink, b.gapView()
 	b.mu.Unlock()
+	publishes := sink != nil
 	old.mu.Lock()
+	// Apart: b's Sink (another dispatcher) does not reach old's
+	// subscribers. What old has out and owes goes to them through its
+	// own Sink, b's marker about a loss it broke on does not tell them
+	// of it, and the markers old published to them end here: a gap
+	// marker of its view where it was live, as for a book of another
+	// view. b's subscribers get the break old owed — the stream's diffs
+	// (the Books' next sink) reach them too — and nothing about old's
+	// quote or tops, which they never had.
+	apart := publishes && old.o.Sink != nil && !sameSink(sink, old.o.Sink)
+	brk := old.owed // the break's announcement old owed, if any
 	o := old.owed
 	if o.parts == 0 {
 		o = owedMark{reason: ReasonReplaced, exTS: old.exTS, inTS: old.inTS} // stamped as its last message
@@ -1402,7 +1441,7 @@ func (b *Book) takeOver(old *Book, broke bool) {
 		}
 	}
 	old.silLeft, old.silOwed = 0, false
-	if old.live && o.parts&silGap == 0 && old.gapView() != view {
+	if old.live && o.parts&silGap == 0 && (old.gapView() != view || apart) {
 		// Live, replaced by a book of another view: the stream of its
 		// view ends here (the host subscribed another depth), and a
 		// book downstream of it would serve its last state as live for
@@ -1411,7 +1450,7 @@ func (b *Book) takeOver(old *Book, broke bool) {
 		o.view = old.gapView()
 	}
 	covered := o.covered()
-	if broke && publishes && (covered < 0 || covers(view, covered)) {
+	if broke && publishes && !apart && (covered < 0 || covers(view, covered)) {
 		// b was live before the swap and broke on the loss it took on
 		// (inherit): its gap marker, published or owed, of a view
 		// covering old's, tells the subscribers of that loss — old's
@@ -1424,20 +1463,37 @@ func (b *Book) takeOver(old *Book, broke bool) {
 	}
 	o.addTops(old.tops[:old.nTops], covered)
 	old.owed, old.nTops, old.top, old.topKnown = owedMark{}, 0, schema.BBO{}, true
-	if !publishes && o.parts != 0 && old.o.Sink != nil {
+	// Retired: an Apply the Books routed to it before the swap, still to
+	// run, must not publish a quote after its withdrawal (nor its
+	// fetched snapshot after the announcement below); and a host that
+	// kept the book must not read it live — fed nothing more, its state
+	// only ages, which without MaxSilence nothing would judge.
+	old.retired = true
+	if (!publishes || apart) && o.parts != 0 && old.o.Sink != nil {
 		old.owed = o
-		if err := old.flushOwedLocked(context.Background(), old.tryGet); err != nil {
+		err := old.flushOwedLocked(context.Background(), old.tryGet)
+		if apart && old.owed.parts != 0 {
+			// What the pool did not give stays owed to old's
+			// subscribers: tried again by old's retry timer, at its
+			// Close, or at an event the Books routed to it before the
+			// swap (Book.handing).
+			old.handing = true
+			old.owing.Store(true)
+			old.armRetryLocked(pool.ErrExhausted)
+			defer b.handOff(old)
+		} else if err != nil {
 			old.warn("book: replaced book's withdrawal not published", "err", err)
 		}
-		old.owed, o = owedMark{}, owedMark{}
+		o = owedMark{}
+		if apart && brk.parts&silGap != 0 && (!broke || !covers(view, brk.view)) {
+			o = owedMark{parts: silGap, view: brk.view, reason: brk.reason, first: brk.first, last: brk.last, exTS: brk.exTS, inTS: brk.inTS}
+		}
 	}
-	old.owing.Store(false)
-	// Retired: an Apply the Books routed to it before the swap, still to
-	// run, must not publish a quote after its withdrawal; and a host
-	// that kept the book must not read it live — fed nothing more, its
-	// state only ages, which without MaxSilence nothing would judge.
-	old.o.Sink = nil
-	old.retired = true
+	if !old.handing {
+		old.owed = owedMark{}
+		old.owing.Store(false)
+		old.o.Sink = nil
+	}
 	old.mu.Unlock()
 	if o.parts == 0 {
 		return
@@ -1460,6 +1516,39 @@ func (b *Book) takeOver(old *Book, broke bool) {
 	if err != nil && !errors.Is(err, pool.ErrExhausted) {
 		b.warn("book: replaced book's withdrawal not published", "err", err)
 	}
+}
+
+// handOff makes old, which b replaced and which still owes its own
+// subscribers (handing), closed with b (Book.CloseContext): Books.Close
+// closes the books it holds, and old's retry timer must not outlive the
+// host. The books b was to close are closed with old in turn.
+func (b *Book) handOff(old *Book) {
+	b.mu.Lock()
+	prev := b.handoff
+	b.handoff = old
+	b.mu.Unlock()
+	for at := old; prev != nil; {
+		at.mu.Lock()
+		n := at.handoff
+		if n == nil {
+			at.handoff = prev
+		}
+		at.mu.Unlock()
+		if n == nil {
+			return
+		}
+		at = n
+	}
+}
+
+// sameSink reports whether a and b are one Sink: the replaced book's
+// subscribers are the replacement's (takeOver). A Sink of a type that
+// cannot be compared (a func adapter) is taken for another: its
+// announcement then reaches the replaced book's subscribers through
+// their own Sink, at worst once more.
+func sameSink(a, b Sink) bool {
+	ta := reflect.TypeOf(a)
+	return ta == reflect.TypeOf(b) && ta != nil && ta.Comparable() && a == b
 }
 
 // inherit makes b, which replaces old in [Books], the book of old's
@@ -1604,6 +1693,10 @@ func (b *Book) flushOwedLocked(ctx context.Context, get func(context.Context) (*
 	}
 	*o = owedMark{}
 	b.owing.Store(false)
+	if b.handing {
+		b.handing, b.o.Sink = false, nil // replaced: nothing more from it (takeOver)
+		return err
+	}
 	return errors.Join(err, b.publishSnapLocked(ctx, get))
 }
 
@@ -1615,7 +1708,7 @@ func (b *Book) flushOwedLocked(ctx context.Context, get func(context.Context) (*
 // older quote, or the broken book's, for as long as it stayed quiet; the
 // MaxSilence timer, where there is one, only sees a book gone silent.
 func (b *Book) armRetryLocked(err error) {
-	if b.retryArmed || b.closed || b.o.Sink == nil || !errors.Is(err, pool.ErrExhausted) {
+	if b.retryArmed || (b.closed && !b.handing) || b.o.Sink == nil || !errors.Is(err, pool.ErrExhausted) {
 		return
 	}
 	b.retryArmed = true
@@ -1640,6 +1733,10 @@ func (b *Book) retryOwed() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.retryArmed = false
+	if b.handing {
+		b.handOverLocked()
+		return
+	}
 	if b.closed || b.o.Sink == nil {
 		return
 	}
@@ -1656,6 +1753,17 @@ func (b *Book) retryOwed() {
 	}
 	if err != nil && !errors.Is(err, pool.ErrExhausted) {
 		b.warn("book: owed announcement or quote not published", "err", err)
+	}
+}
+
+// handOverLocked publishes, never waiting, what b, replaced by a book of
+// another Sink (takeOver), still owes its own subscribers; on an
+// exhausted pool still, it arms the retry timer again. Once it is out,
+// b publishes nothing more.
+func (b *Book) handOverLocked() {
+	err := b.flushOwedLocked(context.Background(), b.tryGet)
+	if err != nil && !errors.Is(err, pool.ErrExhausted) {
+		b.warn("book: replaced book's announcement not published", "err", err)
 	}
 }
 

@@ -156,7 +156,12 @@ func NewBooks(next Sink, events *pool.Pool[*schema.CanonicalEvent], opts *BooksO
 // and what it still owed of a break's or a silence's announcement (the
 // broken book's view named), published at once where the pool gives, else before anything b publishes (a b without a
 // Sink: by the replaced book's Sink, where its pool gives at once); the
-// replaced book publishes nothing more, and reports not live
+// replaced book publishes nothing more — where b's Sink is another
+// than the replaced book's (another dispatcher), the replaced book's
+// subscribers get all of that through its own Sink, a gap marker
+// (ReasonReplaced) where it was live included, as its markers to them
+// end, tried again every RetryInterval on a pool that gives none, and
+// b's the break it owed alone —, and reports not live
 // ([Book.Live], [Book.BBO], [Book.Top]; its last state stays readable)
 // until a message applied to it by the host keeps it live: fed nothing
 // more, it would only age, read as current by a host that kept it.
@@ -173,6 +178,7 @@ func (r *Books) Add(b *Book) {
 		b.log = r.log.With("venue", string(b.rule.Venue), "symbol", b.symbol)
 	}
 	b.retired = false // a book replaced once, added again: fed (routed) again
+	b.handing = false // and what it still owed its subscribers is its own again: its Sink kept
 	b.mu.Unlock()
 	broke := false
 	if old := r.Book(b.rule.Venue, b.symbol); old != nil && old != b {
@@ -443,7 +449,13 @@ const StateTimeout = time.Second
 // many). An event that names a connection not seen before, after dropped
 // events, while the last state seen was not a loss and not for a
 // rotation, means the loss of the previous connection went unreported: it
-// invalidates the books as a disconnection would. A loss that names a
+// invalidates the books as a disconnection would; so does one that names
+// a connection past the next one after the last named (wsclient numbers
+// them as it dials them) while the last state seen was a loss — a whole
+// connection came and went unreported, the books maybe live on it. The
+// made-up loss is stamped with the event seen: exact for a Connected
+// (queued before its connection's reader starts), one extra resync for
+// a later report (the events carry no connection's start). A loss that names a
 // connection not seen before is applied even when the last state seen was
 // a loss too (the new connection's Connected was dropped).
 //
@@ -526,7 +538,12 @@ func (r *Books) onEvent(f *Feed, next func(wsclient.Event)) func(wsclient.Event)
 		// connection's Connected) were dropped, and the books may have
 		// gone live on its data since.
 		changed := e.State != last || (unseen && e.State.Lost())
-		missed := unseen && e.Dropped > 0 && !last.Lost() && e.Reason != wsclient.ReasonRotation && !e.State.Lost()
+		// A connection past the next one after the last named (wsclient
+		// numbers them from 1 as it dials them): one between came and
+		// went, its events dropped — the books may have gone live on it
+		// since the loss last seen.
+		skipped := conn != 0 && e.ConnID > conn+1
+		missed := unseen && e.Dropped > 0 && (!last.Lost() || skipped) && e.Reason != wsclient.ReasonRotation && !e.State.Lost()
 		last = e.State
 		if e.ConnID != 0 {
 			conn = e.ConnID

@@ -219,7 +219,11 @@
 // Coinbase), whose gap marker names view 0, every view, and is a
 // subscriber of snapshots' one marker of the break. A book replaced
 // while it owed its announcement has it published by its replacement,
-// naming the replaced book's view. A
+// naming the replaced book's view — through the replaced book's own Sink
+// where the replacement's is another (another dispatcher), with the
+// withdrawal of its quote and a gap marker (ReasonReplaced) where it was
+// live, as its markers to those subscribers end; the replacement's
+// subscribers get the break it owed. A
 // book that goes live on a snapshot it fetched (a [Fetcher]: Binance,
 // [OKXFetch]), at start and after each break, publishes the state it went
 // live on — the snapshot and the buffered diffs it replayed, all its
