@@ -210,6 +210,7 @@ func (c *Consumer) resume() error {
 	// from: an older Consume's late delivery at or past it is the new
 	// one's to deliver (execGenFrom); of another stream, none is.
 	from := uint64(math.MaxUint64)
+	kept := err == nil && sameStream // the consumer the old Consume read, still there
 	switch {
 	case err == nil && sameStream && !stopped:
 		return nil
@@ -267,6 +268,21 @@ func (c *Consumer) resume() error {
 	case <-ctx.Done():
 		signal(r.stopped)
 		return ctx.Err()
+	}
+	if kept {
+		// nats.go's Stop dropped what the old Consume had received and
+		// not handed to onExec: to the server those reports wait for
+		// their acks, and with MaxAckPending of them pending it delivered
+		// nothing more for a whole AckWait (30 s by default) — after each
+		// "Exceeded Max…" refusal (TestS40natsRefusalKeepsBufferedReports).
+		// A Drain hands on what is buffered but not what the server sent
+		// as it unsubscribed. Reset to the ack floor, they come again at
+		// once (those handled since are dropped by their ids).
+		if info, err := cons.Info(ctx); err == nil {
+			c.execMu.Lock()
+			c.resetUnreceived(info, "a Consume stopped")
+			c.execMu.Unlock()
+		}
 	}
 	// Another consumer, maybe of another stream: its NumPending counts
 	// from where it starts (removedBefore).
@@ -427,6 +443,13 @@ func (c *Consumer) redeliverLost() {
 // leaves the reset all of its time. Its result: whether the reset was
 // made.
 func (c *Consumer) resetLost(info *jetstream.ConsumerInfo) bool {
+	return c.resetUnreceived(info, "the lost link")
+}
+
+// resetUnreceived is resetLost for reports delivered into where (the
+// lost link, or a Consume the resumer stopped: see resume), which the
+// Warn lines name. Under execMu, with no report in hand.
+func (c *Consumer) resetUnreceived(info *jetstream.ConsumerInfo, where string) bool {
 	r := &c.execResume
 	received := c.execDoor.waiting(info.AckFloor.Stream, info.Delivered.Stream)
 	if c.closed.Load() || info.NumAckPending <= received || info.Delivered.Stream <= c.execHigh {
@@ -438,11 +461,11 @@ func (c *Consumer) resetLost(info *jetstream.ConsumerInfo) bool {
 		// Not retried: a server older than 2.14 has no reset, and the
 		// loop must go on watching for a consumer gone. The report comes
 		// again after AckWait.
-		r.failed.add(c.log, 1, "natsbridge: resetting the durable consumer after a reconnection failed; a report delivered into the lost link comes again after AckWait", "error", err)
+		r.failed.add(c.log, 1, "natsbridge: resetting the durable consumer failed; a report delivered into "+where+" comes again after AckWait", "error", err)
 		return false
 	}
 	c.execResumed.Add(1)
-	c.log.Warn("natsbridge: reports delivered into the lost link and not acknowledged; delivered again", "stream", c.opts.Stream.Name, "pending", info.NumAckPending, "received", received)
+	c.log.Warn("natsbridge: reports delivered into "+where+" and not acknowledged; delivered again", "stream", c.opts.Stream.Name, "pending", info.NumAckPending, "received", received)
 	return true
 }
 
