@@ -74,7 +74,8 @@ func TestS39natsOperatorRequestLimits(t *testing.T) {
 	require.Equal(t, 2, cfg.MaxRequestBatch, "the operator's limit erased")
 	require.Equal(t, 3*time.Second, cfg.MaxRequestExpires, "the operator's limit erased")
 	require.Equal(t, 1<<20, cfg.MaxRequestMaxBytes, "the operator's limit erased")
-	require.Equal(t, 4, cfg.MaxAckPending)
+	// MaxAckPending 4 kept under the pull's cap of 2 (TestS40natsCappedPullStillWaits).
+	require.Equal(t, 1, cfg.MaxAckPending)
 }
 
 // TestS39natsMaxAckPendingOverLimit: MaxAckPending above the server's

@@ -218,6 +218,12 @@ func (c *Consumer) resume() error {
 		if sameStream {
 			from = redeliversFrom(cons)
 		}
+		// Its limits read again (an operator's change refused a pull):
+		// MaxAckPending under the new pull's cap.
+		if cons, err = c.fitAckPending(ctx, r.js, cons); err != nil {
+			signal(r.stopped)
+			return fmt.Errorf("natsbridge: durable consumer %s: %w", c.opts.Durable, err)
+		}
 	case errors.Is(err, jetstream.ErrConsumerNotFound):
 		start := uint64(0) // another stream: from its start
 		if sameStream {
@@ -248,7 +254,10 @@ func (c *Consumer) resume() error {
 			c.execMu.Unlock()
 			from = start
 		}
-		if cons, err = r.js.CreateOrUpdateConsumer(ctx, c.opts.Stream.Name, c.execConfig(start)); err != nil {
+		if cons, err = r.js.CreateOrUpdateConsumer(ctx, c.opts.Stream.Name, c.execConfig(start)); err == nil {
+			cons, err = c.fitAckPending(ctx, r.js, cons)
+		}
+		if err != nil {
 			if stopped {
 				signal(r.stopped) // still to start again
 			}
