@@ -66,7 +66,9 @@ func TestS40natsCappedPullStillWaits(t *testing.T) {
 
 // TestS40natsAckPendingWithin: MaxAckPending under each cap of the pull.
 func TestS40natsAckPendingWithin(t *testing.T) {
-	info := func(cfg jetstream.ConsumerConfig) *jetstream.ConsumerInfo { return &jetstream.ConsumerInfo{Config: cfg} }
+	info := func(cfg jetstream.ConsumerConfig) *jetstream.ConsumerInfo {
+		return &jetstream.ConsumerInfo{Config: cfg}
+	}
 	for _, tc := range []struct {
 		name   string
 		info   *jetstream.ConsumerInfo

@@ -570,21 +570,29 @@ func (c *Consumer) forgetRemoved(ctx context.Context) {
 
 // firstHeldGap returns the lowest stream sequence at or below the last
 // handled that this Consumer did not handle (execGaps) and that the stream
-// still holds — of its subject, when it reads one (Subjects one filter):
-// a consumer made again starts there. A gap the stream no longer holds
+// still holds — of the subjects its durable consumer reads (Subjects, or
+// every one when it reads the whole stream: execFilter): a consumer made
+// again starts there. Another subject's message is no report of its: with
+// two filters the look was on every subject, found another venue's
+// message in a gap (every other subject's sequence is one), and the
+// consumer made again delivered again every report handled since, each
+// dropped by stream sequence (TestS40natsRemakeSearchesFilteredSubjects).
+// A gap the stream no longer holds
 // (purged, aged out, deleted: announced already, or with the next
 // report) is passed, as forgetRemoved passes a report handed back: one
 // made again at it would start at the stream's first and deliver again
 // every report handled since (TestS36rvnatsNakedThenPurgedForgotten).
 // When the stream does not answer, or ctx ends, the lowest gap not yet
-// found empty: a replay repeats, never loses. One request per range
-// (at most maxSeqGaps), made only when the consumer is made again.
+// found empty: a replay repeats, never loses. One request per range and
+// filter at most (at most maxSeqGaps ranges; a filter whose next message
+// is past a range is not asked again until a range reaches it), made
+// only when the consumer is made again.
 func (c *Consumer) firstHeldGap(ctx context.Context) (uint64, bool) {
 	c.execMu.Lock()
 	gaps := slices.Clone(c.execGaps.gaps)
-	subj := ">"
-	if !c.execFilter && len(c.opts.Subjects) == 1 {
-		subj = c.opts.Subjects[0]
+	filters := []string{">"}
+	if !c.execFilter {
+		filters = slices.Clone(c.opts.Subjects)
 	}
 	c.execMu.Unlock()
 	if len(gaps) == 0 {
@@ -594,15 +602,30 @@ func (c *Consumer) firstHeldGap(ctx context.Context) (uint64, bool) {
 	if err != nil {
 		return gaps[0][0], true
 	}
+	// next[i]: the first message of filters[i] at or past the last range
+	// asked about (0: not asked; math.MaxUint64: none).
+	next := make([]uint64, len(filters))
 	for _, g := range gaps {
-		m, err := st.GetMsg(ctx, g[0], jetstream.WithGetMsgSubject(subj))
+		low := uint64(math.MaxUint64)
+		for i, f := range filters {
+			if next[i] < g[0] {
+				m, err := st.GetMsg(ctx, g[0], jetstream.WithGetMsgSubject(f))
+				switch {
+				case errors.Is(err, jetstream.ErrMsgNotFound):
+					next[i] = math.MaxUint64 // nothing of it at or past the gap
+				case err != nil:
+					return g[0], true
+				default:
+					next[i] = m.Sequence
+				}
+			}
+			low = min(low, next[i])
+		}
 		switch {
-		case errors.Is(err, jetstream.ErrMsgNotFound):
-			return 0, false // nothing of it at or past the gap
-		case err != nil:
-			return g[0], true
-		case m.Sequence <= g[1]:
-			return m.Sequence, true
+		case low == math.MaxUint64:
+			return 0, false // nothing held at or past the gap
+		case low <= g[1]:
+			return low, true
 		}
 	}
 	return 0, false
