@@ -51,7 +51,13 @@ type ConsumerOptions struct {
 	// them has the server deliver again what it delivered and is not
 	// acknowledged (see "Execution reports: the guarantee" in the package
 	// doc), and a report in the other's hands then may come to both. One
-	// that starts while another reads the name logs it at Warn.
+	// that starts while another reads the name logs it at Warn. Each
+	// keeps its pulls within the durable consumer's MaxWaiting, not
+	// together: past it the server ignores a pull without a word
+	// (nats-server consumer.go processNextMsgRequest: pulls asking for
+	// heartbeats get no 409), the reports go to the pulls that wait, and
+	// a sharer left with none pulls again after missed heartbeats (about
+	// 10 s): none is held or lost (TestS40natsSharersPastMaxWaiting).
 	// Empty: this Consumer receives no execution reports. Defaults to
 	// empty.
 	Durable string
