@@ -51,7 +51,13 @@ type ConsumerOptions struct {
 	// them has the server deliver again what it delivered and is not
 	// acknowledged (see "Execution reports: the guarantee" in the package
 	// doc), and a report in the other's hands then may come to both. One
-	// that starts while another reads the name logs it at Warn.
+	// that starts while another reads the name logs it at Warn. Each
+	// keeps its pulls within the durable consumer's MaxWaiting, not
+	// together: past it the server ignores a pull without a word
+	// (nats-server consumer.go processNextMsgRequest: pulls asking for
+	// heartbeats get no 409), the reports go to the pulls that wait, and
+	// a sharer left with none pulls again after missed heartbeats (about
+	// 10 s): none is held or lost (TestS40natsSharersPastMaxWaiting).
 	// Empty: this Consumer receives no execution reports. Defaults to
 	// empty.
 	Durable string
@@ -83,7 +89,11 @@ type ConsumerOptions struct {
 	// are kept, and the Consumer's pulls ask within them, however large
 	// MaxAckPending is (a pull past one was refused or ignored: the reports
 	// stalled); a pull refused after an operator changed them under a
-	// running Consumer makes it consume again within the new ones.
+	// running Consumer makes it consume again within the new ones. When
+	// one of them caps the pull at MaxAckPending or below, the durable
+	// consumer's MaxAckPending is set one under the cap (at least 1), so
+	// that a pull still waits on the server while reports are in hand (a
+	// live reader: see Durable).
 	MaxAckPending int
 	// Dedup is how many execution report ids the consumer remembers, to
 	// drop a redelivery it has already handed on (an id over 512 bytes,
@@ -587,6 +597,9 @@ func (c *Consumer) consumeExec(ctx context.Context) error {
 		c.execLimits = requestLimits(cur.CachedInfo())
 	}
 	cons, err := js.CreateOrUpdateConsumer(ctx, c.opts.Stream.Name, c.execConfig(0))
+	if err == nil {
+		cons, err = c.fitAckPending(ctx, js, cons)
+	}
 	if err != nil {
 		return fmt.Errorf("natsbridge: durable consumer %s: %w", c.opts.Durable, err)
 	}
@@ -657,7 +670,7 @@ func (c *Consumer) execConfig(start uint64) jetstream.ConsumerConfig {
 		DeliverPolicy:  jetstream.DeliverAllPolicy,
 		AckPolicy:      jetstream.AckExplicitPolicy,
 		AckWait:        c.opts.AckWait,
-		MaxAckPending:  c.opts.MaxAckPending,
+		MaxAckPending:  ackPendingWithin(&jetstream.ConsumerInfo{Config: c.execLimits}, c.opts.MaxAckPending),
 		FilterSubjects: filters,
 		// The operator's, if any: MaxWaiting cannot be updated, the
 		// others would be erased.
@@ -720,6 +733,42 @@ func requestLimits(info *jetstream.ConsumerInfo) jetstream.ConsumerConfig {
 	}
 	return jetstream.ConsumerConfig{MaxWaiting: info.Config.MaxWaiting, MaxRequestBatch: info.Config.MaxRequestBatch,
 		MaxRequestExpires: info.Config.MaxRequestExpires, MaxRequestMaxBytes: info.Config.MaxRequestMaxBytes}
+}
+
+// fitAckPending keeps the MaxAckPending of the durable consumer cons
+// under the reports its pulls may ask for (pullLimits): MaxAckPending, or
+// one less than a request limit that caps the pull at it or below (the
+// server's max_request_batch, an operator's MaxRequestBatch or
+// MaxWaiting). A pull capped at MaxAckPending or less was delivered whole
+// while the reports were in the Consumer's hands, and none waited on the
+// server (NumWaiting 0): a second Consumer starting on the Durable took
+// this live one for a dead predecessor and reset the durable consumer
+// (resetPredecessors) — the reports in its hands came to both nodes
+// (TestS40natsCappedPullStillWaits). A cap of 1 leaves MaxAckPending 1,
+// and no pull waits while a report is in hand. It records the
+// consumer's request limits (execLimits) as cons's info read them, and
+// returns the consumer to read: cons, or cons updated.
+func (c *Consumer) fitAckPending(ctx context.Context, js jetstream.JetStream, cons jetstream.Consumer) (jetstream.Consumer, error) {
+	info := cons.CachedInfo()
+	if info == nil {
+		return cons, nil
+	}
+	c.execLimits = requestLimits(info)
+	want := ackPendingWithin(info, c.opts.MaxAckPending)
+	if info.Config.MaxAckPending == want {
+		return cons, nil
+	}
+	cfg := info.Config
+	cfg.MaxAckPending = want
+	return js.UpdateConsumer(ctx, c.opts.Stream.Name, cfg)
+}
+
+// ackPendingWithin returns the MaxAckPending of a durable consumer whose
+// configuration info read, for the Consumer's maxAck: below the pull's
+// cap (pullLimits), at least 1. See fitAckPending.
+func ackPendingWithin(info *jetstream.ConsumerInfo, maxAck int) int {
+	batch, _ := pullLimits(info, maxAck)
+	return max(min(maxAck, batch-1), 1)
 }
 
 // pullLimits returns the reports the Consume keeps asked for (batch) and

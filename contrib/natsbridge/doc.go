@@ -194,7 +194,12 @@
 //     and not logged) resets it to its ack floor (JetStream's consumer reset, ADR-60,
 //     nats-server 2.14 and later; on an older server the reset fails,
 //     logged at Warn, and the report comes after AckWait), so that the
-//     report comes again at once rather than after AckWait.
+//     report comes again at once rather than after AckWait. So does a
+//     Consumer whose Consume the resumer stopped and started again on the
+//     same durable consumer (a pull refused for a limit an operator
+//     lowered: see ConsumerOptions.MaxAckPending) when the server waits
+//     for the acks of reports the stopped Consume received and never
+//     handed on.
 //
 // A durable message the consumer cannot decode (another layout version,
 // as during a rolling upgrade; another producer's message) is terminated

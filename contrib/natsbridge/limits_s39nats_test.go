@@ -74,7 +74,8 @@ func TestS39natsOperatorRequestLimits(t *testing.T) {
 	require.Equal(t, 2, cfg.MaxRequestBatch, "the operator's limit erased")
 	require.Equal(t, 3*time.Second, cfg.MaxRequestExpires, "the operator's limit erased")
 	require.Equal(t, 1<<20, cfg.MaxRequestMaxBytes, "the operator's limit erased")
-	require.Equal(t, 4, cfg.MaxAckPending)
+	// MaxAckPending 4 kept under the pull's cap of 2 (TestS40natsCappedPullStillWaits).
+	require.Equal(t, 1, cfg.MaxAckPending)
 }
 
 // TestS39natsMaxAckPendingOverLimit: MaxAckPending above the server's
@@ -127,17 +128,16 @@ func TestS39natsPullLimits(t *testing.T) {
 // stalled for good. Such a refusal makes the Consumer read the durable
 // consumer's limits again and consume within them.
 //
-// AckWait is 5 s, not an hour: a report the refused Consume had in hand
-// when it was stopped is not acked and comes back only after AckWait
-// (s39rvnats found it in ~5 % of runs under load: a delay, not a loss; the
-// fix, a Drain of the old Consume, is not done). Without the fix every
-// pull is refused and no report comes at all, AckWait or not.
+// AckWait is an hour: a report the refused Consume had received when it
+// was stopped came back only after AckWait (s39rvnats found it in ~5 % of
+// runs under load; the test had AckWait 5 s until the resumer reset the
+// durable consumer to its ack floor: TestS40natsRefusalKeepsBufferedReports).
 func TestS39natsOperatorLimitsChangedLive(t *testing.T) {
 	srv, ingest, pub, js := storedReports(t, 1)
 	far := newNode(t)
 	got := far.collect(t, dispatch.Filter{Types: []schema.EventType{schema.EventExecReport}})
 	nc := connect(t, srv.ClientURL(), nil)
-	cons, err := NewConsumer(waitCtx(t), nc, far.d, far.pools.Events, &ConsumerOptions{Durable: "s39live", MaxAckPending: 4, AckWait: 5 * time.Second})
+	cons, err := NewConsumer(waitCtx(t), nc, far.d, far.pools.Events, &ConsumerOptions{Durable: "s39live", MaxAckPending: 4, AckWait: time.Hour})
 	require.NoError(t, err)
 	require.Equal(t, "1000", next(t, got, anyEvent).Exec.TradeID.String())
 

@@ -210,12 +210,19 @@ func (c *Consumer) resume() error {
 	// from: an older Consume's late delivery at or past it is the new
 	// one's to deliver (execGenFrom); of another stream, none is.
 	from := uint64(math.MaxUint64)
+	kept := err == nil && sameStream // the consumer the old Consume read, still there
 	switch {
 	case err == nil && sameStream && !stopped:
 		return nil
 	case err == nil:
 		if sameStream {
 			from = redeliversFrom(cons)
+		}
+		// Its limits read again (an operator's change refused a pull):
+		// MaxAckPending under the new pull's cap.
+		if cons, err = c.fitAckPending(ctx, r.js, cons); err != nil {
+			signal(r.stopped)
+			return fmt.Errorf("natsbridge: durable consumer %s: %w", c.opts.Durable, err)
 		}
 	case errors.Is(err, jetstream.ErrConsumerNotFound):
 		start := uint64(0) // another stream: from its start
@@ -247,7 +254,10 @@ func (c *Consumer) resume() error {
 			c.execMu.Unlock()
 			from = start
 		}
-		if cons, err = r.js.CreateOrUpdateConsumer(ctx, c.opts.Stream.Name, c.execConfig(start)); err != nil {
+		if cons, err = r.js.CreateOrUpdateConsumer(ctx, c.opts.Stream.Name, c.execConfig(start)); err == nil {
+			cons, err = c.fitAckPending(ctx, r.js, cons)
+		}
+		if err != nil {
 			if stopped {
 				signal(r.stopped) // still to start again
 			}
@@ -267,6 +277,21 @@ func (c *Consumer) resume() error {
 	case <-ctx.Done():
 		signal(r.stopped)
 		return ctx.Err()
+	}
+	if kept {
+		// nats.go's Stop dropped what the old Consume had received and
+		// not handed to onExec: to the server those reports wait for
+		// their acks, and with MaxAckPending of them pending it delivered
+		// nothing more for a whole AckWait (30 s by default) — after each
+		// "Exceeded Max…" refusal (TestS40natsRefusalKeepsBufferedReports).
+		// A Drain hands on what is buffered but not what the server sent
+		// as it unsubscribed. Reset to the ack floor, they come again at
+		// once (those handled since are dropped by their ids).
+		if info, err := cons.Info(ctx); err == nil {
+			c.execMu.Lock()
+			c.resetUnreceived(info, "a Consume stopped")
+			c.execMu.Unlock()
+		}
 	}
 	// Another consumer, maybe of another stream: its NumPending counts
 	// from where it starts (removedBefore).
@@ -427,6 +452,13 @@ func (c *Consumer) redeliverLost() {
 // leaves the reset all of its time. Its result: whether the reset was
 // made.
 func (c *Consumer) resetLost(info *jetstream.ConsumerInfo) bool {
+	return c.resetUnreceived(info, "the lost link")
+}
+
+// resetUnreceived is resetLost for reports delivered into where (the
+// lost link, or a Consume the resumer stopped: see resume), which the
+// Warn lines name. Under execMu, with no report in hand.
+func (c *Consumer) resetUnreceived(info *jetstream.ConsumerInfo, where string) bool {
 	r := &c.execResume
 	received := c.execDoor.waiting(info.AckFloor.Stream, info.Delivered.Stream)
 	if c.closed.Load() || info.NumAckPending <= received || info.Delivered.Stream <= c.execHigh {
@@ -438,11 +470,11 @@ func (c *Consumer) resetLost(info *jetstream.ConsumerInfo) bool {
 		// Not retried: a server older than 2.14 has no reset, and the
 		// loop must go on watching for a consumer gone. The report comes
 		// again after AckWait.
-		r.failed.add(c.log, 1, "natsbridge: resetting the durable consumer after a reconnection failed; a report delivered into the lost link comes again after AckWait", "error", err)
+		r.failed.add(c.log, 1, "natsbridge: resetting the durable consumer failed; a report delivered into "+where+" comes again after AckWait", "error", err)
 		return false
 	}
 	c.execResumed.Add(1)
-	c.log.Warn("natsbridge: reports delivered into the lost link and not acknowledged; delivered again", "stream", c.opts.Stream.Name, "pending", info.NumAckPending, "received", received)
+	c.log.Warn("natsbridge: reports delivered into "+where+" and not acknowledged; delivered again", "stream", c.opts.Stream.Name, "pending", info.NumAckPending, "received", received)
 	return true
 }
 
@@ -538,21 +570,29 @@ func (c *Consumer) forgetRemoved(ctx context.Context) {
 
 // firstHeldGap returns the lowest stream sequence at or below the last
 // handled that this Consumer did not handle (execGaps) and that the stream
-// still holds — of its subject, when it reads one (Subjects one filter):
-// a consumer made again starts there. A gap the stream no longer holds
+// still holds — of the subjects its durable consumer reads (Subjects, or
+// every one when it reads the whole stream: execFilter): a consumer made
+// again starts there. Another subject's message is no report of its: with
+// two filters the look was on every subject, found another venue's
+// message in a gap (every other subject's sequence is one), and the
+// consumer made again delivered again every report handled since, each
+// dropped by stream sequence (TestS40natsRemakeSearchesFilteredSubjects).
+// A gap the stream no longer holds
 // (purged, aged out, deleted: announced already, or with the next
 // report) is passed, as forgetRemoved passes a report handed back: one
 // made again at it would start at the stream's first and deliver again
 // every report handled since (TestS36rvnatsNakedThenPurgedForgotten).
 // When the stream does not answer, or ctx ends, the lowest gap not yet
-// found empty: a replay repeats, never loses. One request per range
-// (at most maxSeqGaps), made only when the consumer is made again.
+// found empty: a replay repeats, never loses. One request per range and
+// filter at most (at most maxSeqGaps ranges; a filter whose next message
+// is past a range is not asked again until a range reaches it), made
+// only when the consumer is made again.
 func (c *Consumer) firstHeldGap(ctx context.Context) (uint64, bool) {
 	c.execMu.Lock()
 	gaps := slices.Clone(c.execGaps.gaps)
-	subj := ">"
-	if !c.execFilter && len(c.opts.Subjects) == 1 {
-		subj = c.opts.Subjects[0]
+	filters := []string{">"}
+	if !c.execFilter {
+		filters = slices.Clone(c.opts.Subjects)
 	}
 	c.execMu.Unlock()
 	if len(gaps) == 0 {
@@ -562,15 +602,30 @@ func (c *Consumer) firstHeldGap(ctx context.Context) (uint64, bool) {
 	if err != nil {
 		return gaps[0][0], true
 	}
+	// next[i]: the first message of filters[i] at or past the last range
+	// asked about (0: not asked; math.MaxUint64: none).
+	next := make([]uint64, len(filters))
 	for _, g := range gaps {
-		m, err := st.GetMsg(ctx, g[0], jetstream.WithGetMsgSubject(subj))
+		low := uint64(math.MaxUint64)
+		for i, f := range filters {
+			if next[i] < g[0] {
+				m, err := st.GetMsg(ctx, g[0], jetstream.WithGetMsgSubject(f))
+				switch {
+				case errors.Is(err, jetstream.ErrMsgNotFound):
+					next[i] = math.MaxUint64 // nothing of it at or past the gap
+				case err != nil:
+					return g[0], true
+				default:
+					next[i] = m.Sequence
+				}
+			}
+			low = min(low, next[i])
+		}
 		switch {
-		case errors.Is(err, jetstream.ErrMsgNotFound):
-			return 0, false // nothing of it at or past the gap
-		case err != nil:
-			return g[0], true
-		case m.Sequence <= g[1]:
-			return m.Sequence, true
+		case low == math.MaxUint64:
+			return 0, false // nothing held at or past the gap
+		case low <= g[1]:
+			return low, true
 		}
 	}
 	return 0, false

@@ -1,0 +1,61 @@
+package natsbridge
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stretchr/testify/require"
+)
+
+// TestS40natsRefusalKeepsBufferedReports: a pull refused for a limit
+// ("Exceeded MaxRequestBatch", an operator's change under a running
+// Consumer) makes the resumer stop the Consume and start another within
+// the limits. nats.go's Stop drops what the old Consume had received and
+// not yet handed to onExec — to the server those reports are delivered
+// and waiting for their acks, and with MaxAckPending reports pending it
+// delivers nothing more: they and every later one came only after
+// AckWait (30 s by default; 1 h here: never within the test's wait).
+// The refusal's error is the server's own (a pull past the limit made
+// here), handed to the Consume's error handler as nats.go hands it: on
+// nats.go's handler goroutine, behind the report in hand, so that the
+// test can hold a report buffered behind it when the old Consume stops.
+func TestS40natsRefusalKeepsBufferedReports(t *testing.T) {
+	srv, ingest, pub, js := storedReports(t, 1)
+	far, got, cons := reportInHand(t, srv.ClientURL(), nil, ConsumerOptions{Durable: "s40refused", MaxAckPending: 3, AckWait: time.Hour})
+	ingest.publish(t, execReport(1))
+	ingest.publish(t, execReport(2))
+	jc, err := js.Consumer(waitCtx(t), DefaultStream, "s40refused")
+	require.NoError(t, err)
+	eventually(t, func() bool {
+		info, err := jc.Info(waitCtx(t))
+		return err == nil && info.NumAckPending == 3 && info.Delivered.Stream == 3
+	}, "reports 1 and 2 delivered into the Consume, behind report 0 in hand")
+
+	// The operator lowers the batch limit: a pull of MaxAckPending+1 is
+	// refused.
+	cfg := jc.CachedInfo().Config
+	cfg.MaxRequestBatch = 2
+	_, err = js.UpdateConsumer(waitCtx(t), DefaultStream, cfg)
+	require.NoError(t, err)
+	refused, err := jc.Fetch(4, jetstream.FetchMaxWait(generous))
+	require.NoError(t, err)
+	for range refused.Messages() {
+		require.Fail(t, "a refused pull delivered")
+	}
+	require.ErrorContains(t, refused.Error(), "Exceeded MaxRequestBatch")
+
+	subs := cons.nc.NumSubscriptions()
+	cons.execTrouble(refused.Error())
+	eventually(t, func() bool { return cons.nc.NumSubscriptions() < subs }, "the old Consume stopped")
+	far.release()
+	for i := range 3 {
+		require.Equal(t, strconv.Itoa(1000+i), next(t, got, anyEvent).Exec.TradeID.String())
+	}
+	require.NoError(t, pub.Close(closeCtx(t)))
+	require.NoError(t, cons.Close(closeCtx(t)))
+	require.Equal(t, uint64(3), cons.Stats().ExecDelivered)
+	ingest.close(t)
+	require.NoError(t, far.d.Close(closeCtx(t)))
+}
