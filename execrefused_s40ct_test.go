@@ -53,26 +53,26 @@ func TestS40ctRefusedReportsAnnouncedOnceASecond(t *testing.T) {
 	s40ctRefusedReportsOnceASecond(t, false)
 }
 
-// TestS40ctRefusedReportAfterAClockStepCountsThoseOwed: the same, held
-// to the letter of GapCount ("the reports refused since the last
-// marker") for the report received before the marker (the clock stepped
-// back), announced at once while one refused within the second is still
-// owed.
+// TestS40ctRefusedReportAfterAClockStepCountsThoseOwed: the same, with
+// every refused report announced once the report received before the
+// last marker (the host's clock stepped back) came, "at once", while one
+// refused within the second after the marker was still owed.
 //
-// FAULT (doubtful, so skipped): the marker announced at once counts that
-// report alone (GapCount 1), and the one owed goes out as a marker of its
-// own with the next message: two markers where the doc reads as one of
-// GapCount 2. Nothing is lost (the counts add up, which the test above
-// holds); the doc or the count should say which.
+// FAULT (skipped): the message of the stepped-back report announces the
+// one owed (a marker, GapCount 1) and takes the stepped-back time as the
+// marker's, so its own refusal falls within the new marker's second and
+// is held for the next message of the connection — which may never come:
+// a refused execution report unannounced. normalize/doc.go "Refused
+// execution reports": "one received before the marker — the host's clock
+// stepped back — at once".
 func TestS40ctRefusedReportAfterAClockStepCountsThoseOwed(t *testing.T) {
 	if os.Getenv("S40CT_NOSKIP") != "" {
 		s40ctRefusedReportsOnceASecond(t, true)
 		return
 	}
-	t.Skip("FAULT (doubtful): a refused report received before the last marker (clock stepped back) is announced alone, GapCount 1, " +
-		"not with the one owed since that marker (2), which follows as a marker of its own; normalize/doc.go \"Refused execution reports\": " +
-		"GapCount is \"the reports refused since the last marker\"")
-	s40ctRefusedReportsOnceASecond(t, true)
+	t.Skip("FAULT: a refused execution report received before the last marker (clock stepped back) while another is owed is not announced " +
+		"at once: the owed one is announced, the marker's time moves back to the stepped-back one, and the report itself waits for the next " +
+		"message (normalize/execloss.go flushRefused/announceRefused; normalize/doc.go \"Refused execution reports\": \"at once\")")
 }
 
 func s40ctRefusedReportsOnceASecond(t *testing.T, strict bool) {
@@ -139,8 +139,12 @@ func s40ctRefusedReportsOnceASecond(t *testing.T, strict bool) {
 			feedBad(at(-time.Second)) // the host's clock stepped back
 			require.Greater(t, len(markers()), 2, "one received before the marker announced at once")
 			if strict {
-				assert.Len(t, markers(), 3, "one marker")
-				assert.Equal(t, uint64(2), markers()[2].GapCount, "GapCount the reports refused since the last marker: the one at 1.3 s and this one")
+				var sum uint64
+				for _, c := range markers() {
+					sum += c.GapCount
+				}
+				assert.Equal(t, p.Stats().Errors, sum,
+					"the report received before the marker announced at once (with the one owed since the marker, or after it): %+v", markers())
 			}
 			for range 2 {
 				was := len(markers())
