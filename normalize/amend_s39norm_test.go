@@ -53,4 +53,3 @@ func TestS39normOKXAmendWordNotLeft(t *testing.T) {
 		assert.True(t, evs[0].Exec.LastFillQty.IsZero(), "the amendment carries no fill")
 	}
 }
-
