@@ -56,3 +56,20 @@ func TestS40normBybitTpslDirection(t *testing.T) {
 		assert.Equal(t, c.want, os[0].Type, "order/realtime: "+name)
 	}
 }
+
+// TestS40normCoinbaseAlgoOrderTypes: the order_type words Coinbase's docs
+// name beyond the mapped six (UNKNOWN_ORDER_TYPE; TWAP and SCALED, the
+// parents of twap_limit_gtd and scaled_limit_gtc, Coinbase "Get Order")
+// have no canonical type: the report is delivered, typed Unknown — never
+// refused, never read as a Limit that rests whole.
+func TestS40normCoinbaseAlgoOrderTypes(t *testing.T) {
+	for _, word := range []string{"UNKNOWN_ORDER_TYPE", "TWAP", "Twap", "SCALED", "Scaled"} {
+		f := newConnFeed(t, schema.VenueCoinbase)
+		msg := strings.Replace(string(coinbaseUser("snapshot", "OPEN", "0", "1", "0", "0")), `"order_type":"LIMIT"`, `"order_type":"`+word+`"`, 1)
+		require.Contains(t, msg, word)
+		evs, err := f.feed(1, msg)
+		require.NoError(t, err, word)
+		require.NotEmpty(t, evs, word)
+		assert.Equal(t, schema.OrderTypeUnknown, evs[len(evs)-1].Exec.Type, word)
+	}
+}
