@@ -74,6 +74,8 @@ type bybitOrderMsg struct {
 	Price        optNum     `json:"price"`
 	Qty          optNum     `json:"qty"`
 	TriggerPrice optNum     `json:"triggerPrice"`
+	TriggerDir   integer    `json:"triggerDirection"`
+	LastOnCreate optNum     `json:"lastPriceOnCreated"`
 	LeavesQty    optNum     `json:"leavesQty"`
 	CumExecQty   optNum     `json:"cumExecQty"`
 	CumExecValue optNum     `json:"cumExecValue"`
@@ -167,6 +169,7 @@ func (m *bybitOrderMsg) fill(f *filler) {
 	f.status(&x.Status, "orderStatus", bybitStatuses, &m.OrderStatus, false) // no fill here: the execution topic's
 	x.ExecType = enum(bybitStatusExecs, &m.OrderStatus)
 	x.Type, x.TimeInForce = bybitTypeTIF(&m.OrderType, &m.StopOrder, &m.TimeInForce)
+	x.Type = m.tpslKind(x.Type, x.Side)
 	quote := bybitSpotQuoteSized(&m.Category, &m.OrderType, &m.Side, &m.MarketUnit)
 	f.price(&x.Price, "price", m.Price.num)
 	if !quote {
@@ -536,7 +539,9 @@ func bybitTypeTIF(orderType, stop, tif *text) (schema.OrderType, schema.TimeInFo
 // "Enums → stopOrderType"), each as its Market and its Limit order:
 // Stop ("conditional order" at a trigger price), StopLoss and
 // PartialStopLoss (of the whole or part of a position), tpslOrder (spot
-// TP/SL order: one trigger) as stops; TakeProfit and PartialTakeProfit as
+// TP/SL order: one trigger; typed by its trigger's direction where the
+// report has one, tpslKind, else a stop: the execution topic carries no
+// direction) as stops; TakeProfit and PartialTakeProfit as
 // take-profits; TrailingStop (at market: Bybit's trailing stop places a
 // market order). OcoOrder and BidirectionalTpslOrder (two legs) and
 // MmRateClose (a close at a maintenance margin rate) have no one
@@ -548,6 +553,37 @@ var bybitStopTypes = map[string][2]schema.OrderType{
 	"TakeProfit":        {schema.OrderTypeTakeProfit, schema.OrderTypeTakeProfitLimit},
 	"PartialTakeProfit": {schema.OrderTypeTakeProfit, schema.OrderTypeTakeProfitLimit},
 	"TrailingStop":      {schema.OrderTypeTrailingStop, schema.OrderTypeTrailingStop},
+}
+
+// tpslKind types a spot TP/SL order (stopOrderType tpslOrder, typed a
+// stop by bybitType: its word says no kind) by the way it triggers:
+// triggerDirection (Bybit v5 "Place Order"/"Order": 1 "triggered when
+// market price rises to triggerPrice", 2 when it falls) or, without one,
+// triggerPrice against lastPriceOnCreated (the last price when the order
+// was placed). A sell triggered by a rise, or a buy by a fall, takes
+// profit; the other way round it stops a loss. With neither, typ (a stop)
+// stands.
+func (m *bybitOrderMsg) tpslKind(typ schema.OrderType, side schema.Side) schema.OrderType {
+	if string(m.StopOrder.bytes()) != "tpslOrder" || (typ != schema.OrderTypeStopLoss && typ != schema.OrderTypeStopLossLimit) {
+		return typ
+	}
+	var rises bool
+	switch {
+	case m.TriggerDir.ok && m.TriggerDir.v == 1:
+		rises = true
+	case m.TriggerDir.ok && m.TriggerDir.v == 2:
+	case m.TriggerPrice.ok && m.LastOnCreate.ok && m.LastOnCreate.v.Sign() > 0 && m.TriggerPrice.v.Cmp(m.LastOnCreate.v) != 0:
+		rises = m.TriggerPrice.v.Cmp(m.LastOnCreate.v) > 0
+	default:
+		return typ
+	}
+	if rises != (side == schema.SideSell) {
+		return typ
+	}
+	if typ == schema.OrderTypeStopLoss {
+		return schema.OrderTypeTakeProfit
+	}
+	return schema.OrderTypeTakeProfitLimit
 }
 
 // bybitType is the order type of a Bybit orderType (Market, Limit) and

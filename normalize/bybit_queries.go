@@ -167,6 +167,7 @@ func ParseBybitOrders(data []byte, syms *Symbols, dst []QueryOrder) ([]QueryOrde
 		}
 		x := &o.Execution
 		x.Type, x.TimeInForce = bybitTypeTIF(&q.OrderType, &q.StopOrder, &q.TimeInForce)
+		x.Type = q.tpslKind(x.Type, x.Side)
 		qty := q.Qty.num
 		if bybitQuoteSized(&q.OrderType, &q.Side, &q.MarketUnit) {
 			qty = num{} // a quote amount: no base quantity (as OKX's tgtCcy quote_ccy)

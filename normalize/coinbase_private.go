@@ -70,6 +70,10 @@ import (
 //     RemainingQty, CumQuoteQty; Qty is their sum.
 //   - FeeAsset is the product's quote asset (spot fees are charged in it);
 //     Coinbase does not name it.
+//   - IsMaker is false on every report: the user channel carries no
+//     liquidity flag, so false here means "not known", not "taker" (the
+//     schema has no third state yet). [ParseCoinbaseFills] reads List
+//     Fills' liquidity_indicator for a fill's maker side.
 //   - the frame's timestamp is ExchangeTS and TransactTime, creation_time
 //     OrderCreated; reject_reason or cancel_reason RejectReason.
 //   - an order followed whose limit_price or size (cumulative_quantity +
@@ -146,6 +150,16 @@ var (
 		// with its stop trigger (trigger_bracket_gtc, _gtd).
 		"STOP": schema.OrderTypeStopLoss, "Stop": schema.OrderTypeStopLoss,
 		"BRACKET": schema.OrderTypeBracket, "Bracket": schema.OrderTypeBracket,
+		// Not mapped, so Unknown (the report is delivered, typed
+		// Unknown): UNKNOWN_ORDER_TYPE (the docs' own "unknown"); TWAP
+		// (order_configuration twap_limit_gtd: a parent that places
+		// number_buckets slices of bucket_size over start_time–end_time,
+		// up to limit_price; it never rests whole, so neither Limit nor
+		// Market fits — as OKX's twap) and SCALED (scaled_limit_gtc: a
+		// parent of num_orders limit orders between min_price and
+		// max_price: no one price). Coinbase "Get Order"
+		// (order_configuration) names both; List Orders' order_type enum
+		// lists only the six above.
 	}
 	coinbaseTIFs = map[string]schema.TimeInForce{
 		"GOOD_UNTIL_CANCELLED": schema.TIFGTC, "GOOD_UNTIL_DATE_TIME": schema.TIFGTC,

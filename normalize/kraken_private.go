@@ -48,6 +48,11 @@ import (
 //     trailing-stop-limit, settle-position; post_only makes a
 //     limit order LimitMaker. time_in_force GTC, IOC, FOK, GTD (GTC), in
 //     either case.
+//   - limit_price is Price; triggers.price (or stop_price) StopPrice,
+//     each only when it is a price: an offset (limit_price_type or
+//     triggers.price_type "pct" or "quote"; a trailing-stop-limit's limit
+//     and a trailing order's trigger unless "static") leaves it zero,
+//     unknown (see krOffset), and a negative offset is no refusal.
 //   - fees: the first fee's asset and qty (Kraken's sign: positive is
 //     paid) are FeeAsset and Fee. liquidity_ind "m" is IsMaker.
 //   - timestamp is ExchangeTS and TransactTime; the frame's sequence the
@@ -67,28 +72,57 @@ import (
 // connection was up) are forgotten, and if none was, a new order's
 // reports carry only what Kraken sent.
 type krExecMsg struct {
-	Symbol       text   `json:"symbol"`
-	OrderID      ident  `json:"order_id"`
-	ClOrdID      ident  `json:"cl_ord_id"`
-	TradeID      ident  `json:"trade_id"`
-	Side         text   `json:"side"`
-	OrderType    text   `json:"order_type"`
-	TimeInForce  text   `json:"time_in_force"`
-	PostOnly     flag   `json:"post_only"`
-	ExecType     text   `json:"exec_type"`
-	OrderStatus  text   `json:"order_status"`
-	OrderQty     num    `json:"order_qty"`
-	LimitPrice   num    `json:"limit_price"`
-	StopPrice    num    `json:"stop_price"`
-	LastQty      num    `json:"last_qty"`
-	LastPrice    num    `json:"last_price"`
-	CumQty       num    `json:"cum_qty"`
-	CumCost      num    `json:"cum_cost"`
-	AvgPrice     num    `json:"avg_price"`
-	Reason       text   `json:"reason"`
-	Timestamp    text   `json:"timestamp"`
-	LiquidityInd text   `json:"liquidity_ind"`
-	Fees         krFees `json:"fees"`
+	Symbol       text       `json:"symbol"`
+	OrderID      ident      `json:"order_id"`
+	ClOrdID      ident      `json:"cl_ord_id"`
+	TradeID      ident      `json:"trade_id"`
+	Side         text       `json:"side"`
+	OrderType    text       `json:"order_type"`
+	TimeInForce  text       `json:"time_in_force"`
+	PostOnly     flag       `json:"post_only"`
+	ExecType     text       `json:"exec_type"`
+	OrderStatus  text       `json:"order_status"`
+	OrderQty     num        `json:"order_qty"`
+	LimitPrice   num        `json:"limit_price"`
+	LimitType    text       `json:"limit_price_type"`
+	StopPrice    num        `json:"stop_price"`
+	Triggers     krTriggers `json:"triggers"`
+	LastQty      num        `json:"last_qty"`
+	LastPrice    num        `json:"last_price"`
+	CumQty       num        `json:"cum_qty"`
+	CumCost      num        `json:"cum_cost"`
+	AvgPrice     num        `json:"avg_price"`
+	Reason       text       `json:"reason"`
+	Timestamp    text       `json:"timestamp"`
+	LiquidityInd text       `json:"liquidity_ind"`
+	Fees         krFees     `json:"fees"`
+}
+
+// krTriggers is an execution's "triggers": the trigger price of a
+// triggered order type and its units.
+type krTriggers struct {
+	Price     num  `json:"price"`
+	PriceType text `json:"price_type"`
+}
+
+// krOffset reports whether a Kraken price of units priceType is an offset
+// rather than a price. Kraken v2 "add_order"/"amend_order":
+// limit_price_type and triggers.price_type are "static" (a market price),
+// "pct" (a percentage offset from the reference price) or "quote" (an
+// offset in the quote currency); "static is the default for all order
+// types except for trailing-stop-limit which has the default quote
+// offset" (limit_price_type). A trailing order's trigger trails "a
+// specified distance from the peak price": its trigger is an offset
+// unless the report says static. trailing is whether the rule's
+// exception holds for the price read.
+func krOffset(priceType *text, trailing bool) bool {
+	switch string(priceType.bytes()) {
+	case "static":
+		return false
+	case "pct", "quote":
+		return true
+	}
+	return trailing
 }
 
 // krFees reads the first fee of an execution's "fees" array.
@@ -163,7 +197,20 @@ func (m *krExecMsg) fill(f *filler) {
 	}
 	derive := f.status(&x.Status, "order_status", krakenStatuses, &m.OrderStatus, fill)
 	f.price(&x.Qty, "order_qty", m.OrderQty)
-	f.price(&x.Price, "limit_price", m.LimitPrice)
+	typ := x.Type
+	if !m.OrderType.ok { // a later report: the order's type as first read
+		if at, known := f.p.state.(*krState).orders.m[string(x.VenueOrderID.Bytes())]; known {
+			typ = at.typ
+		}
+	}
+	// an offset (a trailing-stop-limit's limit, a pct or quote trigger)
+	// is no price: Price or StopPrice stays zero, unknown
+	if !krOffset(&m.LimitType, typ == schema.OrderTypeTrailingStopLimit) {
+		f.price(&x.Price, "limit_price", m.LimitPrice)
+	}
+	if !krOffset(&m.Triggers.PriceType, typ == schema.OrderTypeTrailingStop || typ == schema.OrderTypeTrailingStopLimit) {
+		f.price(&x.StopPrice, "triggers.price", m.Triggers.Price)
+	}
 	f.price(&x.StopPrice, "stop_price", m.StopPrice)
 	f.price(&x.LastFillQty, "last_qty", m.LastQty)
 	f.price(&x.LastFillPrice, "last_price", m.LastPrice)
@@ -228,7 +275,7 @@ func (o *krOrders) complete(f *filler, m *krExecMsg, derive bool) {
 		keep(!m.OrderStatus.ok && !derive, &x.Status, at.status)
 		keep(!m.OrderQty.ok, &x.Qty, at.qty)
 		keep(!m.LimitPrice.ok, &x.Price, at.price)
-		keep(!m.StopPrice.ok, &x.StopPrice, at.stop)
+		keep(!m.StopPrice.ok && !m.Triggers.Price.ok, &x.StopPrice, at.stop)
 		keep(!m.CumQty.ok, &x.CumFillQty, at.cumQty)
 		keep(!m.CumCost.ok, &x.CumQuoteQty, at.cumCost)
 		keep(!m.AvgPrice.ok, &x.AvgPrice, at.avgPrice)
