@@ -29,15 +29,7 @@ func TestS39rvciDiffMarkerMadeWhileStagedGoesAfterTheSnapshot(t *testing.T) {
 		publish(schema.EventBookSnapshot, seq)
 	}
 	got = append(got, closeAndRead(t, d, s, topName)...)
-	at := func(what string) int {
-		for i, g := range got {
-			if g == what {
-				return i
-			}
-		}
-		t.Fatalf("%s not delivered: %v", what, got)
-		return -1
-	}
+	at := func(what string) int { return indexOf(t, got, what) }
 	require.Less(t, at("top 3"), at("venue marker"), "the venue's marker went out before top 3, published before it: %v", got)
 	require.Less(t, at("venue marker"), at("top 9"), "the venue's marker went out after top 9, published after it: %v", got)
 	require.Equal(t, "top 12", got[len(got)-1], "%v", got)

@@ -62,15 +62,7 @@ func TestS40dispQueueMarkerGoesBeforeTheWideMarker(t *testing.T) {
 				}
 				return topName(ev)
 			})
-			at := func(what string) int {
-				for i, g := range got {
-					if g == what {
-						return i
-					}
-				}
-				t.Fatalf("%s not delivered: %v", what, got)
-				return -1
-			}
+			at := func(what string) int { return indexOf(t, got, what) }
 			queue, venue := at("queue marker"), at("venue marker")
 			require.Equal(t, "top 8", got[len(got)-1], "%v", got)
 			if tc.covered {

@@ -88,6 +88,19 @@ func closeAndRead(t *testing.T, d *Dispatcher, s *Subscription, name func(*schem
 	return got
 }
 
+// indexOf returns where what is in got, the events read; not there fails
+// the test.
+func indexOf(t *testing.T, got []string, what string) int {
+	t.Helper()
+	for i, g := range got {
+		if g == what {
+			return i
+		}
+	}
+	t.Fatalf("%s not delivered: %v", what, got)
+	return -1
+}
+
 // BookSub, CloseAndRead and TopName are bookSub, closeAndRead and
 // topName for the package's external tests.
 var (
