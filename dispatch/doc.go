@@ -246,8 +246,12 @@
 //     symbol (GapType schema.EventUnknown), about the book's diffs, its
 //     snapshots or no type — drops the book snapshots and diffs of those
 //     streams still queued on the Ordered lane, counted in
-//     Stats.Coalesced (markers about them stay and go out after it: a
-//     book's own marker is promised to its subscribers): it overtakes them, and a
+//     Stats.Coalesced (published markers about them stay and go out after
+//     it: a book's own marker is promised to its subscribers; the markers
+//     of the subscriber's own drops of those streams still waiting go out
+//     just before it, as their losses came first — after it, they would
+//     tell the host that the snapshot its resync waits for was broken
+//     too): it overtakes them, and a
 //     snapshot from before the loss delivered after it would be a stale
 //     book served as good. Trades, closed klines and liquidations queued
 //     before it stay and go out after it, in order: each is a fact of its

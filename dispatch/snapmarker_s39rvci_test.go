@@ -1,10 +1,8 @@
 package dispatch_test
 
 import (
-	"context"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -33,20 +31,14 @@ func TestS39rvciDisplacedDiffMarkerBeforeLaterTopsOfAnyView(t *testing.T) {
 		{diffs: []int{50, 200}, tops: 5}, // two views of the symbol lost diffs
 	} {
 		t.Run(fmt.Sprintf("diffs %v tops %d", tc.diffs, tc.tops), func(t *testing.T) {
-			events := schema.NewPools(nil).Events
-			d := dispatch.New(events, nil)
-			s, err := d.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventBookSnapshot}}, &dispatch.SubscribeOptions{OrderedBound: 4})
-			require.NoError(t, err)
-			ctx := context.Background()
-			publish := func(typ schema.EventType, seq uint64, view int) {
-				ev, err := events.Get(ctx)
-				require.NoError(t, err)
-				ev.Venue, ev.Symbol, ev.Type, ev.SeqProvider, ev.Book.Depth = schema.VenueBybit, "BTCUSDT", typ, seq, tc.tops
-				if typ == schema.EventGap {
-					ev.Book.Depth = view
-					ev.Control = schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate, GapCount: 3, GapSource: schema.GapVenue}
-				}
-				require.NoError(t, d.Publish(ctx, ev))
+			var view int // the next marker's
+			d, s, pub := dispatch.BookSub(t, []schema.EventType{schema.EventBookSnapshot}, tc.tops, func(ev *schema.CanonicalEvent) {
+				ev.Book.Depth = view
+				ev.Control = schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate, GapCount: 3, GapSource: schema.GapVenue}
+			})
+			publish := func(typ schema.EventType, seq uint64, v int) {
+				view = v
+				pub(typ, seq)
 			}
 			// Nothing read: tops fill the lane, the markers queue behind
 			// them, tops 6-9 push them out of the lane.
@@ -61,24 +53,7 @@ func TestS39rvciDisplacedDiffMarkerBeforeLaterTopsOfAnyView(t *testing.T) {
 			for ; seq <= 9; seq++ {
 				publish(schema.EventBookSnapshot, seq, 0)
 			}
-			closed := make(chan error, 1)
-			go func() {
-				cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-				defer cancel()
-				closed <- d.Close(cctx)
-			}()
-			var got []string
-			for ev := range s.C() {
-				switch {
-				case ev.Type == schema.EventBookSnapshot:
-					got = append(got, fmt.Sprintf("top %d", ev.SeqProvider))
-				case ev.Type == schema.EventGap && ev.Control.GapSource == schema.GapVenue:
-					got = append(got, "venue marker")
-				default:
-					got = append(got, "queue marker")
-				}
-			}
-			require.NoError(t, <-closed)
+			got := dispatch.CloseAndRead(t, d, s, dispatch.TopName)
 			marker, first, markers := -1, -1, 0
 			for i, g := range got {
 				switch {

@@ -388,6 +388,9 @@ func (s *Subscription) enqueue(cl *clones) (ok bool, report news) {
 	}
 	switch {
 	case t.Critical() && !inLine(ev):
+		if t == schema.EventGap && s.pending.len() > 0 {
+			s.markersAheadLocked(ev)
+		}
 		if s.pushCriticalLocked(c) {
 			report |= newsOverflow
 		}
@@ -740,11 +743,11 @@ func (s *Subscription) discardStaleLocked(g *schema.CanonicalEvent) {
 // is a fact of its own time, not a state a later one stands for, and
 // dropping them would lose what no loss took. The event staged behind
 // its stream's marker is queued still: it goes too. Markers stay, a
-// published in-line one about the book as those the dispatcher made for
-// the subscriber (pending): they serve no state, they tell — of the
-// book's own break (a session publishes it beside its connection's
-// marker, and a subscriber of the book is promised it), of drops — more
-// lost than was, never less.
+// published in-line one about the book: it serves no state, it tells of
+// the book's own break (a session publishes it beside its connection's
+// marker, and a subscriber of the book is promised it) — more lost than
+// was, never less. Those the dispatcher made for the subscriber's drops
+// (pending) went out ahead of g already (markersAheadLocked).
 // Called only for critical gap markers with ordered events queued:
 // nothing is added per event otherwise.
 func (s *Subscription) discardOrderedLocked(g *schema.CanonicalEvent) {
@@ -770,6 +773,34 @@ func (s *Subscription) discardOrderedLocked(g *schema.CanonicalEvent) {
 		return !covers(o.ev)
 	})
 	s.counters.Coalesced += uint64(n)
+}
+
+// markersAheadLocked queues ahead of gap marker g, a critical one, the
+// markers the dispatcher made for this subscriber's drops of the book
+// streams g covers (as discardOrderedLocked: of g's venue, and symbol when
+// it names one; snapshots, and diffs unless g is about snapshots only).
+// Each tells of a loss before g, and waiting for its stream's next event
+// it went out after g, just before the first snapshot published after the
+// loss — the one the host's resync after g waits for —, telling it that
+// book was broken too: a second resync for nothing. Ahead of g, in the
+// order they wait, each still tells of its loss, once. A marker the
+// critical lane holds is not counted against its bound: it was queued
+// already, waiting. Called only for critical gap markers while markers
+// wait.
+func (s *Subscription) markersAheadLocked(g *schema.CanonicalEvent) {
+	t := g.Control.GapType
+	if t != schema.EventUnknown && t != schema.EventBookUpdate && t != schema.EventBookSnapshot {
+		return
+	}
+	for m := s.pending.head; m != nil; {
+		next := m.next
+		k := m.key
+		if k.venue == g.Venue && (g.Symbol == "" || k.symbol == "" || k.symbol == g.Symbol) &&
+			(k.typ == schema.EventBookSnapshot || (k.typ == schema.EventBookUpdate && t != schema.EventBookSnapshot)) {
+			s.crit.push(s.takeMarkerLocked(m))
+		}
+		m = next
+	}
 }
 
 // emptySlotLocked drops the quote queued in stream k's slot, if any

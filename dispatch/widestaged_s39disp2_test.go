@@ -19,34 +19,14 @@ import (
 // book after it. It is dropped with the lane's book events the marker
 // covers (discardOrderedLocked).
 func TestS39disp2WideMarkerDropsTheStagedSnapshot(t *testing.T) {
-	events := schema.NewPools(nil).Events
-	d := New(events, nil)
-	s, err := d.Subscribe(Filter{Types: []schema.EventType{schema.EventBookSnapshot}}, &SubscribeOptions{OrderedBound: 4})
-	require.NoError(t, err)
-	ctx := context.Background()
-	publish := func(typ schema.EventType, seq uint64) {
-		ev, err := events.Get(ctx)
-		require.NoError(t, err)
-		ev.Venue, ev.Symbol, ev.Type, ev.SeqProvider, ev.Book.Depth = schema.VenueBybit, "BTCUSDT", typ, seq, 5
-		if typ == schema.EventGap {
-			ev.Symbol, ev.Book.Depth = "", 0
-			ev.Control = schema.Control{Kind: schema.ControlGap, GapSource: schema.GapVenue, Reason: "connection lost"}
-		}
-		require.NoError(t, d.Publish(ctx, ev))
-	}
+	d, s, publish := bookSub(t, []schema.EventType{schema.EventBookSnapshot}, 5, func(ev *schema.CanonicalEvent) {
+		ev.Symbol, ev.Book.Depth = "", 0
+		ev.Control = schema.Control{Kind: schema.ControlGap, GapSource: schema.GapVenue, Reason: "connection lost"}
+	})
 	got := stageTop3(t, s, publish)
 	publish(schema.EventGap, 7) // the connection lost
 	publish(schema.EventBookSnapshot, 8)
-	closed := make(chan error, 1)
-	go func() {
-		cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-		defer cancel()
-		closed <- d.Close(cctx)
-	}()
-	for ev := range s.C() {
-		got = append(got, topName(ev))
-	}
-	require.NoError(t, <-closed)
+	got = append(got, closeAndRead(t, d, s, topName)...)
 	require.Equal(t, []string{"top 1", "queue marker", "venue marker", "top 8"}, got, "nothing from before the loss after its marker")
 	st := s.Stats()
 	require.Equal(t, uint64(4), st.Coalesced, "tops 3-6 replaced by the venue's marker: %+v", st)
@@ -65,6 +45,69 @@ func topName(ev *schema.CanonicalEvent) string {
 	}
 	return "queue marker"
 }
+
+// bookSub subscribes to types (of every venue and symbol) with an
+// Ordered lane of 4 on a new dispatcher, and returns it with publish: an
+// event of typ and SeqProvider seq of Bybit BTCUSDT of Book.Depth depth,
+// or for schema.EventGap a marker that gap sets up (its Control, and the
+// symbol and view it names).
+func bookSub(t *testing.T, types []schema.EventType, depth int, gap func(ev *schema.CanonicalEvent)) (*Dispatcher, *Subscription, func(schema.EventType, uint64)) {
+	t.Helper()
+	events := schema.NewPools(nil).Events
+	d := New(events, nil)
+	s, err := d.Subscribe(Filter{Types: types}, &SubscribeOptions{OrderedBound: 4})
+	require.NoError(t, err)
+	publish := func(typ schema.EventType, seq uint64) {
+		ctx := context.Background()
+		ev, err := events.Get(ctx)
+		require.NoError(t, err)
+		ev.Venue, ev.Symbol, ev.Type, ev.SeqProvider, ev.Book.Depth = schema.VenueBybit, "BTCUSDT", typ, seq, depth
+		if typ == schema.EventGap {
+			gap(ev)
+		}
+		require.NoError(t, d.Publish(ctx, ev))
+	}
+	return d, s, publish
+}
+
+// closeAndRead closes d (a 60 s guard) while it reads s's channel to its
+// end, and returns what it read, each event named by name.
+func closeAndRead(t *testing.T, d *Dispatcher, s *Subscription, name func(*schema.CanonicalEvent) string) []string {
+	t.Helper()
+	closed := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		closed <- d.Close(ctx)
+	}()
+	var got []string
+	for ev := range s.C() {
+		got = append(got, name(ev))
+	}
+	require.NoError(t, <-closed)
+	return got
+}
+
+// indexOf returns where what is in got, the events read; not there fails
+// the test.
+func indexOf(t *testing.T, got []string, what string) int {
+	t.Helper()
+	for i, g := range got {
+		if g == what {
+			return i
+		}
+	}
+	t.Fatalf("%s not delivered: %v", what, got)
+	return -1
+}
+
+// BookSub, CloseAndRead and TopName are bookSub, closeAndRead and
+// topName for the package's external tests.
+var (
+	BookSub      = bookSub
+	CloseAndRead = closeAndRead
+	TopName      = topName
+)
 
 // stageTop3 publishes tops 1-6 of Bybit BTCUSDT on s's lane of 4: top 1
 // in hand first (offered on C, not read), so 2 is dropped and the marker

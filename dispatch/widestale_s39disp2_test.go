@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -70,21 +69,12 @@ func TestS39disp2WideMarkerDropsOrderedEventsQueuedBeforeIt(t *testing.T) {
 			publish(schema.EventGap, 5)
 			publish(tc.typ, 6)
 			publish(tc.typ, 7)
-			closed := make(chan error, 1)
-			go func() {
-				cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-				defer cancel()
-				closed <- d.Close(cctx)
-			}()
-			var got []string
-			for ev := range s.C() {
+			got := dispatch.CloseAndRead(t, d, s, func(ev *schema.CanonicalEvent) string {
 				if ev.Type == schema.EventGap {
-					got = append(got, "marker")
-					continue
+					return "marker"
 				}
-				got = append(got, fmt.Sprint(ev.SeqProvider))
-			}
-			require.NoError(t, <-closed)
+				return fmt.Sprint(ev.SeqProvider)
+			})
 			marker := -1
 			for i, g := range got {
 				if g == "marker" {
