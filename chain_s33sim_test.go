@@ -65,7 +65,7 @@ func TestS33simOptionsChainFiveChannels(t *testing.T) {
 		}
 	}})
 	require.NoError(t, err)
-	require.NoError(t, s.WaitConnected(ctx))
+	require.NoError(t, s.WaitConnected(ctx), "what it saw: %s", s40flakeChainSaw(v, s))
 	missing := func() []string {
 		mu.Lock()
 		defer mu.Unlock()
