@@ -167,8 +167,13 @@ func TestS40wsRotationBehindWhileTheOldHandlerRuns(t *testing.T) {
 		defer h.c.deliverMu.Unlock()
 		return h.c.ov != nil && h.c.ov.nb != nil && len(h.c.ov.nb.queue) == 3
 	}, wait, time.Millisecond, "the new connection's frames queued")
+	h.c.deliverMu.Lock()
+	old := h.c.ov.old
+	h.c.deliverMu.Unlock()
 	close(release)
-	require.Eventually(t, func() bool { return len(h.sink.got()) == 10 }, wait, time.Millisecond, "u10 delivered")
+	// The call returned (the sink has u10 before it does): a frame of the
+	// new connection before that would wait too, and fill the queue.
+	require.Eventually(t, func() bool { return old.handling.Load() == handlerIdle }, wait, time.Millisecond, "u10's call returned")
 	require.NoError(t, v.session(2).send(u[10], u[11], `{"end":1}`))
 	require.Eventually(t, func() bool {
 		got := h.sink.got()
