@@ -441,13 +441,24 @@ const (
 	handlerIdle int32 = iota
 	handlerBusy
 	handlerAwaited
+	// handlerSeed: busy, and a rotation's seed waits for the call's end
+	// (without blocking: see overlap.seed), which makes it.
+	handlerSeed
 )
 
 // handlerDone ends the reader's lock-free handler call, telling a rotation
-// that waits for it.
+// that waits for it, or seeding the one that asked (overlap.seed).
 func (cn *conn) handlerDone() {
-	if cn.handling.Swap(handlerIdle) == handlerAwaited {
+	switch cn.handling.Swap(handlerIdle) {
+	case handlerAwaited:
 		cn.out <- struct{}{}
+	case handlerSeed:
+		c := cn.c
+		c.deliverMu.Lock()
+		if ov := c.ov; ov != nil && ov.old == cn {
+			ov.seed()
+		}
+		c.deliverMu.Unlock()
 	}
 }
 
@@ -461,7 +472,7 @@ func (cn *conn) handlerDone() {
 // first, so a call begun after this looks at the mode and takes the lock.
 // deliverMu is held: of two waits at once, the second would not wait.
 func (cn *conn) handlerOut() {
-	if cn.handling.CompareAndSwap(handlerBusy, handlerAwaited) {
+	if cn.handling.CompareAndSwap(handlerBusy, handlerAwaited) || cn.handling.CompareAndSwap(handlerSeed, handlerAwaited) {
 		<-cn.out
 	}
 }

@@ -135,9 +135,7 @@ func BenchmarkS40wsKeep(b *testing.B) {
 // frame of either connection looks for them among the old connection's:
 // the join is found in the queue, nothing is delivered twice, no loss is
 // reported. Before s40ws the new connection's frames stayed queued until
-// RotationOverlap ran out (never here: the clock stands). A queue full by
-// then holds the new reader: the old connection's next frame seeds, or
-// RotationOverlap ends the wait (unaligned, reported).
+// RotationOverlap ran out (never here: the clock stands).
 func TestS40wsRotationBehindWhileTheOldHandlerRuns(t *testing.T) {
 	u := s39wsUnique(12)
 	leaks := goleak.IgnoreCurrent()
@@ -175,6 +173,51 @@ func TestS40wsRotationBehindWhileTheOldHandlerRuns(t *testing.T) {
 	// new connection before that would wait too, and fill the queue.
 	require.Eventually(t, func() bool { return old.handling.Load() == handlerIdle }, wait, time.Millisecond, "u10's call returned")
 	require.NoError(t, v.session(2).send(u[10], u[11], `{"end":1}`))
+	require.Eventually(t, func() bool {
+		got := h.sink.got()
+		return len(got) > 0 && got[len(got)-1] == `{"end":1}`
+	}, wait, time.Millisecond, "connection 2 delivered its frames; got %v, events %v", h.sink.got(), h.rec.all())
+	require.Equal(t, append(append([]string(nil), u...), `{"end":1}`), h.sink.got())
+	h.finish(v)
+	s40wsNoLoss(t, h)
+}
+
+// The same with the new connection's queue full before the old handler
+// call returns (u8..u11, the test's queue 4; u12 and the end wait in the
+// socket): the new reader waits for the switch, and the call's return
+// looks for the join in the queue. Before, the rotation waited for the
+// old connection's next frame or RotationOverlap (never here), and then
+// switched unaligned, u8..u10 delivered twice.
+func TestS40wsRotationBehindQueueFullWhileTheOldHandlerRuns(t *testing.T) {
+	u := s39wsUnique(12)
+	leaks := goleak.IgnoreCurrent()
+	v, subscribed := subscribingVenue(t)
+	opts := rotationOptions()
+	opts.MaxAge, opts.RotationOverlap = 0, s36rotOverlap
+	entered, release := make(chan struct{}), make(chan struct{})
+	k := &sink{hook: func(f *schema.WsFrame) error {
+		if string(f.Data) == u[9] && f.ConnID == 1 {
+			close(entered)
+			<-release
+		}
+		return nil
+	}}
+	h := start(t, v.url(), opts, k, leaks)
+	liveConn1(t, h)
+	require.Equal(t, 1, recvWait(t, subscribed, "connection 1 dialled"))
+	require.Eventually(t, func() bool { return len(v.received(1)) == len(testSubs) }, wait, time.Millisecond, "connection 1 subscribed")
+	require.NoError(t, v.session(1).send(u[:10]...))
+	recvWait(t, entered, "the handler in the call of u10")
+	require.NoError(t, h.c.Rotate())
+	require.Equal(t, 2, recvWait(t, subscribed, "connection 2 dialled"))
+	require.Eventually(t, func() bool { return len(v.received(2)) == len(testSubs) }, wait, time.Millisecond, "connection 2 subscribed")
+	require.NoError(t, v.session(2).send(append(append([]string(nil), u[7:12]...), `{"end":1}`)...))
+	require.Eventually(t, func() bool {
+		h.c.deliverMu.Lock()
+		defer h.c.deliverMu.Unlock()
+		return h.c.ov != nil && h.c.ov.nb != nil && len(h.c.ov.nb.queue) == cap(h.c.ov.nb.queue)
+	}, wait, time.Millisecond, "the new connection's queue full")
+	close(release)
 	require.Eventually(t, func() bool {
 		got := h.sink.got()
 		return len(got) > 0 && got[len(got)-1] == `{"end":1}`

@@ -109,16 +109,13 @@ func (p *pastFrames) keep(f *schema.WsFrame) {
 // new one's. The old reader may still be in a lock-free handler call
 // begun before its mode changed, which keeps its frame when it returns:
 // until it has, seed waits for nothing (the host's handler may take long,
-// and deliverMu is held) and does nothing; a later frame of either
-// connection seeds. A new connection's frames queued meanwhile are then
+// and deliverMu is held) and does nothing; the call's end seeds
+// (handlerSeed), or a frame of either connection before. A new connection's frames queued meanwhile are then
 // looked for in the ring, in their order, as they would have been as they
 // came (ringJoin): the first found is the join, the old stream ahead.
 func (ov *overlap) seed() {
 	old := ov.old
-	if ov.seeded || old.handling.Load() != handlerIdle {
-		// Idle: a call under way has returned and kept its frame; one
-		// begun after looks at the mode (not live since beginOverlap)
-		// and waits for deliverMu.
+	if ov.seeded || !old.seedable() {
 		return
 	}
 	ov.seeded = true
@@ -196,6 +193,26 @@ func (ov *overlap) oldDelivered(b []byte) {
 		}
 	}
 	ov.remember(h)
+}
+
+// seedable reports whether the old connection's kept frames may be read:
+// its reader is in no lock-free handler call (idle: a call under way has
+// returned and kept its frame; one begun after looks at the mode, not
+// live since beginOverlap, and waits for deliverMu). Otherwise it asks
+// the call's end to seed. deliverMu is held (no handlerOut waits).
+func (cn *conn) seedable() bool {
+	for {
+		switch cn.handling.Load() {
+		case handlerIdle:
+			return true
+		case handlerBusy:
+			if cn.handling.CompareAndSwap(handlerBusy, handlerSeed) {
+				return false
+			}
+		default: // asked already
+			return false
+		}
+	}
 }
 
 // remember adds a frame of hash h the old connection delivered.
