@@ -226,3 +226,48 @@ func TestS40wsRotationBehindQueueFullWhileTheOldHandlerRuns(t *testing.T) {
 	h.finish(v)
 	s40wsNoLoss(t, h)
 }
+
+// s40wsKept returns the frames p holds for a rotation, oldest first (the
+// range seed reads).
+func s40wsKept(p *pastFrames) []string {
+	var out []string
+	for k := max(p.from, p.n-pastSize); k < p.n; k++ {
+		out = append(out, string(p.bufs[k%pastSize]))
+	}
+	return out
+}
+
+// pastFrames keeps the latest pastSize frames in order; a frame whose
+// buffer grew past pastMaxCap is copied (the frame keeps its buffer), one
+// larger than that forgets every frame before it (the frames kept must
+// follow each other: a gap among them would let a join skip a frame the
+// new connection sends as new). No frame goes back without a buffer.
+func TestS40wsPastFrames(t *testing.T) {
+	var p pastFrames
+	f := &schema.WsFrame{}
+	put := func(s string, capacity int) {
+		f.Data = append(make([]byte, 0, max(capacity, len(s))), s...)
+		p.keep(f)
+		require.NotNil(t, f.Data)
+	}
+	put("a", 100)
+	put("b", 100)
+	require.Equal(t, []string{"a", "b"}, s40wsKept(&p))
+	big := make([]byte, 0, pastMaxCap+1)
+	f.Data = append(big, "c"...)
+	p.keep(f)
+	require.Equal(t, cap(big), cap(f.Data), "a large buffer stays with the frame")
+	require.Equal(t, []string{"a", "b", "c"}, s40wsKept(&p))
+	put(string(make([]byte, pastMaxCap+1)), 0)
+	require.Len(t, f.Data, pastMaxCap+1, "a frame too large to keep keeps its buffer")
+	require.Empty(t, s40wsKept(&p), "a frame too large to keep: those before it are forgotten")
+	put("d", 100)
+	require.Equal(t, []string{"d"}, s40wsKept(&p))
+	var want []string
+	for i := range pastSize + 5 {
+		s := fmt.Sprint(i)
+		put(s, 100)
+		want = append(want, s)
+	}
+	require.Equal(t, want[5:], s40wsKept(&p))
+}

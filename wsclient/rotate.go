@@ -88,12 +88,16 @@ const (
 )
 
 // keep adds f, just delivered, taking its buffer and giving it the slot's
-// oldest (empty: readAll allocates the default size, once per slot).
+// oldest (a new one of the default size the first time, once per slot).
 func (p *pastFrames) keep(f *schema.WsFrame) {
 	i := p.n % pastSize
 	switch {
 	case cap(f.Data) <= pastMaxCap:
-		p.bufs[i], f.Data = f.Data, p.bufs[i][:0]
+		b := p.bufs[i][:0]
+		if b == nil { // the slot's first use: the frame never goes back to its pool without a buffer
+			b = make([]byte, 0, schema.DefaultFrameBuffer)
+		}
+		p.bufs[i], f.Data = f.Data, b
 	case len(f.Data) <= pastMaxCap:
 		p.bufs[i] = append(p.bufs[i][:0], f.Data...)
 	default:
