@@ -91,8 +91,13 @@ type conn struct {
 	missed int               // frames sent since the last repeat skipped that were none (skipPast)
 	hist   *history          // the rotation's history when the ring may have lost a copy of the join's frame (skipPast)
 	told   bool              // the rotation that left skip was reported unaligned: once a rotation
-	liveCh chan struct{}     // closed when a standby connection goes live
-	first  chan struct{}     // closed at the first message of a standby connection
+	// The buffers of the latest frames the connection delivered, for a
+	// rotation of it to begin with (see pastFrames). The reader writes
+	// them in its lock-free handler call (modeLive) or under deliverMu; a
+	// rotation reads them under deliverMu once that call is out.
+	past   pastFrames
+	liveCh chan struct{} // closed when a standby connection goes live
+	first  chan struct{} // closed at the first message of a standby connection
 }
 
 // dial opens a connection; mode is modeLive or modeStandby. A live one is
@@ -423,6 +428,7 @@ func (cn *conn) readLoop() {
 		cn.handling.Store(handlerBusy)
 		if cn.mode.Load() == modeLive {
 			c.handle(ctx, f, id)
+			cn.past.keep(f) // inside the call a rotation waits for (handlerOut)
 			cn.handlerDone()
 			continue
 		}
@@ -435,13 +441,24 @@ const (
 	handlerIdle int32 = iota
 	handlerBusy
 	handlerAwaited
+	// handlerSeed: busy, and a rotation's seed waits for the call's end
+	// (without blocking: see overlap.seed), which makes it.
+	handlerSeed
 )
 
 // handlerDone ends the reader's lock-free handler call, telling a rotation
-// that waits for it.
+// that waits for it, or seeding the one that asked (overlap.seed).
 func (cn *conn) handlerDone() {
-	if cn.handling.Swap(handlerIdle) == handlerAwaited {
+	switch cn.handling.Swap(handlerIdle) {
+	case handlerAwaited:
 		cn.out <- struct{}{}
+	case handlerSeed:
+		c := cn.c
+		c.deliverMu.Lock()
+		if ov := c.ov; ov != nil && ov.old == cn {
+			ov.seed()
+		}
+		c.deliverMu.Unlock()
 	}
 }
 
@@ -455,7 +472,7 @@ func (cn *conn) handlerDone() {
 // first, so a call begun after this looks at the mode and takes the lock.
 // deliverMu is held: of two waits at once, the second would not wait.
 func (cn *conn) handlerOut() {
-	if cn.handling.CompareAndSwap(handlerBusy, handlerAwaited) {
+	if cn.handling.CompareAndSwap(handlerBusy, handlerAwaited) || cn.handling.CompareAndSwap(handlerSeed, handlerAwaited) {
 		<-cn.out
 	}
 }
@@ -585,9 +602,13 @@ func (c *Client) deliverShared(cn *conn, f *schema.WsFrame) *schema.WsFrame {
 		c.deliverMu.Lock()
 	}
 	defer c.deliverMu.Unlock()
+	if ov := c.ov; ov != nil && ov.old == cn {
+		ov.seed() // before cn's first frame of the overlap
+	}
 	switch cn.mode.Load() {
 	case modeLive, modeHeld:
 		c.handle(cn.ctx, f, cn.id)
+		cn.past.keep(f)
 	case modeReplaced:
 		if c.answer(f) {
 			c.handleReplaced(cn, f)
@@ -596,12 +617,14 @@ func (c *Client) deliverShared(cn *conn, f *schema.WsFrame) *schema.WsFrame {
 		// A rotation begun while cn still skipped the repeats of the one
 		// before it: they were delivered, by the connection cn replaced.
 		if (len(cn.skip) > 0 || cn.hist != nil) && c.skipRepeat(cn, f) {
+			cn.past.keep(f) // delivered, by the connection cn replaced
 			return f
 		}
 		c.handle(cn.ctx, f, cn.id)
 		if c.ov != nil {
-			c.ov.oldDelivered(f)
+			c.ov.oldDelivered(f.Data)
 		}
+		cn.past.keep(f) // for the next rotation, should this one fail
 	case modePreparing:
 		// The old connection's reader may still be in a lock-free call
 		// begun before the rotation changed its mode: the handler takes
@@ -616,10 +639,10 @@ func (c *Client) deliverShared(cn *conn, f *schema.WsFrame) *schema.WsFrame {
 		}
 		return nil
 	case modeSkipping:
-		if c.skipRepeat(cn, f) {
-			return f
+		if !c.skipRepeat(cn, f) {
+			c.handle(cn.ctx, f, cn.id)
 		}
-		c.handle(cn.ctx, f, cn.id)
+		cn.past.keep(f) // delivered, or by the connection cn replaced
 	}
 	return f
 }

@@ -56,6 +56,88 @@ type overlap struct {
 	run        bool          // skip holds only copies of the join's frame (a run at the ring's end)
 	cand       candidates    // an ambiguous join (see candidates): where in skip the new stream may be
 	aligned    chan struct{} // closed when aligned
+	seeded     bool          // the old connection's frames from before the rotation are in ring (seed)
+}
+
+// pastFrames are the buffers of the latest frames a live connection
+// delivered (or skipped as repeats of frames its predecessor delivered),
+// oldest first from position from: when a rotation of the connection
+// begins, they are what it delivered just before (seed), and a new
+// connection whose venue path lags so far behind that it repeats them is
+// joined to the old stream there, not taken for one that sends frames the
+// old connection never delivered (ErrRotationDropped: a false loss, a
+// needless resync). Keeping them costs no copy: the frame's buffer, once
+// the handler returned, is swapped for the slot's oldest (a frame
+// whose buffer grew past pastMaxCap, a large message's, is copied into
+// the slot instead, and one larger than that is a hole: the frames
+// before it are forgotten, so that the ones kept follow each other). The
+// buffers of pastSize frames stay with the connection: 32 × 4 KiB, the
+// default frame buffer, for frames up to that size; at most 32 ×
+// pastMaxCap (and twice that for copies grown by append).
+type pastFrames struct {
+	bufs [pastSize][]byte
+	n    int // frames kept since the dial
+	from int // the first kept frame still usable (after the last hole)
+}
+
+// pastSize is how many of its latest frames a connection keeps for a
+// rotation (pastFrames), pastMaxCap the largest buffer swapped into them.
+const (
+	pastSize   = 32
+	pastMaxCap = 4 * schema.DefaultFrameBuffer
+)
+
+// keep adds f, just delivered, taking its buffer and giving it the slot's
+// oldest (a new one of the default size the first time, once per slot).
+func (p *pastFrames) keep(f *schema.WsFrame) {
+	i := p.n % pastSize
+	switch {
+	case cap(f.Data) <= pastMaxCap:
+		b := p.bufs[i][:0]
+		if b == nil { // the slot's first use: the frame never goes back to its pool without a buffer
+			b = make([]byte, 0, schema.DefaultFrameBuffer)
+		}
+		p.bufs[i], f.Data = f.Data, b
+	case len(f.Data) <= pastMaxCap:
+		p.bufs[i] = append(p.bufs[i][:0], f.Data...)
+	default:
+		p.from = p.n + 1
+	}
+	p.n++
+}
+
+// seed puts the frames the old connection kept (pastFrames) into the
+// ring and the history, as frames it delivered, before anything of the
+// overlap: called under deliverMu by whichever reader comes first, the
+// old connection's with its first frame since the rotation began or the
+// new one's. The old reader may still be in a lock-free handler call
+// begun before its mode changed, which keeps its frame when it returns:
+// until it has, seed waits for nothing (the host's handler may take long,
+// and deliverMu is held) and does nothing; the call's end seeds
+// (handlerSeed), or a frame of either connection before. A new connection's frames queued meanwhile are then
+// looked for in the ring, in their order, as they would have been as they
+// came (ringJoin): the first found is the join, the old stream ahead.
+func (ov *overlap) seed() {
+	old := ov.old
+	if ov.seeded || !old.seedable() {
+		return
+	}
+	ov.seeded = true
+	p := &old.past
+	for k := max(p.from, p.n-pastSize); k < p.n; k++ {
+		h := old.c.frameHash(p.bufs[k%pastSize])
+		if h != unkeyed {
+			ov.remember(h)
+		}
+	}
+	if nb := ov.nb; nb != nil && !ov.done {
+		for j, h := range nb.hashes {
+			if h != unkeyed && ov.ringJoin(nb, h, j, j+1) {
+				ov.joinQueued = true
+				return
+			}
+		}
+	}
 }
 
 // unkeyed is the hash of a frame that marks no place in the stream
@@ -95,15 +177,16 @@ func (c *Client) frameHash(b []byte) uint64 {
 }
 
 // oldDelivered is told of each frame the old connection delivered during
-// the overlap.
-func (ov *overlap) oldDelivered(f *schema.WsFrame) {
+// the overlap (b, its bytes), and of those it delivered just before it
+// (seed).
+func (ov *overlap) oldDelivered(b []byte) {
 	c := ov.old.c
-	h := c.frameHash(f.Data)
+	h := c.frameHash(b)
 	if h == unkeyed {
 		return
 	}
 	if nb := ov.nb; nb != nil && !ov.done {
-		k := c.alignKey(f.Data)
+		k := c.alignKey(b)
 		for j, hj := range nb.hashes {
 			if hj == h && bytes.Equal(c.alignKey(nb.queue[j].Data), k) {
 				ov.unmatched = ov.undelivered(nb.hashes[:j])
@@ -113,6 +196,31 @@ func (ov *overlap) oldDelivered(f *schema.WsFrame) {
 			}
 		}
 	}
+	ov.remember(h)
+}
+
+// seedable reports whether the old connection's kept frames may be read:
+// its reader is in no lock-free handler call (idle: a call under way has
+// returned and kept its frame; one begun after looks at the mode, not
+// live since beginOverlap, and waits for deliverMu). Otherwise it asks
+// the call's end to seed. deliverMu is held (no handlerOut waits).
+func (cn *conn) seedable() bool {
+	for {
+		switch cn.handling.Load() {
+		case handlerIdle:
+			return true
+		case handlerBusy:
+			if cn.handling.CompareAndSwap(handlerBusy, handlerSeed) {
+				return false
+			}
+		default: // asked already
+			return false
+		}
+	}
+}
+
+// remember adds a frame of hash h the old connection delivered.
+func (ov *overlap) remember(h uint64) {
 	ov.ring[ov.n%ringSize] = h
 	ov.hist.add(h, ov.n)
 	ov.n++
@@ -126,7 +234,8 @@ const (
 )
 
 // history holds the hash of every keyed frame the old connection delivered
-// since the rotation began, up to histMax distinct ones (then full), and
+// since the rotation began (and of the pastSize frames it delivered just
+// before: seed), up to histMax distinct ones (then full), and
 // where the first of each came (its position in the old connection's
 // count): an open-addressed set, 96 KiB by value in the overlap (one
 // allocation a rotation, none a frame; one probe per old frame, under
@@ -135,9 +244,11 @@ const (
 // ring cannot say once it wrapped: a new connection more than ringSize
 // frames behind the old one sends frames the ring no longer keeps. The
 // new connection's stream starts at its subscription, after the rotation
-// began, so a frame the old connection delivered before the rotation
-// began is no frame the new connection sends: a frame absent from a
-// history that is not full was never delivered by the old connection.
+// began, so it repeats a frame the old connection delivered before the
+// frames seeded only when its venue path lags by more than pastSize
+// frames: a frame absent from a history that is not full is counted as
+// never delivered by the old connection (in that rare case a loss that is
+// none: the safe side).
 type history struct {
 	slots [histSlots]uint64 // 0 (unkeyed): empty
 	first [histSlots]int32  // the position of the first frame of slots[i] (at most math.MaxInt32)
@@ -213,50 +324,9 @@ func (ov *overlap) newArrived(nb *conn, f *schema.WsFrame) bool {
 		ov.nb = nb
 		close(nb.first)
 	}
+	ov.seed()
 	if !ov.done && h != unkeyed {
-		low := max(0, ov.n-ringSize)
-		for i := ov.n - 1; i >= low; i-- {
-			if ov.ring[i%ringSize] != h {
-				continue
-			}
-			// A run of byte-identical frames (a venue repeating an
-			// unchanged quote): join at its first, the new connection
-			// may send the whole run; a repeat too many in the list is
-			// stepped over (skipTo), one too few would be delivered twice.
-			for i > low && ov.ring[(i-1)%ringSize] == h {
-				i--
-			}
-			if oldest := ov.olderCopy(h, i, low); oldest >= 0 {
-				// Another copy before the run: which of them the new
-				// connection's frame is, its next frames tell (candidates).
-				skip := make([]uint64, 0, ov.n-1-oldest)
-				for k := oldest + 1; k < ov.n; k++ {
-					skip = append(skip, ov.ring[k%ringSize])
-				}
-				ov.run, ov.cand = false, candidates{}
-				for k := oldest; k < ov.n; k++ {
-					if ov.ring[k%ringSize] == h {
-						ov.cand.set(k - oldest) // skip[k-oldest] is the frame after that copy
-					}
-				}
-				ov.unmatched = ov.undelivered(nb.hashes)
-				ov.wrapped = ov.hist.before(h, low)
-				ov.align(len(nb.queue), skip)
-				return true
-			}
-			skip := make([]uint64, 0, ov.n-1-i)
-			run := true
-			for k := i + 1; k < ov.n; k++ {
-				skip = append(skip, ov.ring[k%ringSize])
-				run = run && ov.ring[k%ringSize] == h
-			}
-			// Skip only the run's copies: the new connection's frame may
-			// be any of them, and the message after the run, not one of
-			// them, is then new, not a divergence.
-			ov.run = run
-			ov.unmatched = ov.undelivered(nb.hashes)
-			ov.wrapped = ov.hist.before(h, low)
-			ov.align(len(nb.queue), skip)
+		if ov.ringJoin(nb, h, len(nb.queue), len(nb.queue)) {
 			return true
 		}
 		if ov.hist.delivered(h) {
@@ -270,6 +340,60 @@ func (ov *overlap) newArrived(nb *conn, f *schema.WsFrame) bool {
 	}
 	nb.queue = append(nb.queue, f)
 	nb.hashes = append(nb.hashes, h)
+	return false
+}
+
+// ringJoin looks for a frame of hash h, the new connection's, among the
+// old connection's latest (the ring): found, the streams are joined there
+// (the old stream ahead), the new connection's first before queued frames
+// coming before the join, drop of them dropped (the join's frame among
+// them when it is queued: seed), and it reports true.
+func (ov *overlap) ringJoin(nb *conn, h uint64, before, drop int) bool {
+	low := max(0, ov.n-ringSize)
+	for i := ov.n - 1; i >= low; i-- {
+		if ov.ring[i%ringSize] != h {
+			continue
+		}
+		// A run of byte-identical frames (a venue repeating an
+		// unchanged quote): join at its first, the new connection
+		// may send the whole run; a repeat too many in the list is
+		// stepped over (skipTo), one too few would be delivered twice.
+		for i > low && ov.ring[(i-1)%ringSize] == h {
+			i--
+		}
+		if oldest := ov.olderCopy(h, i, low); oldest >= 0 {
+			// Another copy before the run: which of them the new
+			// connection's frame is, its next frames tell (candidates).
+			skip := make([]uint64, 0, ov.n-1-oldest)
+			for k := oldest + 1; k < ov.n; k++ {
+				skip = append(skip, ov.ring[k%ringSize])
+			}
+			ov.run, ov.cand = false, candidates{}
+			for k := oldest; k < ov.n; k++ {
+				if ov.ring[k%ringSize] == h {
+					ov.cand.set(k - oldest) // skip[k-oldest] is the frame after that copy
+				}
+			}
+			ov.unmatched = ov.undelivered(nb.hashes[:before])
+			ov.wrapped = ov.hist.before(h, low)
+			ov.align(drop, skip)
+			return true
+		}
+		skip := make([]uint64, 0, ov.n-1-i)
+		run := true
+		for k := i + 1; k < ov.n; k++ {
+			skip = append(skip, ov.ring[k%ringSize])
+			run = run && ov.ring[k%ringSize] == h
+		}
+		// Skip only the run's copies: the new connection's frame may
+		// be any of them, and the message after the run, not one of
+		// them, is then new, not a divergence.
+		ov.run = run
+		ov.unmatched = ov.undelivered(nb.hashes[:before])
+		ov.wrapped = ov.hist.before(h, low)
+		ov.align(drop, skip)
+		return true
+	}
 	return false
 }
 
