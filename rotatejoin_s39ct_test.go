@@ -96,7 +96,6 @@ func TestS39ctRotateJoinsEitherWay(t *testing.T) {
 // sends a new connection frames from before its subscription only when
 // its path lags by more than the dial and subscription.
 func TestS39ctRotateJoinsBehindFramesFromBeforeTheRotation(t *testing.T) {
-	t.Skip("FAULT (documented in wsclient's doc, left): a new stream repeating frames the old delivered before Rotate is reported ErrRotationDropped — the client hashes frames only during a rotation")
 	for start := 4; start <= 10; start += 2 {
 		t.Run(fmt.Sprintf("new from %d", start), func(t *testing.T) { s39ctRotateJoin(t, start) })
 	}
