@@ -2,7 +2,6 @@ package session_test
 
 import (
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -46,25 +45,10 @@ func TestS38sessOKXConnCountErrorBeforeTheSwitchFailsPrepare(t *testing.T) {
 		return replies
 	}
 	f.mu.Unlock()
-	refused := s.Stats().Order.Refused
-	var once sync.Once
-	s.SetRaceHooks(nil, nil, func(uint64) {
-		once.Do(func() { // the notice handled before Prepare returns
-			guard := time.NewTimer(generous)
-			defer guard.Stop()
-			tick := time.NewTicker(pollEvery)
-			defer tick.Stop()
-			for s.Stats().Order.Refused == refused {
-				select {
-				case <-guard.C:
-					return
-				case <-tick.C:
-				}
-			}
-		})
-	})
+	vain := holdDrainUntilRefused(s) // the notice handled before Prepare returns
 	now.set(now.get().Add(3 * time.Second))
 	clk.rotateUntil(t, func() bool { sw, n := seen.counts(); return n+sw >= 1 }, "the rotation ends")
+	require.False(t, vain(), "the drain's hold waited in vain for the refusal")
 	sw, _ := seen.counts()
 	require.Zero(t, sw, "no switch to a connection whose orders subscription the venue ended")
 	var pe *wsclient.PrepareError

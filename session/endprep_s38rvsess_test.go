@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,17 +35,41 @@ func TestS38rvsessPrepareFailsWhenTheWorkerGaveItUp(t *testing.T) {
 	f := newFakePrivate(t, c.venue, c.pushes)
 	execs := make(chan *schema.ExecReport, 16)
 	seen := &rotationSeen{}
+	var rotatingSeen atomic.Bool
+	seen.hold = func(e wsclient.Event) {
+		if e.State == schema.ConnRotating {
+			rotatingSeen.Store(true)
+		}
+	}
 	s, clk, now := rotatedSession(t, c, f, execs, seen)
 	old := s.Stats().Orders.Client.ConnID
-	var once sync.Once
+	var (
+		once sync.Once
+		held atomic.Value // what the hold waited for in vain; "" all came
+	)
+	held.Store("")
 	s.SetRaceHooks(nil, nil, func(uint64) {
 		once.Do(func() { // the late event handled before Prepare returns
+			// The host saw the Rotating event: the worker's step of it is
+			// queued already (wsclient queues the event before it calls
+			// Prepare; private.onEvent queues the step before OnState),
+			// ahead of the late Connected. Taken after it, the step would
+			// make the old connection not ready again until the failed
+			// rotation's Connected, which waits for this hook: the hold
+			// below waited in vain (seen under load, CI).
+			if !holdUntil(rotatingSeen.Load) {
+				held.Store("the Rotating event")
+				return
+			}
 			s.LateOrdersConnected(old)
-			holdUntil(s.OrdersWorkerReady) // endPrep: the old connection is the orders' again
+			if !holdUntil(s.OrdersWorkerReady) { // endPrep: the old connection is the orders' again
+				held.Store("the old connection ready again")
+			}
 		})
 	})
 	now.set(now.get().Add(3 * time.Second))
 	clk.rotateUntil(t, func() bool { sw, n := seen.counts(); return n+sw >= 1 }, "the rotation ends")
+	require.Empty(t, held.Load(), "the hold waited in vain")
 	sw, _ := seen.counts()
 	require.Zero(t, sw, "no switch to a connection the worker gave up")
 	var pe *wsclient.PrepareError

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -46,9 +47,10 @@ func TestS39sess4RetriedRotationsRefusedLoginKeepsTheOldConnection(t *testing.T)
 		return replies
 	}
 	f.mu.Unlock()
-	holdDrainUntilRefused(s)
+	vain := holdDrainUntilRefused(s)
 	now.set(now.get().Add(3 * time.Second))
 	clk.rotateUntil(t, func() bool { sw, n := seen.counts(); return n+sw >= 1 }, "the rotation ends")
+	require.False(t, vain(), "the drain's hold waited in vain for the refusal")
 	sw, _ := seen.counts()
 	require.Zero(t, sw, "the first rotation failed")
 	waitOrdersReady(t, s)
@@ -123,9 +125,10 @@ func TestS39sess4RotationRefusedWhileTheOldResubscribes(t *testing.T) {
 		return replies
 	}
 	f.mu.Unlock()
-	holdDrainUntilRefused(s)
+	vain := holdDrainUntilRefused(s)
 	now.set(now.get().Add(3 * time.Second))
 	clk.rotateUntil(t, func() bool { sw, n := seen.counts(); return n+sw >= 1 }, "the rotation ends")
+	require.False(t, vain(), "the drain's hold waited in vain for the refusal")
 	sw, _ := seen.counts()
 	require.Zero(t, sw, "the first rotation failed")
 	waitOrdersReady(t, s)
@@ -179,23 +182,20 @@ func TestS39sess4RotationRefusedWhileTheOldResubscribes(t *testing.T) {
 
 // holdDrainUntilRefused holds the first rotation's drain until the
 // session counted a refusal: the new connection's notice is handled
-// before Prepare returns.
-func holdDrainUntilRefused(s *session.Session) {
+// before Prepare returns. The hold gives up after generous, as long as
+// the test's own wait for the rotation's end: vain then says so, the
+// cause of that wait's failure (it reports false while the hold holds or
+// when it never ran: the handshake failed before the drain).
+func holdDrainUntilRefused(s *session.Session) (vain func() bool) {
 	refused := s.Stats().Order.Refused
-	var once sync.Once
+	var (
+		once   sync.Once
+		gaveUp atomic.Bool
+	)
 	s.SetRaceHooks(nil, nil, func(uint64) {
 		once.Do(func() {
-			guard := time.NewTimer(generous)
-			defer guard.Stop()
-			tick := time.NewTicker(pollEvery)
-			defer tick.Stop()
-			for s.Stats().Order.Refused == refused {
-				select {
-				case <-guard.C:
-					return
-				case <-tick.C:
-				}
-			}
+			gaveUp.Store(!holdUntil(func() bool { return s.Stats().Order.Refused != refused }))
 		})
 	})
+	return gaveUp.Load
 }

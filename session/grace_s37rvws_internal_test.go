@@ -89,7 +89,7 @@ func TestS37rvwsReplacedEndEndsGrace(t *testing.T) {
 		assert.Nil(t, o.graceEnd, "the grace's timer stopped")
 		_, ok = answered(ch2)
 		require.False(t, ok, "the new connection's request waits on")
-		o.failPending(ErrClosed)
+		o.failPending(0, ErrClosed)
 	})
 	t.Run("ws api, end before the switch's event", func(t *testing.T) {
 		o, ch := newOrders()
@@ -101,6 +101,6 @@ func TestS37rvwsReplacedEndEndsGrace(t *testing.T) {
 		require.True(t, ok, "the replaced connection ended already: no grace")
 		assert.ErrorIs(t, a.err, ErrDisconnected)
 		assert.Nil(t, o.graceEnd)
-		o.failPending(ErrClosed)
+		o.failPending(0, ErrClosed)
 	})
 }

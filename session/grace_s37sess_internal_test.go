@@ -49,7 +49,7 @@ func TestS37WSAPIGraceKeepsGivenUp(t *testing.T) {
 	assert.Equal(t, uint64(2), o.sole(8), "the new connection's request alone awaits an answer")
 	_, ok = answered(ch2)
 	require.False(t, ok, "the new connection's request waits on")
-	o.failPending(ErrClosed)
+	o.failPending(0, ErrClosed)
 }
 
 // TestS37WSAPIGivenUpEndWithGrace: a request given up on the connection a
@@ -63,7 +63,7 @@ func TestS37WSAPIGivenUpEndWithGrace(t *testing.T) {
 	clk := &s36rRecClock{Clock: wsclient.SystemClock()}
 	s := &Session{}
 	s.cfg.Client.Clock = clk
-	o := &orders{s: s, pending: map[uint64]pendingOrder{1: {ch: make(chan answer, 1)}}}
+	o := &orders{s: s, pending: map[uint64]pendingOrder{1: {ch: make(chan answer, 1), conn: 7}}}
 	o.bq = &binanceQueries{o: o}
 	o.forget(1, true)
 	o.grace(7)
@@ -78,5 +78,5 @@ func TestS37WSAPIGivenUpEndWithGrace(t *testing.T) {
 	clk.mu.Unlock()
 	end()
 	assert.Equal(t, uint64(2), o.sole(8))
-	o.failPending(ErrClosed)
+	o.failPending(0, ErrClosed)
 }

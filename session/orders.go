@@ -696,11 +696,11 @@ func (o *orders) onEvent(e wsclient.Event) {
 		}
 		switch {
 		case st == schema.ConnClosed, s.closing.Load(): // Close took the connection down
-			o.failPending(ErrClosed)
+			o.failPending(0, ErrClosed)
 		case prepared:
 			o.grace(wasConn)
 		default:
-			o.failPending(ErrDisconnected)
+			o.failPending(wasConn, ErrDisconnected)
 		}
 	}
 	switch {
@@ -968,11 +968,16 @@ func (s *Session) ordersStateChanged(e wsclient.Event) {
 	})
 }
 
-// failPending ends every wait with err.
-func (o *orders) failPending(err error) {
+// failPending ends every wait with err: the connection lost took their
+// answers with it (the requests pending went out on it alone, pendConn).
+// The requests given up on it (late) are forgotten, not those given up on
+// another connection (a rotation's new one, one up before the loss's
+// event came), whose answers may still come there (sole counts them);
+// lost 0 forgets them all (Close).
+func (o *orders) failPending(lost uint64, err error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	clear(o.late) // their answers went with the connection
+	forgetLate(o.late, lost)
 	o.failLocked(o.pending, err)
 	o.endGraceLocked(err)
 	o.settleLocked()
@@ -996,6 +1001,16 @@ func (o *orders) endGraceLocked(err error) {
 	}
 	o.failLocked(o.graced, err)
 	clear(o.lateGraced) // (their answers went with the replaced connection)
+}
+
+// forgetLate deletes from late the requests given up on conn (every one
+// when conn is 0): their answers went with it.
+func forgetLate(late map[uint64]pendingOrder, conn uint64) {
+	for id, p := range late {
+		if conn == 0 || p.conn == conn {
+			delete(late, id)
+		}
+	}
 }
 
 // answeredLateLocked: id, given up by its caller, was answered (under o.mu).
@@ -1023,12 +1038,20 @@ func (o *orders) grace(old uint64) {
 	o.replaced = old
 	o.endGraceLocked(ErrDisconnected)
 	if o.replacedGone == old { // (replacedEnded came first)
-		clear(o.late)
+		forgetLate(o.late, old)
 		o.failLocked(o.pending, ErrDisconnected)
 		o.settleLocked()
 		return
 	}
-	o.lateGraced, o.late = o.late, o.lateGraced // (o.lateGraced emptied above)
+	for id, p := range o.late { // old's aside (o.lateGraced emptied above); another connection's stay
+		if p.conn == old {
+			if o.lateGraced == nil {
+				o.lateGraced = map[uint64]pendingOrder{}
+			}
+			o.lateGraced[id] = p
+			delete(o.late, id)
+		}
+	}
 	if len(o.pending) == 0 && len(o.lateGraced) == 0 {
 		return
 	}

@@ -997,7 +997,7 @@ func (s *Session) Close(ctx context.Context) error {
 		if s.orders != nil {
 			errs = append(errs, s.orders.repeats.stop(ctx))
 			errs = append(errs, runError(s.orders.runErr))
-			s.orders.failPending(ErrClosed)
+			s.orders.failPending(0, ErrClosed)
 		}
 		s.closeBooks(ctx) // their BookMaxSilence timers: none fires into the closed dispatcher
 		s.state.close()

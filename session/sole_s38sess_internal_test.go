@@ -37,7 +37,7 @@ func TestS38sessSoleCountsPerConnection(t *testing.T) {
 		require.True(t, ok)
 		assert.Equal(t, uint64(2), o.sole(8), "the new connection's order alone awaits an answer there")
 		assert.Equal(t, uint64(1), o.sole(7), "the replaced connection's request alone awaits an answer there")
-		o.failPending(ErrClosed)
+		o.failPending(0, ErrClosed)
 	})
 	t.Run("prepare", func(t *testing.T) {
 		s := &Session{}
@@ -50,7 +50,7 @@ func TestS38sessSoleCountsPerConnection(t *testing.T) {
 		o.mu.Unlock()
 		assert.Equal(t, uint64(5), o.sole(8), "the new connection's subscription alone awaits an answer there")
 		assert.Equal(t, uint64(1), o.sole(7), "the order alone awaits an answer on the current connection")
-		o.failPending(ErrClosed)
+		o.failPending(0, ErrClosed)
 	})
 }
 
@@ -66,7 +66,7 @@ func TestS38sessSoleCountsAGivenUpQueryOnItsConnection(t *testing.T) {
 	o.bq = &binanceQueries{o: o}
 	_, ok := o.await(1, 1, &schema.OrderRequest{})
 	require.True(t, ok)
-	o.failPending(ErrDisconnected) // connection 1 lost; 2 is up
+	o.failPending(1, ErrDisconnected) // connection 1 lost; 2 is up
 	o.mu.Lock()
 	o.upConn, o.readyConn = 2, 0
 	o.udsID, o.udsConn, o.udsWait = 5, 2, 5

@@ -28,7 +28,7 @@ func TestS39sessSoleCountsAGivenUpSubscriptionOnItsConnection(t *testing.T) {
 	o.client = c // never run: its connection is none (the given-up one's retry is left to the new connection)
 	_, ok := o.await(1, 1, &schema.OrderRequest{})
 	require.True(t, ok)
-	o.failPending(ErrDisconnected) // connection 1 lost; 2 is up
+	o.failPending(1, ErrDisconnected) // connection 1 lost; 2 is up
 	o.mu.Lock()
 	o.upConn, o.readyConn = 2, 0
 	o.udsID, o.udsConn, o.udsWait = 5, 2, 5
