@@ -1542,13 +1542,18 @@ func (b *Book) handOff(old *Book) {
 }
 
 // sameSink reports whether a and b are one Sink: the replaced book's
-// subscribers are the replacement's (takeOver). A Sink of a type that
-// cannot be compared (a func adapter) is taken for another: its
+// subscribers are the replacement's (takeOver). Two of one type compare
+// as Go's == does (two pointers: one instance). A Sink whose value
+// cannot be compared — a func adapter, or a struct value holding one
+// (its type comparable, == on it a panic) — is taken for another: its
 // announcement then reaches the replaced book's subscribers through
 // their own Sink, at worst once more.
 func sameSink(a, b Sink) bool {
 	ta := reflect.TypeOf(a)
-	return ta == reflect.TypeOf(b) && ta != nil && ta.Comparable() && a == b
+	if ta == nil || ta != reflect.TypeOf(b) {
+		return false
+	}
+	return reflect.ValueOf(a).Comparable() && reflect.ValueOf(b).Comparable() && a == b
 }
 
 // inherit makes b, which replaces old in [Books], the book of old's
