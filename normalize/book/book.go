@@ -262,6 +262,7 @@ type Book struct {
 	retry      wsclient.Timer
 	retryArmed bool
 	closed     bool
+	shut       bool                 // closed by Close (closeLocked), not only stopped as replaced: no timer armed again, even handing
 	retired    bool                 // replaced in Books (takeOver), fed nothing since: not live until a message applied keeps it so
 	handing    bool                 // retired by a book of another Sink, its announcement to its own subscribers still owed: its Sink and retry timer kept for it (takeOver)
 	handoffs   []*Book              // the books it replaced, itself or through those it replaced, handing then: closed with it (adopt)
@@ -428,6 +429,7 @@ func (b *Book) closeWith(ctx context.Context) {
 // closeLocked is closeWith but for the books b replaced; b.mu held.
 func (b *Book) closeLocked(ctx context.Context) {
 	b.stopLocked()
+	b.shut = true // a handing book's flush below, its ctx ended, re-armed its retry timer: it outlived Close
 	if b.owing.Load() {
 		if err := b.flushOwedLocked(ctx, b.o.Events.Get); err != nil {
 			b.warn("book: announcement owed at Close not published", "err", err)
@@ -1723,7 +1725,7 @@ func (b *Book) flushOwedLocked(ctx context.Context, get func(context.Context) (*
 // older quote, or the broken book's, for as long as it stayed quiet; the
 // MaxSilence timer, where there is one, only sees a book gone silent.
 func (b *Book) armRetryLocked(err error) {
-	if b.retryArmed || (b.closed && !b.handing) || b.o.Sink == nil || !errors.Is(err, pool.ErrExhausted) {
+	if b.retryArmed || b.shut || (b.closed && !b.handing) || b.o.Sink == nil || !errors.Is(err, pool.ErrExhausted) {
 		return
 	}
 	b.retryArmed = true

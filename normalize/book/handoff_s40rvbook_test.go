@@ -80,3 +80,52 @@ func TestS40rvbookHandingBookOfAReplacedReplacementClosed(t *testing.T) {
 	a.mu.Unlock()
 	require.False(t, armed, "a timer of a closed host's book still armed")
 }
+
+// A handing book (replaced by a book of another Sink on an exhausted
+// pool) closed every way: by Books.Close, by its replacement's Close, by
+// its own, and by a Books.CloseContext whose ctx ended on the exhausted
+// pool. Each leaves no timer armed, no pooled event out, and the
+// announcement told once at most (never twice: a handing book's Sink
+// goes once it is out).
+func TestS40rvbookHandingBookClosedEveryWay(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		close func(books *Books, a, b *Book)
+		told  int
+	}{
+		{"Books.Close", func(books *Books, _, _ *Book) { books.Close() }, 1},
+		{"the replacement's Close", func(_ *Books, _, b *Book) { b.Close() }, 1},
+		{"its own Close, then the replacement's", func(_ *Books, a, b *Book) { a.Close(); b.Close() }, 1},
+		{"its own Close, then the Books'", func(books *Books, a, _ *Book) { a.Close(); books.Close() }, 1},
+		{"Books.CloseContext ended", nil, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clk := newStepClock()
+			events, _, books := s39books(t)
+			sinkA, sinkB := &recSink{events: events}, &recSink{events: events}
+			a := s40live(t, events, books, sinkA, &Options{Clock: clk, RetryInterval: time.Second})
+			b, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sinkB, Events: events, Clock: clk, RetryInterval: time.Second})
+			require.NoError(t, err)
+			held := takeAll(events)
+			books.Add(b)
+			if tc.close == nil {
+				ctx, cancel := context.WithCancel(context.Background())
+				cancel()
+				require.ErrorIs(t, books.CloseContext(ctx), context.Canceled)
+				putAll(events, held)
+			} else {
+				putAll(events, held)
+				tc.close(books, a, b)
+			}
+			clk.step(time.Minute)
+			require.Len(t, s40gaps(sinkA), tc.told)
+			for _, x := range []*Book{a, b} {
+				x.mu.Lock()
+				armed := x.retryArmed
+				x.mu.Unlock()
+				require.False(t, armed, "a timer of a closed book still armed")
+			}
+			require.Zero(t, events.Stats().InUse, "pooled events out")
+		})
+	}
+}
