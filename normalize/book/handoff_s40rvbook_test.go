@@ -61,16 +61,9 @@ func TestS40rvbookHandingBooksSwappedBackAndForth(t *testing.T) {
 // armed, its announcement untold. Now a replacement takes on the books
 // its predecessor was to close, whether that one was handing or not.
 func TestS40rvbookHandingBookOfAReplacedReplacementClosed(t *testing.T) {
-	clk := newStepClock()
-	events, _, books := s39books(t)
-	sinkA, sinkB := &recSink{events: events}, &recSink{events: events}
-	a := s40live(t, events, books, sinkA, &Options{Clock: clk, RetryInterval: time.Second})
-	b, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sinkB, Events: events, Clock: clk, RetryInterval: time.Second})
-	require.NoError(t, err)
-	held := takeAll(events)
-	books.Add(b)
-	putAll(events, held)
-	c, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sinkB, Events: events, Clock: clk, RetryInterval: time.Second})
+	h := s40handing(t)
+	books, a, sinkA := h.books, h.a, h.sinkA
+	c, err := NewBook(OKX, "BTC-USDT", &Options{Sink: h.sinkB, Events: h.events, Clock: h.clk, RetryInterval: time.Second})
 	require.NoError(t, err)
 	books.Add(c)
 	books.Close()
@@ -100,14 +93,8 @@ func TestS40rvbookHandingBookClosedEveryWay(t *testing.T) {
 		{"Books.CloseContext ended", nil, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			clk := newStepClock()
-			events, _, books := s39books(t)
-			sinkA, sinkB := &recSink{events: events}, &recSink{events: events}
-			a := s40live(t, events, books, sinkA, &Options{Clock: clk, RetryInterval: time.Second})
-			b, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sinkB, Events: events, Clock: clk, RetryInterval: time.Second})
-			require.NoError(t, err)
-			held := takeAll(events)
-			books.Add(b)
+			h, held := s40handingHeld(t)
+			clk, events, books, a, b, sinkA := h.clk, h.events, h.books, h.a, h.b, h.sinkA
 			if tc.close == nil {
 				ctx, cancel := context.WithCancel(context.Background())
 				cancel()
