@@ -381,8 +381,11 @@ func (b *Book) sinceLocked(at *time.Time) time.Duration {
 // out, if ever, with the next event the book is given. The book stays
 // readable and applies events as before, and still reports not live
 // once silent for MaxSilence (by the Clock). A book replaced in [Books]
-// is closed, what it owes taken on by the book in its place. Safe to
-// call twice.
+// is closed, what it owes taken on by the book in its place — but where
+// that book's Sink is another, the replaced book still owing its own
+// subscribers (the pool gave nothing) is closed with the book in its
+// place, or with its own Close, whichever comes first; one added again
+// is not. Safe to call twice.
 func (b *Book) Close() {
 	_ = b.CloseContext(context.Background())
 }
