@@ -262,9 +262,10 @@ type Book struct {
 	retry      wsclient.Timer
 	retryArmed bool
 	closed     bool
+	shut       bool                 // closed by Close (closeLocked), not only stopped as replaced: no timer armed again, even handing
 	retired    bool                 // replaced in Books (takeOver), fed nothing since: not live until a message applied keeps it so
 	handing    bool                 // retired by a book of another Sink, its announcement to its own subscribers still owed: its Sink and retry timer kept for it (takeOver)
-	handoff    *Book                // the book it replaced, handing: closed with it (Book.CloseContext)
+	handoffs   []*Book              // the books it replaced, itself or through those it replaced, handing then: closed with it (adopt)
 	feed       atomic.Pointer[Feed] // the Books' Feed whose client fed it last, nil if none (Books.applyVenue)
 	snapOwed   bool                 // live on a snapshot it fetched, whose EventBookSnapshot is not out yet (publishSnapLocked)
 	okxRst     okxReset             // OKXFetch: the latest reset buffered (okx_book.go)
@@ -380,8 +381,11 @@ func (b *Book) sinceLocked(at *time.Time) time.Duration {
 // out, if ever, with the next event the book is given. The book stays
 // readable and applies events as before, and still reports not live
 // once silent for MaxSilence (by the Clock). A book replaced in [Books]
-// is closed, what it owes taken on by the book in its place. Safe to
-// call twice.
+// is closed, what it owes taken on by the book in its place — but where
+// that book's Sink is another, the replaced book still owing its own
+// subscribers (the pool gave nothing) is closed with the book in its
+// place, or with its own Close, whichever comes first; one added again
+// is not. Safe to call twice.
 func (b *Book) Close() {
 	_ = b.CloseContext(context.Background())
 }
@@ -397,32 +401,38 @@ func (b *Book) CloseContext(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// takeHandoff returns the book b is to close with it (handOff), nil if
-// none, and forgets it.
-func (b *Book) takeHandoff() *Book {
+// takeHandoffs returns the books b is to close with it (adopt), and
+// forgets them.
+func (b *Book) takeHandoffs() []*Book {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	h := b.handoff
-	b.handoff = nil
+	h := b.handoffs
+	b.handoffs = nil
 	return h
 }
 
 // closeWith is Close, waiting for the pool with ctx.
 func (b *Book) closeWith(ctx context.Context) {
-	b.closeOwn(ctx)
+	b.mu.Lock()
+	b.closeLocked(ctx)
+	b.mu.Unlock()
 	// The books it replaced, still owing their own subscribers (another
-	// Sink; handOff): their announcements go out now, their timers stop
-	// with b's.
-	for h := b.takeHandoff(); h != nil; h = h.takeHandoff() {
-		h.closeOwn(ctx)
+	// Sink; adopt): their announcements go out now, their timers stop
+	// with b's. One added again since (Books.Add: not handing) is the
+	// Books' or the host's again, left alone.
+	for _, h := range b.takeHandoffs() {
+		h.mu.Lock()
+		if h.handing {
+			h.closeLocked(ctx)
+		}
+		h.mu.Unlock()
 	}
 }
 
-// closeOwn is closeWith but for the books b replaced.
-func (b *Book) closeOwn(ctx context.Context) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+// closeLocked is closeWith but for the books b replaced; b.mu held.
+func (b *Book) closeLocked(ctx context.Context) {
 	b.stopLocked()
+	b.shut = true // a handing book's flush below, its ctx ended, re-armed its retry timer: it outlived Close
 	if b.owing.Load() {
 		if err := b.flushOwedLocked(ctx, b.o.Events.Get); err != nil {
 			b.warn("book: announcement owed at Close not published", "err", err)
@@ -1411,6 +1421,8 @@ func (o *owedMark) addTops(views []int, covered int) {
 // end — at once where its pool gives, else by its retry timer (handing);
 // b's subscribers get the break old owed alone.
 func (b *Book) takeOver(old *Book, broke bool) {
+	// Last, after old's lock and b's: the books to close with b.
+	defer b.adopt(old)
 	broke = b.inherit(old) || broke // again: a loss old applied since Add's first look
 	b.mu.Lock()
 	sink, view := b.o.Sink, b.gapView()
@@ -1480,7 +1492,6 @@ func (b *Book) takeOver(old *Book, broke bool) {
 			old.handing = true
 			old.owing.Store(true)
 			old.armRetryLocked(pool.ErrExhausted)
-			defer b.handOff(old)
 		} else if err != nil {
 			old.warn("book: replaced book's withdrawal not published", "err", err)
 		}
@@ -1518,37 +1529,46 @@ func (b *Book) takeOver(old *Book, broke bool) {
 	}
 }
 
-// handOff makes old, which b replaced and which still owes its own
-// subscribers (handing), closed with b (Book.CloseContext): Books.Close
-// closes the books it holds, and old's retry timer must not outlive the
-// host. The books b was to close are closed with old in turn.
-func (b *Book) handOff(old *Book) {
-	b.mu.Lock()
-	prev := b.handoff
-	b.handoff = old
-	b.mu.Unlock()
-	for at := old; prev != nil; {
-		at.mu.Lock()
-		n := at.handoff
-		if n == nil {
-			at.handoff = prev
+// adopt makes the books old was to close with it, and old itself where
+// it still owes its own subscribers (handing: takeOver), closed with b,
+// which replaced it (Book.CloseContext): Books.Close closes the books it
+// holds, and their retry timers must not outlive the host. It keeps only
+// the books still handing: one whose announcement went out has nothing
+// left to close, one added again (Books.Add) is the Books' or the host's
+// again — so no ring of books forms, each handing book closed with
+// the book in its place.
+func (b *Book) adopt(old *Book) {
+	list := append(old.takeHandoffs(), old)
+	kept := list[:0]
+	for _, h := range list {
+		h.mu.Lock()
+		if h.handing && h != b {
+			kept = append(kept, h)
 		}
-		at.mu.Unlock()
-		if n == nil {
-			return
-		}
-		at = n
+		h.mu.Unlock()
 	}
+	clear(list[len(kept):])
+	if len(kept) == 0 {
+		return
+	}
+	b.mu.Lock()
+	b.handoffs = append(b.handoffs, kept...)
+	b.mu.Unlock()
 }
 
 // sameSink reports whether a and b are one Sink: the replaced book's
-// subscribers are the replacement's (takeOver). A Sink of a type that
-// cannot be compared (a func adapter) is taken for another: its
+// subscribers are the replacement's (takeOver). Two of one type compare
+// as Go's == does (two pointers: one instance). A Sink whose value
+// cannot be compared — a func adapter, or a struct value holding one
+// (its type comparable, == on it a panic) — is taken for another: its
 // announcement then reaches the replaced book's subscribers through
 // their own Sink, at worst once more.
 func sameSink(a, b Sink) bool {
 	ta := reflect.TypeOf(a)
-	return ta == reflect.TypeOf(b) && ta != nil && ta.Comparable() && a == b
+	if ta == nil || ta != reflect.TypeOf(b) {
+		return false
+	}
+	return reflect.ValueOf(a).Comparable() && reflect.ValueOf(b).Comparable() && a == b
 }
 
 // inherit makes b, which replaces old in [Books], the book of old's
@@ -1708,7 +1728,7 @@ func (b *Book) flushOwedLocked(ctx context.Context, get func(context.Context) (*
 // older quote, or the broken book's, for as long as it stayed quiet; the
 // MaxSilence timer, where there is one, only sees a book gone silent.
 func (b *Book) armRetryLocked(err error) {
-	if b.retryArmed || (b.closed && !b.handing) || b.o.Sink == nil || !errors.Is(err, pool.ErrExhausted) {
+	if b.retryArmed || b.shut || (b.closed && !b.handing) || b.o.Sink == nil || !errors.Is(err, pool.ErrExhausted) {
 		return
 	}
 	b.retryArmed = true

@@ -35,6 +35,43 @@ func s40live(t *testing.T, events poolOfEvents, books *Books, sink Sink, o *Opti
 	return b
 }
 
+// s40handingBooks is a book a of sinkA, live, replaced in books by b of
+// sinkB on a pool that gave nothing at Add (the pool refilled since): a
+// still owes its own subscribers its announcement (handing), its retry
+// timer armed on clk (RetryInterval 1 s).
+type s40handingBooks struct {
+	clk          *stepClock
+	events       poolOfEvents
+	books        *Books
+	a, b         *Book
+	sinkA, sinkB *recSink
+}
+
+func s40handing(t *testing.T) s40handingBooks {
+	t.Helper()
+	h, held := s40handingHeld(t)
+	putAll(h.events, held)
+	return h
+}
+
+// s40handingHeld is s40handing with the pool still exhausted: the events
+// held are returned, for the caller to put back.
+func s40handingHeld(t *testing.T) (s40handingBooks, []*schema.CanonicalEvent) {
+	t.Helper()
+	h := s40handingBooks{clk: newStepClock()}
+	h.events, _, h.books = s39books(t)
+	h.sinkA, h.sinkB = &recSink{events: h.events}, &recSink{events: h.events}
+	o := Options{Clock: h.clk, RetryInterval: time.Second}
+	h.a = s40live(t, h.events, h.books, h.sinkA, &o)
+	o.Sink, o.Events = h.sinkB, h.events
+	var err error
+	h.b, err = NewBook(OKX, "BTC-USDT", &o)
+	require.NoError(t, err)
+	held := takeAll(h.events)
+	h.books.Add(h.b)
+	return h, held
+}
+
 // A book replaced (Books.Add) by one whose Sink is another dispatcher:
 // takeOver assumed the replacement's Sink reached the replaced book's
 // subscribers, and published the replaced book's withdrawal, the markers
@@ -90,16 +127,9 @@ func TestS40bookReplacementWithAnotherSink(t *testing.T) {
 // waits, and it stays owed — tried again by the replaced book's retry
 // timer (RetryInterval, by its Clock), not lost.
 func TestS40bookReplacedBookOfAnotherSinkRetries(t *testing.T) {
-	clk := newStepClock()
-	events, _, books := s39books(t)
-	sinkA, sinkB := &recSink{events: events}, &recSink{events: events}
-	s40live(t, events, books, sinkA, &Options{Clock: clk, RetryInterval: time.Second})
-	nb, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sinkB, Events: events, Clock: clk, RetryInterval: time.Second})
-	require.NoError(t, err)
-	held := takeAll(events)
-	books.Add(nb)
+	h := s40handing(t)
+	clk, sinkA, sinkB := h.clk, h.sinkA, h.sinkB
 	require.Equal(t, []string{"100/101"}, s31quoteBBOs(sinkA))
-	putAll(events, held)
 	clk.step(time.Second)
 	require.Equal(t, []string{ReasonReplaced}, s40gaps(sinkA), "the replaced book's announcement lost on an exhausted pool")
 	require.Equal(t, []string{"100/101", "0/0"}, s31quoteBBOs(sinkA))
@@ -140,16 +170,9 @@ func TestS40bookBrokenReplacementOfAnotherSink(t *testing.T) {
 // again, it published nothing more, its subscribers' latest the
 // withdrawal for good.
 func TestS40bookHandingBookAddedAgainKeepsItsSink(t *testing.T) {
-	clk := newStepClock()
-	events, _, books := s39books(t)
+	h := s40handing(t)
+	events, books, old, sinkA := h.events, h.books, h.a, h.sinkA
 	ctx := context.Background()
-	sinkA, sinkB := &recSink{events: events}, &recSink{events: events}
-	old := s40live(t, events, books, sinkA, &Options{Clock: clk, RetryInterval: time.Second})
-	nb, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sinkB, Events: events, Clock: clk, RetryInterval: time.Second})
-	require.NoError(t, err)
-	held := takeAll(events)
-	books.Add(nb)
-	putAll(events, held)
 	books.Add(old)
 	require.NoError(t, books.Publish(ctx, s38snap(t, events, "BTC-USDT", 2_000)))
 	require.True(t, old.Live())
@@ -162,16 +185,9 @@ func TestS40bookHandingBookAddedAgainKeepsItsSink(t *testing.T) {
 // (a replacement of another Sink, the pool exhausted at Add): its retry
 // timer outlived the host, its announcement untold at Close.
 func TestS40bookBooksCloseClosesAHandingBook(t *testing.T) {
-	clk := newStepClock()
-	events, _, books := s39books(t)
-	sinkA, sinkB := &recSink{events: events}, &recSink{events: events}
-	old := s40live(t, events, books, sinkA, &Options{Clock: clk, RetryInterval: time.Second})
-	nb, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sinkB, Events: events, Clock: clk, RetryInterval: time.Second})
-	require.NoError(t, err)
-	held := takeAll(events)
-	books.Add(nb)
-	putAll(events, held)
-	books.Close()
+	h := s40handing(t)
+	old, sinkA := h.a, h.sinkA
+	h.books.Close()
 	require.Equal(t, []string{ReasonReplaced}, s40gaps(sinkA), "the replaced book's announcement untold at Close")
 	require.Equal(t, []string{"100/101", "0/0"}, s31quoteBBOs(sinkA))
 	old.mu.Lock()
