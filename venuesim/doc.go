@@ -203,8 +203,9 @@
 //     EXPIRE_MAKER (the default, as exchangeInfo's
 //     defaultSelfTradePreventionMode says) or EXPIRE_BOTH, another -1013
 //     "This symbol does not allow the specified self-trade prevention
-//     mode." (NONE too: BTCUSDT's allowedSelfTradePreventionModes lack
-//     it; DECREMENT and TRANSFER are not served). A taker's walk goes
+//     mode." (NONE, DECREMENT and TRANSFER too: the simulated symbols'
+//     allowedSelfTradePreventionModes lack them, and a venue refuses a
+//     mode its symbol does not allow). A taker's walk goes
 //     over the public book, our resting orders in it wherever they are
 //     (a price better than the generator's best, or past its last level),
 //     and an order that reaches only ours crosses (LIMIT_MAKER: "would
@@ -217,7 +218,10 @@
 //     symbol from 0), U (the other order's id), A and B (its prevented
 //     quantity), its answers preventedMatchId and preventedQuantity, and
 //     the taker's FULL answer lists preventedMatches; every report's V is
-//     the order's mode.
+//     the order's mode. myPreventedMatches (WS-API "Account prevented
+//     matches") lists them by symbol+preventedMatchId (weight 2) or
+//     symbol+orderId (weight 20; fromPreventedMatchId, limit), another
+//     combination -1128; tradeGroupId is 1.
 //   - A simulated account: resting orders lock funds, fills move them,
 //     cancels release them, each change followed on every user-data
 //     subscription, as its reports are, by an outboundAccountPosition of

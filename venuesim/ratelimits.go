@@ -39,6 +39,11 @@ func methodWeight(req *apiRequest) int {
 			return 5
 		}
 		return 20
+	case "myPreventedMatches": // 2 by preventedMatchId (or a bad symbol), 20 by orderId
+		if _, ok := req.Params["orderId"]; ok {
+			return 20
+		}
+		return 2
 	case "userDataStream.subscribe", "userDataStream.subscribe.signature", "userDataStream.unsubscribe":
 		return 2
 	}
