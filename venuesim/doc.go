@@ -119,7 +119,16 @@
 //     cancel restrictions."; another value -1145 "Invalid
 //     cancelRestrictions") and answers
 //     with the order's id in origClientOrderId and the cancel's own in
-//     clientOrderId, as the CANCELED report does in "C" and "c"; reject
+//     clientOrderId, as the CANCELED report does in "C" and "c";
+//     order.cancelReplace ("Cancel and replace order") cancels as
+//     order.cancel and places as order.place, the new order not tried
+//     when cancelReplaceMode is STOP_ON_FAILURE and the cancel failed
+//     (counted in the unfilled order count all the same): 200 when both
+//     succeed, 409 -2021 when one failed, 400 -2022 when both or the
+//     cancel under STOP_ON_FAILURE did, error.data's cancelResult,
+//     newOrderResult (NOT_ATTEMPTED), cancelResponse and
+//     newOrderResponse (null when not tried), a cancel that succeeded
+//     kept ("not transactional"); reject
 //     reasons as Binance spells them (INSUFFICIENT_BALANCES,
 //     WOULD_MATCH_IMMEDIATELY); every fill printed on the market
 //     streams, as every trade is ("Trade Streams": t the

@@ -188,10 +188,14 @@ func (c *conn) wantLimits(req *apiRequest) bool {
 // answer sends a WS-API answer (an object of apiResult or apiError),
 // with the rateLimits member when the request wants it.
 func (c *conn) answer(req apiRequest, msg []byte) {
+	if req.sink != nil {
+		*req.sink = msg
+		return
+	}
 	if req.limits && len(msg) > 0 && msg[len(msg)-1] == '}' {
 		b := make([]byte, 0, len(msg)+200)
 		b = append(append(b, msg[:len(msg)-1]...), `,"rateLimits":`...)
-		b = c.v.rates.appendLimits(b, req.Method == "order.place", c.v.now().UnixMilli())
+		b = c.v.rates.appendLimits(b, req.Method == "order.place" || req.Method == "order.cancelReplace", c.v.now().UnixMilli())
 		msg = append(b, '}')
 	}
 	c.reply(msg)

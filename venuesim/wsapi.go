@@ -62,10 +62,14 @@ type apiRequest struct {
 	Method string                    `json:"method"`
 	Params map[string]jsontext.Value `json:"params"`
 	limits bool                      // its answer carries rateLimits (returnRateLimits)
+	// sink, when set, takes the answer instead of the connection: a step
+	// of order.cancelReplace (cancelReplace).
+	sink *[]byte
 }
 
 // serveAPI serves the WS-API: order.place, order.cancel,
-// userDataStream.subscribe / unsubscribe, ping and time.
+// order.cancelReplace, the queries, userDataStream.subscribe /
+// unsubscribe, ping and time.
 func (v *Venue) serveAPI(w http.ResponseWriter, r *http.Request) {
 	if !v.enter() {
 		http.Error(w, "venue closed", http.StatusServiceUnavailable)
@@ -196,6 +200,8 @@ func (c *conn) handleAPIRequest(msg []byte) {
 		c.placeOrder(req)
 	case "order.cancel":
 		c.cancelOrder(req)
+	case "order.cancelReplace":
+		c.cancelReplace(req)
 	case "order.status", "myTrades", "openOrders.status", "myPreventedMatches":
 		c.query(req)
 	default:
