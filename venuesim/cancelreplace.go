@@ -30,7 +30,11 @@ var cancelReplaceParams = [...][2]string{
 // members, a failed step's response its {code, msg}, newOrderResult
 // NOT_ATTEMPTED and newOrderResponse null when the order was not tried.
 // "This cancel-replace operation is not transactional": a cancel that
-// succeeded stays when the new order fails. cancelReplaceMode missing is
+// succeeded stays when the new order fails. A request bad as a whole is
+// refused plainly, neither step tried: an unknown symbol -1121, neither
+// cancelOrderId nor cancelOrigClientOrderId -1102 (the docs show no such
+// answer; -1102 is order.cancel's for its two ids, named here by the
+// cancel's). cancelReplaceMode missing is
 // -1102, another value -1100 (the docs name no code; -1100 is Binance's
 // answer to an illegal enum value). orderRateLimitExceededMode is not
 // served (DO_NOTHING: an order refused for the ORDERS limit is refused
@@ -56,6 +60,18 @@ func (c *conn) cancelReplace(req apiRequest) {
 	if code, msg := c.checkSignature(p); code != 0 {
 		v.rejected.Add(1)
 		c.answer(req, apiError(req.ID, 400, code, msg))
+		return
+	}
+	// A request bad as a whole is refused as such, not as two failed
+	// steps: an unknown symbol, no order to cancel named.
+	if _, ok := v.mkt.byName[param(p, "symbol")]; !ok {
+		v.rejected.Add(1)
+		c.answer(req, apiError(req.ID, 400, -1121, "Invalid symbol."))
+		return
+	}
+	if param(p, "cancelOrderId") == "" && param(p, "cancelOrigClientOrderId") == "" {
+		v.rejected.Add(1)
+		c.answer(req, apiError(req.ID, 400, -1102, "Param 'cancelOrigClientOrderId' or 'cancelOrderId' must be sent, but both were empty/null!"))
 		return
 	}
 	if v.opts.EnforceRateLimits {

@@ -106,3 +106,30 @@ func s40orders(t *testing.T, m map[string]any) float64 {
 	require.FailNow(t, "no ORDERS 10 s in", "%v", m)
 	return 0
 }
+
+// A cancelReplace whose request is bad as a whole (an unknown symbol, no
+// order to cancel named) is refused as a bad request is, plainly (-1121,
+// -1102 naming the cancel's parameters), not as two failed steps
+// (-2022, whose data would name order.cancel's orderId).
+func TestS40simCancelReplaceBadRequest(t *testing.T) {
+	v, _ := s37Still(t)
+	a := openAPI(t, v)
+	order := `"side":"BUY","type":"MARKET","quantity":"0.00100000",`
+	for i, c := range []struct {
+		params string
+		code   float64
+		msg    string
+	}{
+		{`"symbol":"NOPE","cancelOrderId":1,`, -1121, "Invalid symbol."},
+		{`"symbol":"BTCUSDT",`, -1102, "Param 'cancelOrigClientOrderId' or 'cancelOrderId' must be sent, but both were empty/null!"},
+	} {
+		id := uint64(10 + i)
+		write(t, a.c, `{"id":`+itoa(id)+`,"method":"order.cancelReplace","params":{"cancelReplaceMode":"ALLOW_FAILURE",`+c.params+order+`"timestamp":1}}`)
+		m := a.response(float64(id))
+		e, ok := m["error"].(map[string]any)
+		require.True(t, ok, "%v", m)
+		assert.Equal(t, map[string]any{"code": c.code, "msg": c.msg}, e, c.params)
+	}
+	write(t, a.c, `{"id":20,"method":"openOrders.status","params":{"timestamp":1}}`)
+	assert.Empty(t, a.response(20)["result"], "nothing placed")
+}
