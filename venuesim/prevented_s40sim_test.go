@@ -64,6 +64,11 @@ func TestS40simMyPreventedMatches(t *testing.T) {
 		require.True(t, ok, params)
 		assert.Equal(t, float64(-1128), e["code"], params)
 	}
-	write(t, x.a.c, `{"id":30,"method":"myPreventedMatches","params":{"symbol":"NOPE","preventedMatchId":0,"timestamp":1}}`)
-	assert.Equal(t, float64(-1121), x.a.response(30)["error"].(map[string]any)["code"])
+	// An invalid symbol: -1121, weight 2 ("If symbol is invalid"), by
+	// orderId too.
+	before = s40weight(t, ask(29, `"preventedMatchId":0,`))
+	write(t, x.a.c, `{"id":30,"method":"myPreventedMatches","params":{"symbol":"NOPE","orderId":1,"timestamp":1}}`)
+	m = x.a.response(30)
+	assert.Equal(t, float64(-1121), m["error"].(map[string]any)["code"])
+	assert.Equal(t, float64(2), s40weight(t, m)-before, "weight 2 for an invalid symbol")
 }

@@ -25,7 +25,7 @@ const (
 // methodWeight is a WS-API method's request weight, as each method's doc
 // gives it; methods the simulator does not serve, and malformed
 // requests, weigh 1 (Binance does not say).
-func methodWeight(req *apiRequest) int {
+func (v *Venue) methodWeight(req *apiRequest) int {
 	switch req.Method {
 	case "order.status":
 		return 4
@@ -39,8 +39,11 @@ func methodWeight(req *apiRequest) int {
 			return 5
 		}
 		return 20
-	case "myPreventedMatches": // 2 by preventedMatchId (or a bad symbol), 20 by orderId
-		if _, ok := req.Params["orderId"]; ok {
+	case "myPreventedMatches":
+		// 2 by preventedMatchId or for an invalid symbol, 20 by orderId
+		// ("Account prevented matches", "Weight"); byName is fixed at Start.
+		_, byOrder := req.Params["orderId"]
+		if _, known := v.mkt.byName[param(req.Params, "symbol")]; byOrder && known {
 			return 20
 		}
 		return 2

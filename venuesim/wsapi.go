@@ -150,7 +150,7 @@ func (c *conn) handleAPIRequest(msg []byte) {
 		c.answerBanned(req, id, at, until)
 		return
 	}
-	weight := v.rates.spend(now, methodWeight(&req))
+	weight := v.rates.spend(now, v.methodWeight(&req))
 	if v.opts.EnforceRateLimits && weight > weightLimit {
 		v.rejected.Add(1)
 		c.limited(req, id, at)
