@@ -1,7 +1,9 @@
 package venuesim
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -30,20 +32,35 @@ func s39Book(levels int) *symbolState {
 }
 
 // s39BookLevelsWhole is bookLevels as it was: every level of the grid
-// read, ours merged, then cut to n — the reference the proportional walk
-// must equal.
+// read, our resting orders' quantity added by price, best first, then
+// cut to n — the reference the proportional walk must equal. (It sums
+// the orders themselves: ownbook.go's mergeOwn, the old merge, is gone.)
 func s39BookLevelsWhole(s *symbolState, bidSide bool, n int) []level {
-	var out []level
+	qty := map[int64]int64{}
 	for i := 0; i < len(s.bids); i++ {
 		if bidSide {
-			if s.bids[i] > 0 {
-				out = append(out, level{s.bestBid - int64(i)*s.tick, s.bids[i]})
-			}
-		} else if s.asks[i] > 0 {
-			out = append(out, level{s.bestAsk() + int64(i)*s.tick, s.asks[i]})
+			qty[s.bestBid-int64(i)*s.tick] += s.bids[i]
+		} else {
+			qty[s.bestAsk()+int64(i)*s.tick] += s.asks[i]
 		}
 	}
-	out = s.mergeOwn(out, bidSide)
+	for _, o := range s.orders {
+		if (o.side == "BUY") == bidSide {
+			qty[o.price] += o.qty - o.filled
+		}
+	}
+	var out []level
+	for px, q := range qty {
+		if q > 0 {
+			out = append(out, level{px, q})
+		}
+	}
+	slices.SortFunc(out, func(a, b level) int {
+		if bidSide {
+			return cmp.Compare(b.price, a.price)
+		}
+		return cmp.Compare(a.price, b.price)
+	})
 	return out[:min(n, len(out))]
 }
 

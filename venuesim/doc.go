@@ -119,7 +119,16 @@
 //     cancel restrictions."; another value -1145 "Invalid
 //     cancelRestrictions") and answers
 //     with the order's id in origClientOrderId and the cancel's own in
-//     clientOrderId, as the CANCELED report does in "C" and "c"; reject
+//     clientOrderId, as the CANCELED report does in "C" and "c";
+//     order.cancelReplace ("Cancel and replace order") cancels as
+//     order.cancel and places as order.place, the new order not tried
+//     when cancelReplaceMode is STOP_ON_FAILURE and the cancel failed
+//     (counted in the unfilled order count all the same): 200 when both
+//     succeed, 409 -2021 when one failed, 400 -2022 when both or the
+//     cancel under STOP_ON_FAILURE did, error.data's cancelResult,
+//     newOrderResult (NOT_ATTEMPTED), cancelResponse and
+//     newOrderResponse (null when not tried), a cancel that succeeded
+//     kept ("not transactional"); reject
 //     reasons as Binance spells them (INSUFFICIENT_BALANCES,
 //     WOULD_MATCH_IMMEDIATELY); every fill printed on the market
 //     streams, as every trade is ("Trade Streams": t the
@@ -203,8 +212,9 @@
 //     EXPIRE_MAKER (the default, as exchangeInfo's
 //     defaultSelfTradePreventionMode says) or EXPIRE_BOTH, another -1013
 //     "This symbol does not allow the specified self-trade prevention
-//     mode." (NONE too: BTCUSDT's allowedSelfTradePreventionModes lack
-//     it; DECREMENT and TRANSFER are not served). A taker's walk goes
+//     mode." (NONE, DECREMENT and TRANSFER too: the simulated symbols'
+//     allowedSelfTradePreventionModes lack them, and a venue refuses a
+//     mode its symbol does not allow). A taker's walk goes
 //     over the public book, our resting orders in it wherever they are
 //     (a price better than the generator's best, or past its last level),
 //     and an order that reaches only ours crosses (LIMIT_MAKER: "would
@@ -217,7 +227,10 @@
 //     symbol from 0), U (the other order's id), A and B (its prevented
 //     quantity), its answers preventedMatchId and preventedQuantity, and
 //     the taker's FULL answer lists preventedMatches; every report's V is
-//     the order's mode.
+//     the order's mode. myPreventedMatches (WS-API "Account prevented
+//     matches") lists them by symbol+preventedMatchId (weight 2) or
+//     symbol+orderId (weight 20; fromPreventedMatchId, limit), another
+//     combination -1128; tradeGroupId is 1.
 //   - A simulated account: resting orders lock funds, fills move them,
 //     cancels release them, each change followed on every user-data
 //     subscription, as its reports are, by an outboundAccountPosition of

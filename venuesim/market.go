@@ -44,8 +44,9 @@ type symbolState struct {
 	okxTickerDue bool
 	tradeID      uint64
 	aggID        uint64
-	okxTradeSeq  uint64 // the last OKX trades push's seqId (okxTrade)
-	preventedID  int64  // the next prevented match's preventedMatchId (take)
+	okxTradeSeq  uint64           // the last OKX trades push's seqId (okxTrade)
+	preventedID  int64            // the next prevented match's preventedMatchId (take)
+	matches      []preventedMatch // every prevented match, by id (take; myPreventedMatches)
 	// series are the kline streams somebody listens to (kline.go), each
 	// with its open candle; minute is the 1m candle OKX's tickers take
 	// for the day's, kept whoever listens.

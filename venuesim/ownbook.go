@@ -191,30 +191,3 @@ func (s *symbolState) publicLevels(bidSide bool) iter.Seq[bookLevel] {
 		}
 	}
 }
-
-// mergeOwn adds our resting orders' levels of a side to levels (the
-// grid's, best first) and keeps them best first. Caller holds the market
-// lock.
-func (s *symbolState) mergeOwn(levels []level, buy bool) []level {
-	own := *s.ownSide(buy)
-	if len(own) == 0 {
-		return levels
-	}
-	out := make([]level, 0, len(levels)+len(own))
-	for len(levels) > 0 || len(own) > 0 {
-		switch {
-		case len(own) == 0:
-			out, levels = append(out, levels...), nil
-		case len(levels) == 0:
-			out, own = append(out, own...), nil
-		case levels[0].price == own[0].price:
-			out = append(out, level{levels[0].price, levels[0].qty + own[0].qty})
-			levels, own = levels[1:], own[1:]
-		case buy == (levels[0].price > own[0].price):
-			out, levels = append(out, levels[0]), levels[1:]
-		default:
-			out, own = append(out, own[0]), own[1:]
-		}
-	}
-	return out
-}

@@ -125,6 +125,14 @@ func (c *conn) answerQuery(req apiRequest) {
 		c.answer(req, apiResult(req.ID, orderStatus(o)))
 	case "myTrades":
 		c.answer(req, apiResult(req.ID, marshal(nonNil(v.myTrades(s, p)))))
+	case "myPreventedMatches":
+		res, ok := s.myPreventedMatches(p)
+		if !ok {
+			v.rejected.Add(1)
+			c.answer(req, apiError(req.ID, 400, -1128, "Combination of optional parameters invalid."))
+			return
+		}
+		c.answer(req, apiResult(req.ID, marshal(nonNil(res))))
 	}
 }
 

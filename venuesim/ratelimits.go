@@ -25,7 +25,7 @@ const (
 // methodWeight is a WS-API method's request weight, as each method's doc
 // gives it; methods the simulator does not serve, and malformed
 // requests, weigh 1 (Binance does not say).
-func methodWeight(req *apiRequest) int {
+func (v *Venue) methodWeight(req *apiRequest) int {
 	switch req.Method {
 	case "order.status":
 		return 4
@@ -39,6 +39,14 @@ func methodWeight(req *apiRequest) int {
 			return 5
 		}
 		return 20
+	case "myPreventedMatches":
+		// 2 by preventedMatchId or for an invalid symbol, 20 by orderId
+		// ("Account prevented matches", "Weight"); byName is fixed at Start.
+		_, byOrder := req.Params["orderId"]
+		if _, known := v.mkt.byName[param(req.Params, "symbol")]; byOrder && known {
+			return 20
+		}
+		return 2
 	case "userDataStream.subscribe", "userDataStream.subscribe.signature", "userDataStream.unsubscribe":
 		return 2
 	}
@@ -183,10 +191,14 @@ func (c *conn) wantLimits(req *apiRequest) bool {
 // answer sends a WS-API answer (an object of apiResult or apiError),
 // with the rateLimits member when the request wants it.
 func (c *conn) answer(req apiRequest, msg []byte) {
+	if req.sink != nil {
+		*req.sink = msg
+		return
+	}
 	if req.limits && len(msg) > 0 && msg[len(msg)-1] == '}' {
 		b := make([]byte, 0, len(msg)+200)
 		b = append(append(b, msg[:len(msg)-1]...), `,"rateLimits":`...)
-		b = c.v.rates.appendLimits(b, req.Method == "order.place", c.v.now().UnixMilli())
+		b = c.v.rates.appendLimits(b, req.Method == "order.place" || req.Method == "order.cancelReplace", c.v.now().UnixMilli())
 		msg = append(b, '}')
 	}
 	c.reply(msg)

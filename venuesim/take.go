@@ -194,7 +194,8 @@ func (c *conn) take(req apiRequest, o *order, now int64, respType string, plan [
 	default:
 		status = "EXPIRED"
 	}
-	c.answer(req, apiResult(req.ID, placeResult(&final, now, respType, status, plan, s.tradeID+1, prevented)))
+	matches := s.notePrevented(o, prevented, stopped, final.prevented, now)
+	c.answer(req, apiResult(req.ID, placeResult(&final, now, respType, status, plan, s.tradeID+1, matches)))
 	c.execReport(o, now, "NEW", "NEW", "NONE", 0, 0)
 	v.consume(s, o.side == "BUY", plan, now)
 	first := s.tradeID + 1

@@ -49,7 +49,9 @@ type order struct {
 // Prevention (STP) FAQ": "Orders will use this STP mode if the user does
 // not provide one on order placement"). NONE is not among them: our
 // orders never trade with each other. DECREMENT and TRANSFER, which
-// Binance lists too, are not served.
+// Binance lists for some symbols, are not among them either: an order
+// naming them is refused as one naming any mode its symbol does not
+// allow (-1013, placeOrder).
 const defaultSTP = "EXPIRE_MAKER"
 
 var allowedSTP = []string{"EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH"}
@@ -60,10 +62,14 @@ type apiRequest struct {
 	Method string                    `json:"method"`
 	Params map[string]jsontext.Value `json:"params"`
 	limits bool                      // its answer carries rateLimits (returnRateLimits)
+	// sink, when set, takes the answer instead of the connection: a step
+	// of order.cancelReplace (cancelReplace).
+	sink *[]byte
 }
 
 // serveAPI serves the WS-API: order.place, order.cancel,
-// userDataStream.subscribe / unsubscribe, ping and time.
+// order.cancelReplace, the queries, userDataStream.subscribe /
+// unsubscribe, ping and time.
 func (v *Venue) serveAPI(w http.ResponseWriter, r *http.Request) {
 	if !v.enter() {
 		http.Error(w, "venue closed", http.StatusServiceUnavailable)
@@ -144,7 +150,7 @@ func (c *conn) handleAPIRequest(msg []byte) {
 		c.answerBanned(req, id, at, until)
 		return
 	}
-	weight := v.rates.spend(now, methodWeight(&req))
+	weight := v.rates.spend(now, v.methodWeight(&req))
 	if v.opts.EnforceRateLimits && weight > weightLimit {
 		v.rejected.Add(1)
 		c.limited(req, id, at)
@@ -194,7 +200,9 @@ func (c *conn) handleAPIRequest(msg []byte) {
 		c.placeOrder(req)
 	case "order.cancel":
 		c.cancelOrder(req)
-	case "order.status", "myTrades", "openOrders.status":
+	case "order.cancelReplace":
+		c.cancelReplace(req)
+	case "order.status", "myTrades", "openOrders.status", "myPreventedMatches":
 		c.query(req)
 	default:
 		v.rejected.Add(1)
@@ -320,6 +328,8 @@ var idRanges = [...]struct {
 	{"orderId", "^[0-9]{1,20}$", func(b byte) bool { return '0' <= b && b <= '9' }, 20},
 	{"origClientOrderId", "^[a-zA-Z0-9-_]{1,36}$", clientIDByte, 36},
 	{"newClientOrderId", "^[a-zA-Z0-9-_]{1,36}$", clientIDByte, 36},
+	{"preventedMatchId", "^[0-9]{1,20}$", func(b byte) bool { return '0' <= b && b <= '9' }, 20},
+	{"fromPreventedMatchId", "^[0-9]{1,20}$", func(b byte) bool { return '0' <= b && b <= '9' }, 20},
 }
 
 // clientIDByte is a character of a client order id or a request id
@@ -762,7 +772,7 @@ func (c *conn) cancelOrder(req apiRequest) {
 // self-trade prevention prevented: STP FAQ, "preventedMatches", each with
 // takerPreventedQuantity when the taker expired and makerPreventedQuantity
 // when the maker did).
-func placeResult(o *order, now int64, respType, status string, fills []fillPlan, firstTrade uint64, prevented []prevention) []byte {
+func placeResult(o *order, now int64, respType, status string, fills []fillPlan, firstTrade uint64, prevented []preventedMatch) []byte {
 	if respType == "ACK" {
 		return marshal(&struct {
 			Symbol        string `json:"symbol"`
@@ -789,7 +799,7 @@ func placeResult(o *order, now int64, respType, status string, fills []fillPlan,
 		CommissionAsset string         `json:"commissionAsset"`
 		TradeID         uint64         `json:"tradeId"`
 	}
-	type preventedMatch struct {
+	type placePrevented struct {
 		ID         int64          `json:"preventedMatchId"`
 		MakerOrder uint64         `json:"makerOrderId"`
 		Price      jsontext.Value `json:"price"`
@@ -799,20 +809,13 @@ func placeResult(o *order, now int64, respType, status string, fills []fillPlan,
 	full := struct {
 		result
 		Fills     []fill           `json:"fills"`
-		Prevented []preventedMatch `json:"preventedMatches,omitzero"`
+		Prevented []placePrevented `json:"preventedMatches,omitzero"`
 	}{result: r, Fills: make([]fill, 0, len(fills))}
 	for i, f := range fills {
 		full.Fills = append(full.Fills, fill{decValue(f.px), decValue(f.qty), decValue(feeOf(f.qty)), o.symbol.base, firstTrade + uint64(i)})
 	}
-	for i, p := range prevented {
-		m := preventedMatch{ID: p.id, MakerOrder: p.maker.id, Price: decValue(p.maker.price)}
-		if o.stp != "EXPIRE_MAKER" && i == len(prevented)-1 {
-			m.TakerQty = decValue(o.prevented)
-		}
-		if o.stp != "EXPIRE_TAKER" {
-			m.MakerQty = decValue(p.maker.qty - p.maker.filled)
-		}
-		full.Prevented = append(full.Prevented, m)
+	for _, p := range prevented {
+		full.Prevented = append(full.Prevented, placePrevented{p.id, p.maker.id, decValue(p.price), optDec(p.takerQty), optDec(p.makerQty)})
 	}
 	return marshal(&full)
 }
