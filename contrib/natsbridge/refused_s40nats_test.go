@@ -18,9 +18,16 @@ import (
 // delivers nothing more: they and every later one came only after
 // AckWait (30 s by default; 1 h here: never within the test's wait).
 // The refusal's error is the server's own (a pull past the limit made
-// here), handed to the Consume's error handler as nats.go hands it: on
-// nats.go's handler goroutine, behind the report in hand, so that the
-// test can hold a report buffered behind it when the old Consume stops.
+// here by a Fetch: nats.go's checkMsg makes "nats: Exceeded
+// MaxRequestBatch of 2" of the 409 for a Fetch and a Consume alike),
+// handed to the Consume's error handler from the test's goroutine.
+// nats.go calls it on the Consume's handler goroutine, in the order the
+// 409 came; the handler then goes on with the reports behind it while the
+// resumer stops the Consume, so that one in hand and others buffered
+// behind it when it stops is the state nats.go leaves too (reports
+// delivered into a pull that still waited after another was refused);
+// the direct call makes that state certain, where through nats.go the
+// handler would have to take a report between the 409 and the Stop.
 func TestS40natsRefusalKeepsBufferedReports(t *testing.T) {
 	srv, ingest, pub, js := storedReports(t, 1)
 	far, got, cons := reportInHand(t, srv.ClientURL(), nil, ConsumerOptions{Durable: "s40refused", MaxAckPending: 3, AckWait: time.Hour})
