@@ -63,6 +63,7 @@ func TestS40natsRefusalKeepsBufferedReports(t *testing.T) {
 	require.NoError(t, pub.Close(closeCtx(t)))
 	require.NoError(t, cons.Close(closeCtx(t)))
 	require.Equal(t, uint64(3), cons.Stats().ExecDelivered)
+	require.Equal(t, uint64(2), cons.Stats().ExecResumed, "the restart and the reset (ConsumerStats.ExecResumed)")
 	ingest.close(t)
 	require.NoError(t, far.d.Close(closeCtx(t)))
 }
