@@ -4,7 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/require"
 
 	"github.com/meltica/meltica/dispatch"
@@ -30,33 +29,14 @@ func TestS40rvnatsCloseRacesRefusalRestart(t *testing.T) {
 }
 
 func closeRacesRefusal(t *testing.T, afterStop bool) {
-	srv, ingest, pub, js := storedReports(t, 1)
-	far, got, cons := reportInHand(t, srv.ClientURL(), nil, ConsumerOptions{Durable: "s40rvclose", MaxAckPending: 3, AckWait: time.Hour})
-	ingest.publish(t, execReport(1))
-	ingest.publish(t, execReport(2))
-	jc, err := js.Consumer(waitCtx(t), DefaultStream, "s40rvclose")
-	require.NoError(t, err)
-	eventually(t, func() bool {
-		info, err := jc.Info(waitCtx(t))
-		return err == nil && info.NumAckPending == 3 && info.Delivered.Stream == 3
-	}, "reports 1 and 2 delivered into the Consume, behind report 0 in hand")
-	cfg := jc.CachedInfo().Config
-	cfg.MaxRequestBatch = 2
-	_, err = js.UpdateConsumer(waitCtx(t), DefaultStream, cfg)
-	require.NoError(t, err)
-	refused, err := jc.Fetch(4, jetstream.FetchMaxWait(generous))
-	require.NoError(t, err)
-	for range refused.Messages() {
-		require.Fail(t, "a refused pull delivered")
-	}
-	require.ErrorContains(t, refused.Error(), "Exceeded MaxRequestBatch")
-
+	srv, ingest, pub, far, got, cons, refusal := refusedBehindInHand(t, "s40rvclose")
 	subs := cons.nc.NumSubscriptions()
-	cons.execTrouble(refused.Error())
+	cons.execTrouble(refusal)
 	if afterStop {
 		eventually(t, func() bool { return cons.nc.NumSubscriptions() < subs }, "the old Consume stopped")
 		closed := make(chan error, 1)
-		go func() { closed <- cons.Close(closeCtx(t)) }()
+		ctx := closeCtx(t)
+		go func() { closed <- cons.Close(ctx) }()
 		eventually(t, cons.closed.Load, "Close begun")
 		far.release()
 		select {

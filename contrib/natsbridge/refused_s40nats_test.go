@@ -7,6 +7,9 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/contrib/natsbridge/internal/embedded"
+	"github.com/meltica/meltica/schema"
 )
 
 // TestS40natsRefusalKeepsBufferedReports: a pull refused for a limit
@@ -29,11 +32,34 @@ import (
 // the direct call makes that state certain, where through nats.go the
 // handler would have to take a report between the 409 and the Stop.
 func TestS40natsRefusalKeepsBufferedReports(t *testing.T) {
+	_, ingest, pub, far, got, cons, refusal := refusedBehindInHand(t, "s40refused")
+	subs := cons.nc.NumSubscriptions()
+	cons.execTrouble(refusal)
+	eventually(t, func() bool { return cons.nc.NumSubscriptions() < subs }, "the old Consume stopped")
+	far.release()
+	for i := range 3 {
+		require.Equal(t, strconv.Itoa(1000+i), next(t, got, anyEvent).Exec.TradeID.String())
+	}
+	require.NoError(t, pub.Close(closeCtx(t)))
+	require.NoError(t, cons.Close(closeCtx(t)))
+	require.Equal(t, uint64(3), cons.Stats().ExecDelivered)
+	require.Equal(t, uint64(2), cons.Stats().ExecResumed, "the restart and the reset (ConsumerStats.ExecResumed)")
+	ingest.close(t)
+	require.NoError(t, far.d.Close(closeCtx(t)))
+}
+
+// refusedBehindInHand starts a Consumer on Durable durable (MaxAckPending
+// 3, AckWait 1 h) with report 0 in hand (reportInHand) and reports 1 and 2
+// delivered into its Consume behind it, lowers the durable consumer's
+// MaxRequestBatch to 2 as an operator would, and returns the server's
+// refusal of a pull past it (refusal: nats.go's error for the 409, for a
+// Fetch as for a Consume), for the test to hand to execTrouble.
+func refusedBehindInHand(t *testing.T, durable string) (srv *embedded.Server, ingest *node, pub *Publisher, far *smallNode, got <-chan *schema.CanonicalEvent, cons *Consumer, refusal error) {
 	srv, ingest, pub, js := storedReports(t, 1)
-	far, got, cons := reportInHand(t, srv.ClientURL(), nil, ConsumerOptions{Durable: "s40refused", MaxAckPending: 3, AckWait: time.Hour})
+	far, got, cons = reportInHand(t, srv.ClientURL(), nil, ConsumerOptions{Durable: durable, MaxAckPending: 3, AckWait: time.Hour})
 	ingest.publish(t, execReport(1))
 	ingest.publish(t, execReport(2))
-	jc, err := js.Consumer(waitCtx(t), DefaultStream, "s40refused")
+	jc, err := js.Consumer(waitCtx(t), DefaultStream, durable)
 	require.NoError(t, err)
 	eventually(t, func() bool {
 		info, err := jc.Info(waitCtx(t))
@@ -52,18 +78,5 @@ func TestS40natsRefusalKeepsBufferedReports(t *testing.T) {
 		require.Fail(t, "a refused pull delivered")
 	}
 	require.ErrorContains(t, refused.Error(), "Exceeded MaxRequestBatch")
-
-	subs := cons.nc.NumSubscriptions()
-	cons.execTrouble(refused.Error())
-	eventually(t, func() bool { return cons.nc.NumSubscriptions() < subs }, "the old Consume stopped")
-	far.release()
-	for i := range 3 {
-		require.Equal(t, strconv.Itoa(1000+i), next(t, got, anyEvent).Exec.TradeID.String())
-	}
-	require.NoError(t, pub.Close(closeCtx(t)))
-	require.NoError(t, cons.Close(closeCtx(t)))
-	require.Equal(t, uint64(3), cons.Stats().ExecDelivered)
-	require.Equal(t, uint64(2), cons.Stats().ExecResumed, "the restart and the reset (ConsumerStats.ExecResumed)")
-	ingest.close(t)
-	require.NoError(t, far.d.Close(closeCtx(t)))
+	return srv, ingest, pub, far, got, cons, refused.Error()
 }
