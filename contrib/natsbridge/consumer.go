@@ -183,7 +183,7 @@ type ConsumerStats struct {
 	// with its server — as far as it can tell (at least that many; see
 	// "Execution reports: the guarantee"): announced by gap markers.
 	ExecLost    uint64
-	ExecResumed uint64 // times the durable consumer was found gone (deleted, its stream deleted or lost) or stopped, or after a reconnection waiting for the ack of a report it delivered into the lost link, or at start waiting for the ack of a report it delivered to a predecessor, and made to deliver again
+	ExecResumed uint64 // times the durable consumer was found gone (deleted, its stream deleted or lost) or stopped, or after a reconnection waiting for the ack of a report it delivered into the lost link, or at start waiting for the ack of a report it delivered to a predecessor, or, once a Consume the resumer stopped (a refused pull) had closed, waiting for the ack of a report that Consume dropped unreceived (counted besides the stop: such a refusal counts 2), and made to deliver again
 }
 
 // Consumer feeds a local dispatcher from NATS: market data and control

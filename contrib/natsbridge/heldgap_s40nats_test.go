@@ -35,6 +35,17 @@ func TestS40natsRemakeSearchesFilteredSubjects(t *testing.T) {
 	require.Equal(t, "1000", next(t, got, anyEvent).Exec.TradeID.String())
 	require.Equal(t, "1002", next(t, got, anyEvent).Exec.TradeID.String())
 
+	// Deleted while a pull waits, the server tells the Consume at once
+	// (409 "Consumer Deleted"); deleted before the pull that follows a
+	// report's ack reached it, nothing answers that pull and the
+	// Consume learns it only from missed heartbeats (execPullExpiry):
+	// the test took 10 s instead of 0.2 s in 1 run of 4 under -race.
+	jc, err := js.Consumer(waitCtx(t), DefaultStream, "s40filters")
+	require.NoError(t, err)
+	eventually(t, func() bool {
+		info, err := jc.Info(waitCtx(t))
+		return err == nil && info.NumAckPending == 0 && info.NumWaiting > 0
+	}, "report 2 acknowledged and a pull waiting")
 	require.NoError(t, js.DeleteConsumer(waitCtx(t), DefaultStream, "s40filters"))
 	eventually(t, func() bool { return cons.Stats().ExecResumed > 0 }, "the Consumer made its durable consumer again")
 	ingest.publish(t, execReport(3))
