@@ -1,6 +1,7 @@
 package wsclient
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -28,11 +29,9 @@ func TestS40rvwsQueuedFramesKeptForTheNextRotation(t *testing.T) {
 	opts.MaxAge, opts.RotationOverlap = 0, s36rotOverlap
 	h := start(t, v.url(), opts, &sink{}, leaks)
 	liveConn1(t, h)
-	require.Equal(t, 1, recvWait(t, subscribed, "connection 1 dialled"))
-	require.Eventually(t, func() bool { return len(v.received(1)) == len(testSubs) }, wait, time.Millisecond, "connection 1 subscribed")
+	s40rvwsSubscribed(t, v, subscribed, 1)
 	require.NoError(t, h.c.Rotate())
-	require.Equal(t, 2, recvWait(t, subscribed, "connection 2 dialled"))
-	require.Eventually(t, func() bool { return len(v.received(2)) == len(testSubs) }, wait, time.Millisecond, "connection 2 subscribed")
+	s40rvwsSubscribed(t, v, subscribed, 2)
 	require.NoError(t, v.session(2).send(u[:4]...))
 	require.Eventually(t, func() bool {
 		h.c.deliverMu.Lock()
@@ -45,14 +44,26 @@ func TestS40rvwsQueuedFramesKeptForTheNextRotation(t *testing.T) {
 		return st.State == schema.ConnConnected && st.ConnID == 2 && len(h.sink.got()) == 4
 	}, wait, time.Millisecond, "connection 2 live, its queue delivered; got %v", h.sink.got())
 	require.NoError(t, h.c.Rotate())
-	require.Equal(t, 3, recvWait(t, subscribed, "connection 3 dialled"))
-	require.Eventually(t, func() bool { return len(v.received(3)) == len(testSubs) }, wait, time.Millisecond, "connection 3 subscribed")
+	s40rvwsSubscribed(t, v, subscribed, 3)
 	require.NoError(t, v.session(3).send(u[2], u[3], u[4], `{"end":1}`))
-	require.Eventually(t, func() bool {
-		got := h.sink.got()
-		return len(got) > 0 && got[len(got)-1] == `{"end":1}`
-	}, wait, time.Millisecond, "connection 3 delivered its frames; got %v, events %v", h.sink.got(), h.rec.all())
+	s40rvwsEnd(t, h)
 	require.Equal(t, append(append([]string(nil), u...), `{"end":1}`), h.sink.got())
 	h.finish(v)
 	s40wsNoLoss(t, h)
+}
+
+// s40rvwsSubscribed waits for connection n's dial and subscriptions.
+func s40rvwsSubscribed(t *testing.T, v *venue, subscribed chan int, n int) {
+	t.Helper()
+	require.Equal(t, n, recvWait(t, subscribed, fmt.Sprintf("connection %d dialled", n)))
+	require.Eventually(t, func() bool { return len(v.received(n)) == len(testSubs) }, wait, time.Millisecond, "connection %d subscribed", n)
+}
+
+// s40rvwsEnd waits for the handler to get {"end":1}.
+func s40rvwsEnd(t *testing.T, h *harness) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		got := h.sink.got()
+		return len(got) > 0 && got[len(got)-1] == `{"end":1}`
+	}, wait, time.Millisecond, "the end delivered; got %v, events %v", h.sink.got(), h.rec.all())
 }

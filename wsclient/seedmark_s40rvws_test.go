@@ -41,12 +41,10 @@ func TestS40rvwsSeedAfterReplacedAnswerTookTheMark(t *testing.T) {
 	}}
 	h := start(t, v.url(), opts, k, leaks)
 	liveConn1(t, h)
-	require.Equal(t, 1, recvWait(t, subscribed, "connection 1 dialled"))
-	require.Eventually(t, func() bool { return len(v.received(1)) == len(testSubs) }, wait, time.Millisecond, "connection 1 subscribed")
+	s40rvwsSubscribed(t, v, subscribed, 1)
 	// Rotation 1: connection 2 joins at u1 and goes live.
 	require.NoError(t, h.c.Rotate())
-	require.Equal(t, 2, recvWait(t, subscribed, "connection 2 dialled"))
-	require.Eventually(t, func() bool { return len(v.received(2)) == len(testSubs) }, wait, time.Millisecond, "connection 2 subscribed")
+	s40rvwsSubscribed(t, v, subscribed, 2)
 	require.NoError(t, v.session(2).send(u[0]))
 	h.standbyQueued()
 	require.NoError(t, v.session(1).send(u[0]))
@@ -58,8 +56,7 @@ func TestS40rvwsSeedAfterReplacedAnswerTookTheMark(t *testing.T) {
 	require.NoError(t, v.session(2).send(u[1:10]...))
 	recvWait(t, entered, "the handler in the call of u10")
 	require.NoError(t, h.c.Rotate())
-	require.Equal(t, 3, recvWait(t, subscribed, "connection 3 dialled"))
-	require.Eventually(t, func() bool { return len(v.received(3)) == len(testSubs) }, wait, time.Millisecond, "connection 3 subscribed")
+	s40rvwsSubscribed(t, v, subscribed, 3)
 	require.NoError(t, v.session(3).send(append(append([]string(nil), u[6:12]...), `{"end":1}`)...))
 	var old *conn
 	require.Eventually(t, func() bool {
@@ -78,10 +75,7 @@ func TestS40rvwsSeedAfterReplacedAnswerTookTheMark(t *testing.T) {
 	require.Eventually(t, func() bool { return old.handling.Load() == handlerAwaited }, wait, time.Millisecond,
 		"the answer's delivery waits for the call")
 	close(release)
-	require.Eventually(t, func() bool {
-		got := h.sink.got()
-		return len(got) > 0 && got[len(got)-1] == `{"end":1}`
-	}, wait, time.Millisecond, "connection 3 delivered its frames; got %v, events %v", h.sink.got(), h.rec.all())
+	s40rvwsEnd(t, h)
 	want := append(append(append([]string(nil), u[:10]...), `{"ack":1}`), u[10:]...)
 	require.Equal(t, append(want, `{"end":1}`), h.sink.got())
 	h.finish(v)
