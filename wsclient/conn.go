@@ -471,9 +471,19 @@ func (cn *conn) handlerDone() {
 // atomic store and swap, no lock on the steady path); the mode is stored
 // first, so a call begun after this looks at the mode and takes the lock.
 // deliverMu is held: of two waits at once, the second would not wait.
+// A wait that takes a rotation's mark (handlerSeed) seeds it, as
+// handlerDone would have: the seed must not wait for a frame that may
+// never come (a quiet old stream, the new connection's reader waiting
+// for the switch with its queue full).
 func (cn *conn) handlerOut() {
-	if cn.handling.CompareAndSwap(handlerBusy, handlerAwaited) || cn.handling.CompareAndSwap(handlerSeed, handlerAwaited) {
+	switch {
+	case cn.handling.CompareAndSwap(handlerBusy, handlerAwaited):
 		<-cn.out
+	case cn.handling.CompareAndSwap(handlerSeed, handlerAwaited):
+		<-cn.out
+		if ov := cn.c.ov; ov != nil && ov.old == cn {
+			ov.seed()
+		}
 	}
 }
 

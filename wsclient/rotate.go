@@ -60,7 +60,8 @@ type overlap struct {
 }
 
 // pastFrames are the buffers of the latest frames a live connection
-// delivered (or skipped as repeats of frames its predecessor delivered),
+// delivered (or skipped as repeats of frames its predecessor delivered;
+// those goLive delivered from its queue after the join included),
 // oldest first from position from: when a rotation of the connection
 // begins, they are what it delivered just before (seed), and a new
 // connection whose venue path lags so far behind that it repeats them is
@@ -697,6 +698,9 @@ func (c *Client) goLive(ov *overlap, nb *conn, switched func(aligned bool, dropp
 			c.handle(nb.ctx, f, nb.id)
 		default:
 			c.handle(nb.ctx, f, nb.id)
+		}
+		if i >= ov.drop { // delivered, or a repeat of one the old connection did: for nb's own rotation (pastFrames)
+			nb.past.keep(f)
 		}
 		c.putFrame(f)
 		nb.queue[i] = nil
