@@ -58,21 +58,15 @@ func TestS40ctRefusedReportsAnnouncedOnceASecond(t *testing.T) {
 // last marker (the host's clock stepped back) came, "at once", while one
 // refused within the second after the marker was still owed.
 //
-// FAULT (skipped): the message of the stepped-back report announces the
-// one owed (a marker, GapCount 1) and takes the stepped-back time as the
-// marker's, so its own refusal falls within the new marker's second and
-// is held for the next message of the connection — which may never come:
-// a refused execution report unannounced. normalize/doc.go "Refused
-// execution reports": "one received before the marker — the host's clock
-// stepped back — at once".
+// FAULT (fixed by s40rvnorm in normalize/execloss.go flushRefused): the
+// message of the stepped-back report announced the one owed (a marker,
+// GapCount 1) and took the stepped-back time as the marker's, so its own
+// refusal fell within the new marker's second and was held for the next
+// message of the connection — which may never come: a refused execution
+// report unannounced. normalize/doc.go "Refused execution reports": "one
+// received before the marker — the host's clock stepped back — at once".
 func TestS40ctRefusedReportAfterAClockStepCountsThoseOwed(t *testing.T) {
-	if os.Getenv("S40CT_NOSKIP") != "" {
-		s40ctRefusedReportsOnceASecond(t, true)
-		return
-	}
-	t.Skip("FAULT: a refused execution report received before the last marker (clock stepped back) while another is owed is not announced " +
-		"at once: the owed one is announced, the marker's time moves back to the stepped-back one, and the report itself waits for the next " +
-		"message (normalize/execloss.go flushRefused/announceRefused; normalize/doc.go \"Refused execution reports\": \"at once\")")
+	s40ctRefusedReportsOnceASecond(t, true)
 }
 
 func s40ctRefusedReportsOnceASecond(t *testing.T, strict bool) {

@@ -80,10 +80,19 @@ func (r *refusedReports) within(ingest int64) bool {
 
 // flushRefused announces the refused reports counted within the last
 // window once it has ended; run calls it for every message while some are
-// pending (one comparison otherwise).
+// pending (one comparison otherwise). A message received before the last
+// marker (the host's clock stepped back) announces them too and opens no
+// window: were its time taken as the marker's, its own refusal would fall
+// within that window and be held for a next message that may never come,
+// where the stepped-back report is to be announced at once.
 func (p *Parser) flushRefused(ctx context.Context, ingest int64) {
-	if !p.refused.within(ingest) {
-		_ = p.announceRefused(ctx, ingest) // an error is the caller's ctx ending: they stay pending
+	r := &p.refused
+	if r.within(ingest) {
+		return
+	}
+	stepped := ingest > 0 && ingest < r.at
+	if p.announceRefused(ctx, ingest) == nil && stepped { // an error is the caller's ctx ending: they stay pending
+		r.at = 0 // the next refused report, this message's own included, goes out at once
 	}
 }
 
