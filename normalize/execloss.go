@@ -58,10 +58,11 @@ func (p *Parser) reportLost(ctx context.Context, from *schema.CanonicalEvent, ca
 
 // reportsFrameLost announces the execution reports of a frame refused
 // before they were read — its envelope did not decode, or it carries no
-// "data" — when reports says the frame is a report channel's (Bybit
-// "order"/"execution", OKX "orders", Kraken v2 "executions", Coinbase
-// Advanced Trade "user"): how many it held is unknown, so it counts as
-// one (reportLost). cause, a *ParseError, is returned.
+// "data" ("events") — when reports says the frame is a report channel's
+// (Bybit "order"/"execution"/"execution.fast", OKX "orders"/"orders-algo"/
+// "algo-advance", Kraken v2 "executions", Coinbase Advanced Trade
+// "user"): how many it held is unknown, so it counts as one (reportLost).
+// cause, a *ParseError, is returned.
 func (p *Parser) reportsFrameLost(ctx context.Context, reports bool, ingest int64, cause error) error {
 	if !reports {
 		return cause
