@@ -230,22 +230,40 @@ type bybitOrders struct {
 // remembers (about 24 KiB).
 const maxBybitEnded = 256
 
-// bybitEnded names an order that ended by its venue and client ids.
-type bybitEnded struct{ order, client schema.ID }
+// bybitEnded names an order that ended by its venue and client ids, and
+// the type the order topic gave it.
+type bybitEnded struct {
+	order, client schema.ID
+	typ           schema.OrderType
+}
 
 // clientOf returns the client order id (orderLinkId) the order topic gave
 // the order, working or among the last that ended; the zero ID when it
 // named none or the order is not known.
 func (o *bybitOrders) clientOf(order schema.ID) schema.ID {
+	w, _ := o.known(order)
+	return w.client
+}
+
+// typeOf returns the order type the order topic gave the order, working or
+// among the last that ended; false when the order is not known.
+func (o *bybitOrders) typeOf(order schema.ID) (schema.OrderType, bool) {
+	w, ok := o.known(order)
+	return w.typ, ok
+}
+
+// known returns what the order topic said of the order, working or among
+// the last that ended (client and typ only); false when it is not known.
+func (o *bybitOrders) known(order schema.ID) (bybitWorking, bool) {
 	if w, ok := o.m[order]; ok {
-		return w.client
+		return w, true
 	}
 	for i := range o.ended {
 		if e := &o.ended[i]; e.order == order && !order.IsZero() {
-			return e.client
+			return bybitWorking{client: e.client, typ: e.typ}, true
 		}
 	}
-	return schema.ID{}
+	return bybitWorking{}, false
 }
 
 // bybitWorking is a working order's last report: an amendment changes
@@ -257,7 +275,8 @@ type bybitWorking struct {
 	price, qty, trigger, cum schema.Decimal
 	ts                       int64 // updatedTime, Unix ns
 	conn                     uint64
-	client                   schema.ID // orderLinkId: a fast maker fill's (clientOf)
+	client                   schema.ID        // orderLinkId: a fast maker fill's (clientOf)
+	typ                      schema.OrderType // a tpslOrder's fill's (typeOf): the execution topic has no trigger direction
 	// triggered: the report's word was Triggered; the next report of
 	// another word (Active, the new active order placed) completes the
 	// trigger, no amendment, though its status and exec type are the same.
@@ -273,7 +292,7 @@ type bybitWorking struct {
 // trigger completed, never an amendment.
 func (o *bybitOrders) report(f *filler, x *schema.Execution, triggered bool) {
 	now := bybitWorking{status: x.Status, exec: x.ExecType, price: x.Price, qty: x.Qty, trigger: x.StopPrice, cum: x.CumFillQty,
-		ts: x.TransactTime, conn: f.p.raw.ConnID, client: x.ClientOrderID, triggered: triggered}
+		ts: x.TransactTime, conn: f.p.raw.ConnID, client: x.ClientOrderID, typ: x.Type, triggered: triggered}
 	o.pending, f.memo = bybitPending{id: x.VenueOrderID, now: now}, o
 	was, known := o.m[x.VenueOrderID]
 	if !x.Status.Final() && known && was.status == now.status && was.exec == now.exec && was.cum.Equal(now.cum) && (!was.triggered || now.triggered) &&
@@ -297,8 +316,8 @@ func (o *bybitOrders) commit() {
 		if known {
 			delete(o.m, id)
 		}
-		if !now.client.IsZero() {
-			o.ended[o.endedNext] = bybitEnded{order: id, client: now.client}
+		if !now.client.IsZero() || now.typ == schema.OrderTypeTakeProfit || now.typ == schema.OrderTypeTakeProfitLimit {
+			o.ended[o.endedNext] = bybitEnded{order: id, client: now.client, typ: now.typ}
 			o.endedNext = (o.endedNext + 1) % maxBybitEnded
 		}
 		return
@@ -444,6 +463,13 @@ func (m *bybitExecMsg) fill(f *filler) {
 	f.id(&x.TradeID, m.ExecID)
 	f.side(&x.Side, "side", &m.Side)
 	x.Type = bybitType(&m.OrderType, &m.StopOrder)
+	if string(m.StopOrder.bytes()) == "tpslOrder" { // no trigger direction here: the order topic's type (tpslKind)
+		if st, ok := f.p.state.(*bybitState); ok {
+			if typ, known := st.orders.typeOf(x.VenueOrderID); known {
+				x.Type = typ
+			}
+		}
+	}
 	if !fast {
 		x.ExecType = f.execType("execType", bybitExecTypes, &m.ExecType)
 	}
@@ -540,8 +566,9 @@ func bybitTypeTIF(orderType, stop, tif *text) (schema.OrderType, schema.TimeInFo
 // Stop ("conditional order" at a trigger price), StopLoss and
 // PartialStopLoss (of the whole or part of a position), tpslOrder (spot
 // TP/SL order: one trigger; typed by its trigger's direction where the
-// report has one, tpslKind, else a stop: the execution topic carries no
-// direction) as stops; TakeProfit and PartialTakeProfit as
+// report has one, tpslKind; the execution topic carries none, so a fill
+// takes the type the order topic gave its order, a stop when the order
+// is not known) as stops; TakeProfit and PartialTakeProfit as
 // take-profits; TrailingStop (at market: Bybit's trailing stop places a
 // market order). OcoOrder and BidirectionalTpslOrder (two legs) and
 // MmRateClose (a close at a maintenance margin rate) have no one

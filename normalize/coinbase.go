@@ -202,6 +202,13 @@ func coinbaseSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest
 	if p.spec.kinds[k].typ == schema.EventControl {
 		return p.run(ctx, k, data, nil, ingest)
 	}
+	if len(p.elems) == 0 && !env.Events.array {
+		// A channel's message carries its messages in "events" (Advanced
+		// Trade "Channels"); without it nothing was read: refused, and a
+		// user frame's reports announced (it was counted in the
+		// connection's sequence, so no connection gap tells of it).
+		return p.reportsFrameLost(ctx, k == cbUserOrder, ingest, p.bad(p.spec.kinds[k].name, "events", ErrMissingField))
+	}
 	var first error
 	for _, s := range p.elems {
 		err := p.coinbaseEvent(ctx, st, k, s.of(data), ingest)

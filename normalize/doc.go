@@ -293,8 +293,9 @@
 // all-in-one "execution" topic) returns its *ParseError and is announced
 // — so is a report channel's frame refused before its reports were read
 // (its envelope does not decode, or it has no "data": Bybit
-// "order"/"execution", OKX "orders", Kraken v2 "executions", Coinbase
-// Advanced Trade "user"), counted as one —
+// "order"/"execution"/"execution.fast", OKX "orders"/"orders-algo"/
+// "algo-advance", Kraken v2 "executions"; Coinbase Advanced Trade "user"
+// without "events"), counted as one —
 // by a gap marker: EventGap, Control.GapType EventExecReport, GapSource
 // venue, GapCount the reports refused since the last marker, Reason
 // "execution report refused: " and the first cause, Symbol the report's
@@ -303,7 +304,7 @@
 // announced at once, those within the second after a marker are counted
 // and announced by the first message of the connection after it (every
 // one when frames carry no receive time; one received before the marker —
-// the host's clock stepped back — at once). Package session reconciles the
+// the host's clock stepped back — at once, with those owed). Package session reconciles the
 // open orders on such a marker, at most once per 30 s.
 //
 // # Pool exhaustion

@@ -58,10 +58,11 @@ func (p *Parser) reportLost(ctx context.Context, from *schema.CanonicalEvent, ca
 
 // reportsFrameLost announces the execution reports of a frame refused
 // before they were read — its envelope did not decode, or it carries no
-// "data" — when reports says the frame is a report channel's (Bybit
-// "order"/"execution", OKX "orders", Kraken v2 "executions", Coinbase
-// Advanced Trade "user"): how many it held is unknown, so it counts as
-// one (reportLost). cause, a *ParseError, is returned.
+// "data" ("events") — when reports says the frame is a report channel's
+// (Bybit "order"/"execution"/"execution.fast", OKX "orders"/"orders-algo"/
+// "algo-advance", Kraken v2 "executions", Coinbase Advanced Trade
+// "user"): how many it held is unknown, so it counts as one (reportLost).
+// cause, a *ParseError, is returned.
 func (p *Parser) reportsFrameLost(ctx context.Context, reports bool, ingest int64, cause error) error {
 	if !reports {
 		return cause
@@ -80,10 +81,19 @@ func (r *refusedReports) within(ingest int64) bool {
 
 // flushRefused announces the refused reports counted within the last
 // window once it has ended; run calls it for every message while some are
-// pending (one comparison otherwise).
+// pending (one comparison otherwise). A message received before the last
+// marker (the host's clock stepped back) announces them too and opens no
+// window: were its time taken as the marker's, its own refusal would fall
+// within that window and be held for a next message that may never come,
+// where the stepped-back report is to be announced at once.
 func (p *Parser) flushRefused(ctx context.Context, ingest int64) {
-	if !p.refused.within(ingest) {
-		_ = p.announceRefused(ctx, ingest) // an error is the caller's ctx ending: they stay pending
+	r := &p.refused
+	if r.within(ingest) {
+		return
+	}
+	stepped := ingest > 0 && ingest < r.at
+	if p.announceRefused(ctx, ingest) == nil && stepped { // an error is the caller's ctx ending: they stay pending
+		r.at = 0 // the next refused report, this message's own included, goes out at once
 	}
 }
 

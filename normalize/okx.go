@@ -220,7 +220,7 @@ func okxSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest int6
 	}
 	p.env.depth = okxDepths[string(env.Arg.Channel.bytes())]
 	if !env.Data.array && len(p.elems) == 0 {
-		return p.bad(p.spec.kinds[k].name, "data", ErrMissingField)
+		return p.reportsFrameLost(ctx, k == oxOrders || k == oxAlgoOrders, ingest, p.bad(p.spec.kinds[k].name, "data", ErrMissingField))
 	}
 	p.raw.Stream, p.raw.Payload = env.Arg.Channel.bytes(), data
 	var sym []byte
