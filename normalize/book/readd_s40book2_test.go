@@ -65,3 +65,17 @@ func TestS40book2ClosedBookAddedStaysClosed(t *testing.T) {
 	a.mu.Unlock()
 	require.False(t, armed, "a timer of a book the host closed armed again")
 }
+
+// A book handing (replaced by a book of another Sink on an exhausted
+// pool, its announcement owed to its own subscribers) added again: what
+// it owed is its own again (Books.Add), but its retry timer found it
+// closed and let it go — told never, on a quiet stream. Now the timer
+// tries it again, the book no longer closed.
+func TestS40book2HandingBookAddedAgainTellsWhatItOwed(t *testing.T) {
+	h, held := s40handingHeld(t)
+	require.Empty(t, s40gaps(h.sinkA), "the pool gave nothing: owed")
+	h.books.Add(h.a) // added again, the pool still exhausted
+	putAll(h.events, held)
+	h.clk.step(time.Second)
+	require.Equal(t, []string{ReasonReplaced}, s40gaps(h.sinkA), "what the book added again owed its subscribers never told")
+}
