@@ -199,6 +199,7 @@ type Book struct {
 	rule   Rule
 	symbol string
 	o      Options
+	sink   Sink // Options.Sink as given: its own again when replaced in Books and added again (rearmLocked)
 
 	log *slog.Logger // nil: silent
 
@@ -316,7 +317,7 @@ func NewBook(rule Rule, symbol string, opts *Options) (*Book, error) {
 	if o.Clock == nil {
 		o.Clock = wsclient.SystemClock()
 	}
-	b := &Book{rule: rule, symbol: symbol, o: o, now: o.Clock.Now}
+	b := &Book{rule: rule, symbol: symbol, o: o, sink: o.Sink, now: o.Clock.Now}
 	b.ck = ckScales{px: rule.PriceScale, qty: rule.QtyScale}
 	b.bids.bid = true
 	b.seq.Rule = rule.Sequence.continuity()
@@ -414,33 +415,44 @@ func (b *Book) takeHandoffs() []*Book {
 // closeWith is Close, waiting for the pool with ctx.
 func (b *Book) closeWith(ctx context.Context) {
 	b.mu.Lock()
-	b.closeLocked(ctx)
+	b.closeLocked(ctx, b.o.Events.Get)
 	b.mu.Unlock()
 	// The books it replaced, still owing their own subscribers (another
 	// Sink; adopt): their announcements go out now, their timers stop
-	// with b's. One added again since (Books.Add: not handing) is the
-	// Books' or the host's again, left alone.
-	for _, h := range b.takeHandoffs() {
+	// with b's.
+	closeHanding(ctx, b.takeHandoffs(), true)
+}
+
+// closeHanding closes those of list still handing, waiting for the pool
+// with ctx if wait, else never. One added again since (Books.Add: not
+// handing) is the Books' or the host's again, left alone.
+func closeHanding(ctx context.Context, list []*Book, wait bool) {
+	for _, h := range list {
 		h.mu.Lock()
 		if h.handing {
-			h.closeLocked(ctx)
+			get := h.tryGet
+			if wait {
+				get = h.o.Events.Get
+			}
+			h.closeLocked(ctx, get)
 		}
 		h.mu.Unlock()
 	}
 }
 
-// closeLocked is closeWith but for the books b replaced; b.mu held.
-func (b *Book) closeLocked(ctx context.Context) {
+// closeLocked is closeWith but for the books b replaced, each event
+// taken with get; b.mu held.
+func (b *Book) closeLocked(ctx context.Context, get func(context.Context) (*schema.CanonicalEvent, error)) {
 	b.stopLocked()
 	b.shut = true // a handing book's flush below, its ctx ended, re-armed its retry timer: it outlived Close
 	if b.owing.Load() {
-		if err := b.flushOwedLocked(ctx, b.o.Events.Get); err != nil {
+		if err := b.flushOwedLocked(ctx, get); err != nil {
 			b.warn("book: announcement owed at Close not published", "err", err)
 			return
 		}
 	}
 	if b.silOwed {
-		if !b.publishSilenceLocked(ctx, b.o.Events.Get, b.now()) {
+		if !b.publishSilenceLocked(ctx, get, b.now()) {
 			b.warn("book: silence announcement owed at Close not published")
 			return
 		}
@@ -466,6 +478,26 @@ func (b *Book) stopLocked() {
 	if b.retry != nil {
 		b.retry.Stop()
 		b.retryArmed = false
+	}
+}
+
+// rearmLocked undoes stop for a book replaced in [Books] and added again
+// (Books.Add): its Sink and its timers are its own again — MaxSilence's armed for the
+// time left where it is live (fed nothing more, a quiet stream would
+// leave its last quote the subscribers' latest, no silence marker told),
+// the retry timer where it owes a break's announcement. A book closed by
+// the host (shut) stays closed for good.
+func (b *Book) rearmLocked() {
+	if !b.closed || b.shut {
+		return
+	}
+	b.closed, b.o.Sink = false, b.sink // takeOver let its Sink go: nothing more from it while replaced
+	if b.live && !b.silent && b.o.MaxSilence > 0 && !b.silArmed {
+		b.silArmed = true
+		b.arm(&b.silTimer, max(b.o.MaxSilence-b.sinceLocked(&b.heardAt), 0), b.silenceCheck)
+	}
+	if b.owing.Load() || b.silOwed {
+		b.armRetryLocked(pool.ErrExhausted)
 	}
 }
 
@@ -1552,8 +1584,19 @@ func (b *Book) adopt(old *Book) {
 		return
 	}
 	b.mu.Lock()
-	b.handoffs = append(b.handoffs, kept...)
+	shut := b.shut
+	if !shut {
+		b.handoffs = append(b.handoffs, kept...)
+	}
 	b.mu.Unlock()
+	if shut {
+		// b closed already (a Books.Close or a host's Close between the
+		// swap and here, its handed-off books taken then): they close
+		// now, never waiting for the pool (Add has no ctx) — their
+		// timers must not outlive the host. What the pool does not give
+		// is logged, as at Close.
+		closeHanding(context.Background(), kept, false)
+	}
 }
 
 // sameSink reports whether a and b are one Sink: the replaced book's

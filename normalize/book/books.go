@@ -168,6 +168,10 @@ func NewBooks(next Sink, events *pool.Pool[*schema.CanonicalEvent], opts *BooksO
 // b takes on the replaced book's connection too: its [Feed] (unless a
 // message bound b already) and its latest loss, whose tail b does not
 // load — a b already live on that tail is invalidated.
+// A book replaced, then added again, is the Books' again with its timers
+// (MaxSilence's armed at once where it is live, what it owes tried again
+// by its retry timer); one closed by the host ([Book.Close]: for good)
+// stays closed, added or not: no timer of it armed again.
 // Add waits for an Apply the replaced book is running (closing it takes its
 // lock), while the other books' events and readers go on. Do not call it
 // from a callback of the book it replaces (its Sink's Publish, its
@@ -179,6 +183,7 @@ func (r *Books) Add(b *Book) {
 	}
 	b.retired = false // a book replaced once, added again: fed (routed) again
 	b.handing = false // and what it still owed its subscribers is its own again: its Sink kept
+	b.rearmLocked()
 	b.mu.Unlock()
 	broke := false
 	if old := r.Book(b.rule.Venue, b.symbol); old != nil && old != b {
