@@ -316,6 +316,25 @@ func s32flkCycles() int {
 	return 1000
 }
 
+// s40ciRotationRate is the simulated venue's trades a second in the
+// rotation tests: 2,000, or 500 under -race. The venue sends at that rate
+// in real time whatever the test's progress, so on a loaded machine,
+// where a rotation's wall time stretches, the trades (and the race
+// detector's cost of reading them) per rotation grow with the load: at
+// load ~40 TestS28ctThousandRotationsStayFlat took 172 s and
+// TestS28ctAlignedRotationDeliversNoFrameTwice 141 s of the root
+// package's race run for ~3 s CPU each alone. A quarter of the rate still
+// leaves the two connections of each rotation frames in flight to align
+// on (TestS28ctSessionRotationNeverServesAStaleQuote runs at 500 under
+// -race for the same reason); both tests run at 2,000 in CI's no-race
+// step (.ci/racetests lists them).
+func s40ciRotationRate() int {
+	if raceEnabled {
+		return 500
+	}
+	return 2000
+}
+
 // Long life of the order connection: the venue closes the WS-API 1,000
 // times (as before maintenance) while an order of the session rests.
 // Every reconnect measures the clock offset again, signs a new user-data
@@ -542,7 +561,7 @@ func TestS28ctThousandRotationsStayFlat(t *testing.T) {
 	// (400 under -race).
 	const warm = 100
 	total := s32flkCycles()
-	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 2000, PingInterval: -1, IncomingLimit: -1})
+	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: s40ciRotationRate(), PingInterval: -1, IncomingLimit: -1})
 	defer v.Close()
 	r := newS28ctRotator(t, v)
 	var mark s28ctMark
@@ -589,7 +608,7 @@ func TestS28ctThousandRotationsStayFlat(t *testing.T) {
 // same — though the rotation reported itself aligned: a rotation begun
 // while the live connection still skipped the repeats of the one before.
 func TestS28ctAlignedRotationDeliversNoFrameTwice(t *testing.T) {
-	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: 2000, PingInterval: -1, IncomingLimit: -1})
+	v := venuesim.Start(&venuesim.Options{Symbols: []string{"BTCUSDT"}, Rate: s40ciRotationRate(), PingInterval: -1, IncomingLimit: -1})
 	defer v.Close()
 	r := newS28ctRotator(t, v)
 	for i := 1; i <= s32flkCycles(); i++ { // 1,000; fewer under -race (128 s of the root package at load ~25)
