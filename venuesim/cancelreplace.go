@@ -91,7 +91,7 @@ func (c *conn) cancelReplace(req apiRequest) {
 		}
 	}
 	var answer []byte
-	c.cancelOrder(apiRequest{ID: req.ID, Method: "order.cancel", Params: cancelP, sink: &answer})
+	c.cancelOrder(apiRequest{ID: req.ID, Method: "order.cancel", Params: cancelP, sink: &answer, signed: true})
 	cancelOK, cancelRes := stepOf(answer)
 	placeOK, placeRes := false, jsontext.Value("null")
 	tried := cancelOK || mode == "ALLOW_FAILURE"
@@ -101,7 +101,7 @@ func (c *conn) cancelReplace(req apiRequest) {
 			delete(placeP, k[0])
 		}
 		answer = nil
-		c.placeOrder(apiRequest{ID: req.ID, Method: "order.place", Params: placeP, sink: &answer})
+		c.placeOrder(apiRequest{ID: req.ID, Method: "order.place", Params: placeP, sink: &answer, signed: true})
 		placeOK, placeRes = stepOf(answer)
 	}
 	outcome := func(ok bool) string {

@@ -65,6 +65,10 @@ type apiRequest struct {
 	// sink, when set, takes the answer instead of the connection: a step
 	// of order.cancelReplace (cancelReplace).
 	sink *[]byte
+	// signed is set on a step of order.cancelReplace: the request's
+	// signature was checked whole, over the parameters the client signed;
+	// a step's are renamed and split, so checking them again would fail.
+	signed bool
 }
 
 // serveAPI serves the WS-API: order.place, order.cancel,
@@ -261,6 +265,15 @@ func (c *conn) checkSignature(p map[string]jsontext.Value) (code int, msg string
 	return 0, ""
 }
 
+// checkRequest is checkSignature over req's parameters, or nothing to
+// check when req is a step of a request already checked (signed).
+func (c *conn) checkRequest(req *apiRequest) (code int, msg string) {
+	if req.signed {
+		return 0, ""
+	}
+	return c.checkSignature(req.Params)
+}
+
 // parseAmount parses a decimal parameter into 1e-8 units.
 func parseAmount(s string) (int64, bool) {
 	if s == "" {
@@ -386,7 +399,7 @@ func (c *conn) placeOrder(req apiRequest) {
 			return
 		}
 	}
-	if code, msg := c.checkSignature(p); code != 0 {
+	if code, msg := c.checkRequest(&req); code != 0 {
 		reject(400, code, msg)
 		return
 	}
@@ -692,7 +705,7 @@ func (v *Venue) fillCrossed(s *symbolState, now int64) {
 func (c *conn) cancelOrder(req apiRequest) {
 	v := c.v
 	p := req.Params
-	if code, msg := c.checkSignature(p); code != 0 {
+	if code, msg := c.checkRequest(&req); code != 0 {
 		v.rejected.Add(1)
 		c.answer(req, apiError(req.ID, 400, code, msg))
 		return
