@@ -81,3 +81,28 @@ func TestS40rvsimCancelReplaceSigned(t *testing.T) {
 	m = a.response(4)
 	assert.Equal(t, map[string]any{"code": float64(-1022), "msg": "Signature for this request is not valid."}, m["error"])
 }
+
+// A cancelReplace naming its cancel by a malformed id is a bad request,
+// refused plainly with -1100 naming the parameter the client sent
+// (cancelOrderId, cancelOrigClientOrderId, cancelNewClientOrderId), as
+// order.cancel's -1100 names its own; neither step tried. venuesim
+// answered 400 -2022 with the cancel step's -1100 naming orderId, a
+// parameter the request never had.
+func TestS40rvsimCancelReplaceMalformedID(t *testing.T) {
+	v, _ := s37Still(t)
+	a := openAPI(t, v)
+	order := `"side":"BUY","type":"LIMIT","timeInForce":"GTC","price":"1","quantity":"0.00100000",`
+	for i, c := range []struct{ params, msg string }{
+		{`"cancelOrderId":"12a",`, "Illegal characters found in parameter 'cancelOrderId'; legal range is '^[0-9]{1,20}$'."},
+		{`"cancelOrigClientOrderId":"a.b",`, "Illegal characters found in parameter 'cancelOrigClientOrderId'; legal range is '^[a-zA-Z0-9-_]{1,36}$'."},
+		{`"cancelOrderId":1,"cancelNewClientOrderId":"a:b",`, "Illegal characters found in parameter 'cancelNewClientOrderId'; legal range is '^[a-zA-Z0-9-_]{1,36}$'."},
+	} {
+		id := uint64(10 + i)
+		write(t, a.c, `{"id":`+itoa(id)+`,"method":"order.cancelReplace","params":{"symbol":"BTCUSDT","cancelReplaceMode":"ALLOW_FAILURE",`+c.params+order+`"timestamp":1}}`)
+		m := a.response(float64(id))
+		assert.Equal(t, float64(400), m["status"], c.params)
+		assert.Equal(t, map[string]any{"code": float64(-1100), "msg": c.msg}, m["error"], c.params)
+	}
+	write(t, a.c, `{"id":20,"method":"openOrders.status","params":{"timestamp":1}}`)
+	assert.Empty(t, a.response(20)["result"], "nothing placed")
+}
