@@ -34,7 +34,7 @@ var cancelReplaceParams = [...][2]string{
 // refused plainly, neither step tried: an unknown symbol -1121, neither
 // cancelOrderId nor cancelOrigClientOrderId -1102 (the docs show no such
 // answer; -1102 is order.cancel's for its two ids, named here by the
-// cancel's). cancelReplaceMode missing is
+// cancel's), a cancel id outside its range -1100 naming it as sent. cancelReplaceMode missing is
 // -1102, another value -1100 (the docs name no code; -1100 is Binance's
 // answer to an illegal enum value). orderRateLimitExceededMode is not
 // served (DO_NOTHING: an order refused for the ORDERS limit is refused
@@ -74,6 +74,17 @@ func (c *conn) cancelReplace(req apiRequest) {
 		c.answer(req, apiError(req.ID, 400, -1102, "Param 'cancelOrigClientOrderId' or 'cancelOrderId' must be sent, but both were empty/null!"))
 		return
 	}
+	// A malformed cancel id is the request's fault, named as sent, not
+	// the cancel step's under order.cancel's name.
+	for _, k := range cancelReplaceParams {
+		if r := idRangeOf(k[1]); r == nil {
+			continue
+		} else if code, msg := r.check(p, k[0]); code != 0 {
+			v.rejected.Add(1)
+			c.answer(req, apiError(req.ID, 400, code, msg))
+			return
+		}
+	}
 	if v.opts.EnforceRateLimits {
 		now := v.now().UnixMilli()
 		if ok, retry := v.rates.orderRoom(now); !ok {
@@ -91,7 +102,7 @@ func (c *conn) cancelReplace(req apiRequest) {
 		}
 	}
 	var answer []byte
-	c.cancelOrder(apiRequest{ID: req.ID, Method: "order.cancel", Params: cancelP, sink: &answer})
+	c.cancelOrder(apiRequest{ID: req.ID, Method: "order.cancel", Params: cancelP, sink: &answer, signed: true})
 	cancelOK, cancelRes := stepOf(answer)
 	placeOK, placeRes := false, jsontext.Value("null")
 	tried := cancelOK || mode == "ALLOW_FAILURE"
@@ -101,7 +112,7 @@ func (c *conn) cancelReplace(req apiRequest) {
 			delete(placeP, k[0])
 		}
 		answer = nil
-		c.placeOrder(apiRequest{ID: req.ID, Method: "order.place", Params: placeP, sink: &answer})
+		c.placeOrder(apiRequest{ID: req.ID, Method: "order.place", Params: placeP, sink: &answer, signed: true})
 		placeOK, placeRes = stepOf(answer)
 	}
 	outcome := func(ok bool) string {

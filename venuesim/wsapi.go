@@ -65,6 +65,10 @@ type apiRequest struct {
 	// sink, when set, takes the answer instead of the connection: a step
 	// of order.cancelReplace (cancelReplace).
 	sink *[]byte
+	// signed is set on a step of order.cancelReplace: the request's
+	// signature was checked whole, over the parameters the client signed;
+	// a step's are renamed and split, so checking them again would fail.
+	signed bool
 }
 
 // serveAPI serves the WS-API: order.place, order.cancel,
@@ -261,6 +265,15 @@ func (c *conn) checkSignature(p map[string]jsontext.Value) (code int, msg string
 	return 0, ""
 }
 
+// checkRequest is checkSignature over req's parameters, or nothing to
+// check when req is a step of a request already checked (signed).
+func (c *conn) checkRequest(req *apiRequest) (code int, msg string) {
+	if req.signed {
+		return 0, ""
+	}
+	return c.checkSignature(req.Params)
+}
+
 // parseAmount parses a decimal parameter into 1e-8 units.
 func parseAmount(s string) (int64, bool) {
 	if s == "" {
@@ -320,16 +333,48 @@ func amountParam(p map[string]jsontext.Value, name string) (v int64, code int, m
 // 'newClientOrderId'; legal range is '^[a-zA-Z0-9-_]{1,36}$'", and "dot(.)
 // is not allowed"). The wider ^[\.A-Z\:/a-z0-9_-]{1,36}$ is Binance
 // futures' rule, not spot's: dots, colons and slashes are refused here.
-var idRanges = [...]struct {
-	name, rng string
-	legal     func(byte) bool
-	max       int
-}{
+var idRanges = [...]idRange{
 	{"orderId", "^[0-9]{1,20}$", func(b byte) bool { return '0' <= b && b <= '9' }, 20},
 	{"origClientOrderId", "^[a-zA-Z0-9-_]{1,36}$", clientIDByte, 36},
 	{"newClientOrderId", "^[a-zA-Z0-9-_]{1,36}$", clientIDByte, 36},
 	{"preventedMatchId", "^[0-9]{1,20}$", func(b byte) bool { return '0' <= b && b <= '9' }, 20},
 	{"fromPreventedMatchId", "^[0-9]{1,20}$", func(b byte) bool { return '0' <= b && b <= '9' }, 20},
+}
+
+// idRange is an id parameter's legal range: its name, the range as
+// Binance's -1100 names it, its legal bytes and most bytes.
+type idRange struct {
+	name, rng string
+	legal     func(byte) bool
+	max       int
+}
+
+// check refuses the parameter key, held to r's range, when present but
+// outside it, with Binance's -1100 naming key.
+func (r *idRange) check(p map[string]jsontext.Value, key string) (code int, msg string) {
+	s := param(p, key)
+	if s == "" {
+		return 0, "" // not sent (or empty: as not sent)
+	}
+	ok := len(s) <= r.max
+	for i := 0; ok && i < len(s); i++ {
+		ok = r.legal(s[i])
+	}
+	if !ok {
+		return -1100, "Illegal characters found in parameter '" + key + "'; legal range is '" + r.rng + "'."
+	}
+	return 0, ""
+}
+
+// idRangeOf is the legal range of the id parameter name, nil for a name
+// idRanges lacks.
+func idRangeOf(name string) *idRange {
+	for i := range idRanges {
+		if idRanges[i].name == name {
+			return &idRanges[i]
+		}
+	}
+	return nil
 }
 
 // clientIDByte is a character of a client order id or a request id
@@ -341,17 +386,9 @@ func clientIDByte(b byte) bool {
 // checkIDs refuses an id parameter present but outside its legal range
 // with Binance's -1100.
 func checkIDs(p map[string]jsontext.Value) (code int, msg string) {
-	for _, r := range idRanges {
-		s := param(p, r.name)
-		if s == "" {
-			continue // not sent (or empty: as not sent)
-		}
-		ok := len(s) >= 1 && len(s) <= r.max
-		for i := 0; ok && i < len(s); i++ {
-			ok = r.legal(s[i])
-		}
-		if !ok {
-			return -1100, "Illegal characters found in parameter '" + r.name + "'; legal range is '" + r.rng + "'."
+	for i := range idRanges {
+		if code, msg := idRanges[i].check(p, idRanges[i].name); code != 0 {
+			return code, msg
 		}
 	}
 	return 0, ""
@@ -386,7 +423,7 @@ func (c *conn) placeOrder(req apiRequest) {
 			return
 		}
 	}
-	if code, msg := c.checkSignature(p); code != 0 {
+	if code, msg := c.checkRequest(&req); code != 0 {
 		reject(400, code, msg)
 		return
 	}
@@ -692,7 +729,7 @@ func (v *Venue) fillCrossed(s *symbolState, now int64) {
 func (c *conn) cancelOrder(req apiRequest) {
 	v := c.v
 	p := req.Params
-	if code, msg := c.checkSignature(p); code != 0 {
+	if code, msg := c.checkRequest(&req); code != 0 {
 		v.rejected.Add(1)
 		c.answer(req, apiError(req.ID, 400, code, msg))
 		return
