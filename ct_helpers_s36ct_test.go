@@ -350,3 +350,21 @@ func (m *s36ctFeed) lose(n int) {
 	m.last += n
 	m.fmu.Unlock()
 }
+
+// seen describes what the venue saw (for a failure's message): the
+// connections subscribed now, by their order on the path, the dials, and
+// every message each connection sent.
+func (m *s36ctOKXMarket) seen() string {
+	var b strings.Builder
+	m.mu.Lock()
+	fmt.Fprintf(&b, "subscribed now:")
+	for _, c := range m.subs {
+		fmt.Fprintf(&b, " #%d", c.n)
+	}
+	m.mu.Unlock()
+	fmt.Fprintf(&b, "; dials %d; received:", m.dials("/ws/v5/public"))
+	for _, x := range m.find("/ws/v5/public", func(string) bool { return true }) {
+		fmt.Fprintf(&b, " #%d %q;", x.conn.n, x.text)
+	}
+	return b.String()
+}
