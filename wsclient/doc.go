@@ -388,11 +388,12 @@
 // ([ErrRotationUnaligned] with the old connection's id: its data from the
 // join to the failure are lost; it is announced before the old connection
 // delivers again, and a later rotation's new connection that repeats
-// them drops them, the loss reported, without a second report). An old connection that dies after that report (its
-// death may come while the report is made: no look before it can rule
-// that out, and the report cannot wait for a death that may never come)
-// is reported lost too: a Disconnected naming the same connection with
-// no frame between the two is the same gap.
+// them drops them, the loss reported, without a second report). An old
+// connection that dies after that report (its death may come while the
+// report is made: no look before it can rule that out, and the report
+// cannot wait for a death that may never come) is reported lost too: a
+// Disconnected naming the same connection with no frame between the two
+// is the same gap.
 //
 // A rotation that fails keeps the old connection and is retried after a
 // backoff (or the venue's Retry-After). An old connection lost during the
