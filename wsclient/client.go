@@ -210,7 +210,9 @@ func (c *Client) Close(ctx context.Context) error {
 // the connection it was made on: one made twice, or during a rotation,
 // counts once, and one whose connection was since replaced is dropped;
 // one made while a failed rotation waits for its retry is that retry,
-// which keeps to its backoff or the venue's Retry-After. It returns
+// which keeps to its backoff or the venue's Retry-After. A new connection
+// lagging more than the old one's latest 32 frames from before the
+// request reports a loss that is none (see Options.MaxAge). It returns
 // ErrClosed after Close and ErrNotConnected when no connection is up.
 // Safe for concurrent use, and from the handler or OnEvent.
 func (c *Client) Rotate() error {

@@ -623,6 +623,13 @@ func (c *Client) deliverShared(cn *conn, f *schema.WsFrame) *schema.WsFrame {
 		if c.answer(f) {
 			c.handleReplaced(cn, f)
 		}
+		// Its data after the join is the new connection's to deliver;
+		// a rotation given up then leaves it undelivered, the gap
+		// restoreOld reports. Kept, the frames cn reads go on without a
+		// hole: the next rotation's new connection that repeats them
+		// drops them as the loss reported, neither delivered out of
+		// their place nor reported again.
+		cn.past.keep(f)
 	case modeOverlap:
 		// A rotation begun while cn still skipped the repeats of the one
 		// before it: they were delivered, by the connection cn replaced.

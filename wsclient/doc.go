@@ -317,7 +317,10 @@
 // 0.5, beside the base in one run). One that repeats a frame the old
 // connection delivered before those 32 gets it counted as never
 // delivered — dropped and reported as above, a loss that is none (the
-// safe side: one resync, never a silent gap or a repeat).
+// safe side: one resync, never a silent gap or a repeat); more of them
+// than the new connection's queue holds fill it before any frame joins,
+// and the rotation switches after RotationOverlap, unaligned, the
+// repeats delivered again (see Options.MaxAge).
 // But for the answers: a frame from before the join that
 // Options.IsData says is no data (the venue's answer to the new
 // connection's own subscriptions — an acknowledgement, a refusal — or a
@@ -384,11 +387,13 @@
 // the failure of a rotation whose streams had been joined
 // ([ErrRotationUnaligned] with the old connection's id: its data from the
 // join to the failure are lost; it is announced before the old connection
-// delivers again). An old connection that dies after that report (its
-// death may come while the report is made: no look before it can rule
-// that out, and the report cannot wait for a death that may never come)
-// is reported lost too: a Disconnected naming the same connection with
-// no frame between the two is the same gap.
+// delivers again, and a later rotation's new connection that repeats
+// them drops them, the loss reported, without a second report). An old
+// connection that dies after that report (its death may come while the
+// report is made: no look before it can rule that out, and the report
+// cannot wait for a death that may never come) is reported lost too: a
+// Disconnected naming the same connection with no frame between the two
+// is the same gap.
 //
 // A rotation that fails keeps the old connection and is retried after a
 // backoff (or the venue's Retry-After). An old connection lost during the

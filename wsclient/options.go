@@ -271,8 +271,20 @@ type Options struct {
 	ForbiddenDelay time.Duration
 
 	// MaxAge turns rotation on: a connection that age, counted from its
-	// dial, is replaced make-before-break (see the package doc). Defaults to
-	// 0, no rotation.
+	// dial, is replaced make-before-break (see the package doc). The join
+	// of the two streams is looked for among what the old connection
+	// delivered since the rotation began and its latest 32 frames before
+	// it. A new connection whose venue path lags further behind (its
+	// stream starts at its subscription: by more than those 32 frames and
+	// the ones the old connection delivered while the new one was dialled
+	// and subscribed) repeats frames the client no longer knows: they are
+	// counted as never delivered, dropped and reported
+	// ([ErrRotationDropped], Stats.RotationDropped: a loss that is none,
+	// one resync, never a repeat nor a silent gap). More of them than the
+	// new connection's queue holds (a quarter of Frames, at most 64; 50
+	// by default) fill it before any joins: the rotation then switches
+	// after RotationOverlap, unaligned ([ErrRotationUnaligned]: the
+	// repeats are delivered again). Defaults to 0, no rotation.
 	MaxAge time.Duration
 	// RotationOverlap bounds how long a rotation looks for the point where
 	// the new connection's stream joins the old one's, from the new

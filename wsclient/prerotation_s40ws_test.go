@@ -18,10 +18,21 @@ import (
 // end included) and the harness, finished.
 func s40wsRotation(t *testing.T, pre, during, sent []string) ([]string, *harness) {
 	t.Helper()
+	return s41wsRotation(t, nil, 0, pre, during, sent)
+}
+
+// s41wsRotation is s40wsRotation with the options tuned by tune (when
+// not nil) and, with step > 0, the clock moved on by step while the end
+// is awaited (a rotation that switches at RotationOverlap).
+func s41wsRotation(t *testing.T, tune func(*Options), step time.Duration, pre, during, sent []string) ([]string, *harness) {
+	t.Helper()
 	leaks := goleak.IgnoreCurrent()
 	v, subscribed := subscribingVenue(t)
 	opts := rotationOptions()
 	opts.MaxAge, opts.RotationOverlap = 0, s36rotOverlap
+	if tune != nil {
+		tune(opts)
+	}
 	h := start(t, v.url(), opts, &sink{}, leaks)
 	liveConn1(t, h)
 	require.Equal(t, 1, recvWait(t, subscribed, "connection 1 dialled"))
@@ -41,7 +52,13 @@ func s40wsRotation(t *testing.T, pre, during, sent []string) ([]string, *harness
 	require.NoError(t, v.session(2).send(`{"end":1}`))
 	require.Eventually(t, func() bool {
 		got := h.sink.got()
-		return len(got) > 0 && got[len(got)-1] == `{"end":1}`
+		if len(got) > 0 && got[len(got)-1] == `{"end":1}` {
+			return true
+		}
+		if step > 0 {
+			h.clock.advance(step)
+		}
+		return false
 	}, wait, time.Millisecond, "connection 2 delivered its frames; got %v, events %v", h.sink.got(), h.rec.all())
 	got := h.sink.got()
 	h.finish(v)

@@ -61,8 +61,11 @@ type overlap struct {
 
 // pastFrames are the buffers of the latest frames a live connection
 // delivered (or skipped as repeats of frames its predecessor delivered;
-// those goLive delivered from its queue after the join included),
-// oldest first from position from: when a rotation of the connection
+// those goLive delivered from its queue after the join included; and,
+// replaced, those it read after the join, which a rotation given up
+// leaves undelivered: the gap restoreOld reports, so that the window
+// runs through it without a hole), oldest first from position from:
+// when a rotation of the connection
 // begins, they are what it delivered just before (seed), and a new
 // connection whose venue path lags so far behind that it repeats them is
 // joined to the old stream there, not taken for one that sends frames the
@@ -628,7 +631,10 @@ func (c *Client) abortOverlap(ov *overlap, nb *conn) bool {
 // OnEvent has the report) is reported lost too, by serve: both events
 // name old with no frame between them, one gap (see the package doc; a
 // report deferred to old's next frame or death would leave a quiet
-// stream's host unaware of the gap).
+// stream's host unaware of the gap). The frames of the gap are in old's
+// kept frames (pastFrames, kept while it was replaced): a later
+// rotation's new connection that repeats them drops them, the loss
+// reported here, without a second report.
 func (c *Client) restoreOld(ctx context.Context, ov *overlap) {
 	c.deliverMu.Lock()
 	defer c.deliverMu.Unlock()
