@@ -134,6 +134,7 @@ type Subscription struct {
 	inHand     *schema.CanonicalEvent // the event taken off the queues and being handed over (Stats.InHand), or nil
 	seq        uint64
 	crit       ring[*schema.CanonicalEvent]
+	ahead      ring[*schema.CanonicalEvent] // the markers markersAheadLocked moved onto crit and still there, in crit's order: not held to critBound
 	ord        ring[ordered]
 	coal       ring[queued]                        // slots in line; a slot's gap marker may leave its entry dead (queued.live)
 	coalN      int                                 // live entries of coal: the quotes queued
@@ -784,8 +785,11 @@ func (s *Subscription) discardOrderedLocked(g *schema.CanonicalEvent) {
 // loss — the one the host's resync after g waits for —, telling it that
 // book was broken too: a second resync for nothing. Ahead of g, in the
 // order they wait, each still tells of its loss, once. A marker the
-// critical lane holds is not counted against its bound: it was queued
-// already, waiting. Called only for critical gap markers while markers
+// critical lane holds is not counted against its bound (s.ahead): it was
+// queued already, waiting, a marker of an ordered stream — held to it,
+// the wide marker and every critical event after it were counted in
+// Stats.Overflowed, and OnCriticalOverflow called, for a subscriber
+// behind in market data only. Called only for critical gap markers while markers
 // wait.
 func (s *Subscription) markersAheadLocked(g *schema.CanonicalEvent) {
 	t := g.Control.GapType
@@ -797,7 +801,9 @@ func (s *Subscription) markersAheadLocked(g *schema.CanonicalEvent) {
 		k := m.key
 		if k.venue == g.Venue && (g.Symbol == "" || k.symbol == "" || k.symbol == g.Symbol) &&
 			(k.typ == schema.EventBookSnapshot || (k.typ == schema.EventBookUpdate && t != schema.EventBookSnapshot)) {
-			s.crit.push(s.takeMarkerLocked(m))
+			ev := s.takeMarkerLocked(m)
+			s.crit.push(ev)
+			s.ahead.push(ev)
 		}
 		m = next
 	}
@@ -828,7 +834,7 @@ func (s *Subscription) emptySlotLocked(k routeKey) {
 
 func (s *Subscription) pushCriticalLocked(c *schema.CanonicalEvent) (alarm bool) {
 	s.crit.push(c)
-	if s.crit.len() <= s.critBound {
+	if s.crit.len()-s.ahead.len() <= s.critBound {
 		return false
 	}
 	s.counters.Overflowed++
@@ -1044,7 +1050,10 @@ func seqRange(ev *schema.CanonicalEvent) (first, last uint64) {
 func (s *Subscription) popLocked() *schema.CanonicalEvent {
 	if s.crit.len() > 0 {
 		ev := s.crit.pop()
-		if s.over && s.crit.len() <= s.critBound {
+		if s.ahead.len() > 0 && s.ahead.peek() == ev {
+			s.ahead.pop()
+		}
+		if s.over && s.crit.len()-s.ahead.len() <= s.critBound {
 			s.over = false
 		}
 		if len(s.stale) > 0 && ev.Type == schema.EventGap {
@@ -1322,6 +1331,7 @@ func (s *Subscription) stop() uint64 {
 	s.mu.Lock()
 	s.state = stateStopped
 	n := uint64(s.crit.reset() + s.ord.reset() + s.pending.len() + s.stagedLocked())
+	s.ahead.reset()
 	s.staged = nil
 	for s.coal.len() > 0 {
 		if q := s.coal.pop(); q.live() {
