@@ -752,17 +752,14 @@ func (s *Subscription) discardStaleLocked(g *schema.CanonicalEvent) {
 // Called only for critical gap markers with ordered events queued:
 // nothing is added per event otherwise.
 func (s *Subscription) discardOrderedLocked(g *schema.CanonicalEvent) {
-	t := g.Control.GapType
-	if t != schema.EventUnknown && t != schema.EventBookUpdate && t != schema.EventBookSnapshot {
+	if !aboutBooks(g) {
 		return
 	}
 	covers := func(ev *schema.CanonicalEvent) bool {
 		if ev.Type == schema.EventGap {
 			return false // a marker tells, it serves no state: delivered after g, one resync more at worst
 		}
-		k := streamOf(ev)
-		return k.venue == g.Venue && (g.Symbol == "" || k.symbol == g.Symbol) &&
-			(k.typ == schema.EventBookSnapshot || (k.typ == schema.EventBookUpdate && t != schema.EventBookSnapshot))
+		return bookCovered(g, streamOf(ev), false)
 	}
 	n := 0
 	if s.staged != nil && covers(s.staged) {
@@ -792,21 +789,35 @@ func (s *Subscription) discardOrderedLocked(g *schema.CanonicalEvent) {
 // behind in market data only. Called only for critical gap markers while markers
 // wait.
 func (s *Subscription) markersAheadLocked(g *schema.CanonicalEvent) {
-	t := g.Control.GapType
-	if t != schema.EventUnknown && t != schema.EventBookUpdate && t != schema.EventBookSnapshot {
+	if !aboutBooks(g) {
 		return
 	}
 	for m := s.pending.head; m != nil; {
 		next := m.next
-		k := m.key
-		if k.venue == g.Venue && (g.Symbol == "" || k.symbol == "" || k.symbol == g.Symbol) &&
-			(k.typ == schema.EventBookSnapshot || (k.typ == schema.EventBookUpdate && t != schema.EventBookSnapshot)) {
+		if bookCovered(g, m.key, true) {
 			ev := s.takeMarkerLocked(m)
 			s.crit.push(ev)
 			s.ahead.push(ev)
 		}
 		m = next
 	}
+}
+
+// aboutBooks reports whether gap marker g may cover book streams: its
+// GapType is the book's diffs, its snapshots, or no type.
+func aboutBooks(g *schema.CanonicalEvent) bool {
+	t := g.Control.GapType
+	return t == schema.EventUnknown || t == schema.EventBookUpdate || t == schema.EventBookSnapshot
+}
+
+// bookCovered reports whether gap marker g (aboutBooks) covers stream k:
+// a book stream of g's venue, and symbol when g names one; snapshots, and
+// diffs unless g is about snapshots only. everySymbol covers a k that
+// names no symbol as well (a waiting marker about every symbol of its
+// venue and type: dropOldestLocked's past gapBound).
+func bookCovered(g *schema.CanonicalEvent, k routeKey, everySymbol bool) bool {
+	return k.venue == g.Venue && (g.Symbol == "" || k.symbol == g.Symbol || (everySymbol && k.symbol == "")) &&
+		(k.typ == schema.EventBookSnapshot || (k.typ == schema.EventBookUpdate && g.Control.GapType != schema.EventBookSnapshot))
 }
 
 // emptySlotLocked drops the quote queued in stream k's slot, if any
