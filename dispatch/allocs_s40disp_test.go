@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"runtime"
+	"runtime/metrics"
 	"strings"
 	"testing"
 )
@@ -27,94 +28,79 @@ import (
 //
 // Everything else counts, on every goroutine: an allocation the
 // dispatcher makes on the publisher's or a subscriber's goroutine (a
-// queue that grows, a marker, a slab more) still fails the test. The
-// count is runtime.MemStats.Mallocs over the runs, as AllocsPerRun's —
-// exact, the tiny allocator's small pointer-free objects included — less
-// the sudog refills the memory profile (one record per allocation while
-// it runs, restored after) holds between a garbage collection after the
-// first reading of Mallocs and one before the second: the profile alone
-// never sees an allocation the tiny allocator fits into the block it is
-// filling (runtime/malloc.go, mallocgcTiny returns before profilealloc),
-// so a product allocation of 8 bytes per publish counted 0.5, rounded
-// down to 0 (TestS40rvdispAllocsPerRunCountsEveryAllocation); and only
-// sudogs made inside the Mallocs window are taken off it, never one made
-// after (subscribers parking once the runs are over), which would hide a
-// product allocation. Reading the profile allocates nothing in the
-// window (its buffers are made before it, the records read after it), so
-// a run of nothing counts 0. Two garbage
-// collections and a profile read make it slower than AllocsPerRun. A
-// test that starts no goroutine counts with it too when its few runs leave
-// no margin (the route tests: 2 or 3 runs, where two sudogs of any other
-// goroutine of the binary parking meanwhile made 1 per run).
+// queue that grows, a marker, a slab more) still fails the test. It counts
+// with the memory profiler at one record per allocation (restored after)
+// and a garbage collection on each side, so it is slower than
+// AllocsPerRun. The profile never sees an allocation the tiny allocator
+// fits into the 16-byte block it is filling (runtime/malloc.go,
+// mallocgcTiny returns before profilealloc): those are counted from
+// runtime/metrics' /gc/heap/tiny/allocs:objects, which each collection
+// brings up to date as it does the profile (every P's cache flushed) —
+// counted from the profile alone, 8 bytes per publish injected into
+// fanOut counted 0.5, rounded down to 0
+// (TestS40rvdispAllocsPerRunCountsEveryAllocation). A test that starts
+// no goroutine counts with it too when its few runs leave no margin (the
+// route tests: 2 or 3 runs, where two sudogs of any other goroutine of
+// the binary parking meanwhile made 1 per run).
 func allocsPerRun(t *testing.T, runs int, f func()) float64 {
 	t.Helper()
 	defer func(rate int) { runtime.MemProfileRate = rate }(runtime.MemProfileRate)
 	runtime.MemProfileRate = 1
 	f() // the warm-up call, as AllocsPerRun's
-	n, _ := runtime.MemProfile(nil, true)
-	// Room for the records the runs add (a record per allocating stack):
-	// the buffers are made before the window; a profile that outgrew one
-	// is read again into a larger one, an allocation over runs.
-	before := make([]runtime.MemProfileRecord, n+profileRoom)
-	after := make([]runtime.MemProfileRecord, n+profileRoom)
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	mallocs := ms.Mallocs
-	before = profileAfterGC(before)
+	tiny := []metrics.Sample{{Name: "/gc/heap/tiny/allocs:objects"}}
+	before := profiledAllocs(tiny)
 	for range runs {
 		f()
 	}
-	after = profileAfterGC(after)
-	runtime.ReadMemStats(&ms)
-	// Read out of the window: runtime.CallersFrames allocates.
-	sudogs := sudogAllocs(after) - sudogAllocs(before)
-	return float64((ms.Mallocs - mallocs - sudogs) / uint64(runs))
+	return float64((profiledAllocs(tiny) - before) / uint64(runs))
 }
-
-// profileRoom is how many records more than the profile holds
-// allocsPerRun's buffers have room for.
-const profileRoom = 4096
 
 // AllocsPerRun is allocsPerRun for the package's external tests.
 var AllocsPerRun = allocsPerRun
 
-// profileAfterGC returns the memory profile after a garbage collection,
-// which publishes every allocation made before it (runtime.MemProfile: the
-// profile is as of the last collection), read into recs (a longer slice
-// made if it is too short: nothing allocated otherwise).
-func profileAfterGC(recs []runtime.MemProfileRecord) []runtime.MemProfileRecord {
+// profiledAllocs returns how many allocations the memory profile holds
+// after a garbage collection, which publishes every allocation made before
+// it (runtime.MemProfile: the profile is as of the last collection), plus
+// the tiny ones the profile does not see, read into tiny (one sample of
+// /gc/heap/tiny/allocs:objects). Left out: the runtime's sudogs and what
+// profiledAllocs itself allocates (an earlier call's reading would be
+// counted by the next).
+func profiledAllocs(tiny []metrics.Sample) uint64 {
 	runtime.GC()
+	metrics.Read(tiny)
+	var recs []runtime.MemProfileRecord
 	for {
 		n, ok := runtime.MemProfile(recs, true)
 		if ok {
-			return recs[:n]
+			recs = recs[:n]
+			break
 		}
-		recs = make([]runtime.MemProfileRecord, n+profileRoom)
+		recs = make([]runtime.MemProfileRecord, n+64)
 	}
-}
-
-// sudogAllocs returns how many of the runtime's refills of its sudog cache
-// profile recs holds.
-func sudogAllocs(recs []runtime.MemProfileRecord) uint64 {
 	var total uint64
 	for i := range recs {
-		if isSudog(recs[i].Stack()) {
+		if !leftOut(recs[i].Stack()) {
 			total += uint64(recs[i].AllocObjects)
 		}
 	}
-	return total
+	return total + tiny[0].Value.Uint64()
 }
 
-// isSudog reports whether an allocation's stack is the runtime's refill of
-// its sudog cache: runtime.acquireSudog under runtime frames only.
-func isSudog(stack []uintptr) bool {
+// leftOut reports whether an allocation's stack is the runtime's refill of
+// its sudog cache or profiledAllocs's own.
+func leftOut(stack []uintptr) bool {
 	frames := runtime.CallersFrames(stack)
+	runtimeOnly := true // the frames so far are all the runtime's
 	for {
 		fr, more := frames.Next()
 		switch {
-		case fr.Function == "runtime.acquireSudog":
+		case runtimeOnly && fr.Function == "runtime.acquireSudog":
 			return true
-		case !strings.HasPrefix(fr.Function, "runtime.") || !more:
+		case strings.HasSuffix(fr.Function, "/dispatch.profiledAllocs"):
+			return true
+		}
+		runtimeOnly = runtimeOnly && strings.HasPrefix(fr.Function, "runtime.")
+		if !more {
 			return false
 		}
 	}
