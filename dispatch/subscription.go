@@ -134,7 +134,8 @@ type Subscription struct {
 	inHand     *schema.CanonicalEvent // the event taken off the queues and being handed over (Stats.InHand), or nil
 	seq        uint64
 	crit       ring[*schema.CanonicalEvent]
-	ahead      ring[*schema.CanonicalEvent] // the markers markersAheadLocked moved onto crit and still there, in crit's order: not held to critBound
+	ahead      ring[*marker]        // the markers markersAheadLocked moved onto crit and still there, in crit's order: not held to critBound
+	aheadOf    map[routeKey]*marker // the same, by the stream they report on: its later drops merge into it
 	ord        ring[ordered]
 	coal       ring[queued]                        // slots in line; a slot's gap marker may leave its entry dead (queued.live)
 	coalN      int                                 // live entries of coal: the quotes queued
@@ -795,12 +796,46 @@ func (s *Subscription) markersAheadLocked(g *schema.CanonicalEvent) {
 	for m := s.pending.head; m != nil; {
 		next := m.next
 		if bookCovered(g, m.key, true) {
-			ev := s.takeMarkerLocked(m)
-			s.crit.push(ev)
-			s.ahead.push(ev)
+			s.moveAheadLocked(m)
 		}
 		m = next
 	}
+}
+
+// moveAheadLocked takes waiting marker m onto the critical lane
+// (markersAheadLocked), or, when the marker of its stream moved there by
+// an earlier wide marker is still there, merges it into that one: nothing
+// of the stream was delivered since (the lane goes first), and its book
+// events published between the two wide markers were dropped by the later
+// one, so the host, resyncing after it, is told the same — and the lane
+// holds one such marker per stream, as pending did, not one per stream per
+// wide marker (a connection that flaps while its subscriber is held still).
+func (s *Subscription) moveAheadLocked(m *marker) {
+	ev := s.takeMarkerLocked(m)
+	if a := s.aheadOf[m.key]; a != nil {
+		g, o := &a.ev.Control, &ev.Control
+		if g.GapCount == 0 || o.GapCount == 0 {
+			g.GapCount = 0 // unknown plus some is unknown
+		} else {
+			g.GapCount += o.GapCount
+		}
+		if g.GapLastSeq != 0 && o.GapFirstSeq == g.GapLastSeq+1 && o.GapLastSeq != 0 {
+			g.GapLastSeq = o.GapLastSeq
+		} else {
+			g.GapFirstSeq, g.GapLastSeq = 0, 0 // range no longer known
+		}
+		if o.GapSource != schema.GapSubscriberQueue {
+			g.GapSource = o.GapSource // a loss at the venue: no other subscriber was spared it
+		}
+		s.counters.Coalesced++ // folded into a: one event fewer to deliver
+		return
+	}
+	s.crit.push(ev)
+	s.ahead.push(m)
+	if s.aheadOf == nil {
+		s.aheadOf = make(map[routeKey]*marker)
+	}
+	s.aheadOf[m.key] = m
 }
 
 // aboutBooks reports whether gap marker g may cover book streams: its
@@ -1061,8 +1096,8 @@ func seqRange(ev *schema.CanonicalEvent) (first, last uint64) {
 func (s *Subscription) popLocked() *schema.CanonicalEvent {
 	if s.crit.len() > 0 {
 		ev := s.crit.pop()
-		if s.ahead.len() > 0 && s.ahead.peek() == ev {
-			s.ahead.pop()
+		if s.ahead.len() > 0 && s.ahead.peek().ev == ev {
+			delete(s.aheadOf, s.ahead.pop().key) // later drops need a new marker
 		}
 		if s.over && s.crit.len()-s.ahead.len() <= s.critBound {
 			s.over = false
@@ -1343,6 +1378,7 @@ func (s *Subscription) stop() uint64 {
 	s.state = stateStopped
 	n := uint64(s.crit.reset() + s.ord.reset() + s.pending.len() + s.stagedLocked())
 	s.ahead.reset()
+	clear(s.aheadOf)
 	s.staged = nil
 	for s.coal.len() > 0 {
 		if q := s.coal.pop(); q.live() {
