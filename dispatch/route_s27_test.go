@@ -52,7 +52,7 @@ func TestS27RoutesOfStreamsQuotingInTurn(t *testing.T) {
 	before := ix.matched
 	round()
 	require.Equal(t, before, ix.matched, "streams quoting in turn were learned again")
-	require.Zero(t, testing.AllocsPerRun(2, round), "streams quoting in turn were learned again")
+	require.Zero(t, allocsPerRun(t, 2, round), "streams quoting in turn were learned again")
 	require.LessOrEqual(t, ix.size(), 4*len(keys), "routes kept beyond twice the limit")
 }
 

@@ -41,5 +41,5 @@ func TestS24rvRoutesOfMoreLiveStreamsThanAGeneration(t *testing.T) {
 	for range 4 { // warm-up: every stream learned
 		round()
 	}
-	require.Zero(t, testing.AllocsPerRun(3, round), "streams that keep publishing were learned again")
+	require.Zero(t, allocsPerRun(t, 3, round), "streams that keep publishing were learned again")
 }

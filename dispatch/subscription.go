@@ -134,6 +134,8 @@ type Subscription struct {
 	inHand     *schema.CanonicalEvent // the event taken off the queues and being handed over (Stats.InHand), or nil
 	seq        uint64
 	crit       ring[*schema.CanonicalEvent]
+	ahead      ring[*marker]        // the markers markersAheadLocked moved onto crit and still there, in crit's order: not held to critBound
+	aheadOf    map[routeKey]*marker // the same, by the stream they report on: its later drops merge into it
 	ord        ring[ordered]
 	coal       ring[queued]                        // slots in line; a slot's gap marker may leave its entry dead (queued.live)
 	coalN      int                                 // live entries of coal: the quotes queued
@@ -751,17 +753,14 @@ func (s *Subscription) discardStaleLocked(g *schema.CanonicalEvent) {
 // Called only for critical gap markers with ordered events queued:
 // nothing is added per event otherwise.
 func (s *Subscription) discardOrderedLocked(g *schema.CanonicalEvent) {
-	t := g.Control.GapType
-	if t != schema.EventUnknown && t != schema.EventBookUpdate && t != schema.EventBookSnapshot {
+	if !aboutBooks(g) {
 		return
 	}
 	covers := func(ev *schema.CanonicalEvent) bool {
 		if ev.Type == schema.EventGap {
 			return false // a marker tells, it serves no state: delivered after g, one resync more at worst
 		}
-		k := streamOf(ev)
-		return k.venue == g.Venue && (g.Symbol == "" || k.symbol == g.Symbol) &&
-			(k.typ == schema.EventBookSnapshot || (k.typ == schema.EventBookUpdate && t != schema.EventBookSnapshot))
+		return bookCovered(g, streamOf(ev), false)
 	}
 	n := 0
 	if s.staged != nil && covers(s.staged) {
@@ -784,23 +783,76 @@ func (s *Subscription) discardOrderedLocked(g *schema.CanonicalEvent) {
 // loss — the one the host's resync after g waits for —, telling it that
 // book was broken too: a second resync for nothing. Ahead of g, in the
 // order they wait, each still tells of its loss, once. A marker the
-// critical lane holds is not counted against its bound: it was queued
-// already, waiting. Called only for critical gap markers while markers
+// critical lane holds is not counted against its bound (s.ahead): it was
+// queued already, waiting, a marker of an ordered stream — held to it,
+// the wide marker and every critical event after it were counted in
+// Stats.Overflowed, and OnCriticalOverflow called, for a subscriber
+// behind in market data only. Called only for critical gap markers while markers
 // wait.
 func (s *Subscription) markersAheadLocked(g *schema.CanonicalEvent) {
-	t := g.Control.GapType
-	if t != schema.EventUnknown && t != schema.EventBookUpdate && t != schema.EventBookSnapshot {
+	if !aboutBooks(g) {
 		return
 	}
 	for m := s.pending.head; m != nil; {
 		next := m.next
-		k := m.key
-		if k.venue == g.Venue && (g.Symbol == "" || k.symbol == "" || k.symbol == g.Symbol) &&
-			(k.typ == schema.EventBookSnapshot || (k.typ == schema.EventBookUpdate && t != schema.EventBookSnapshot)) {
-			s.crit.push(s.takeMarkerLocked(m))
+		if bookCovered(g, m.key, true) {
+			s.moveAheadLocked(m)
 		}
 		m = next
 	}
+}
+
+// moveAheadLocked takes waiting marker m onto the critical lane
+// (markersAheadLocked), or, when the marker of its stream moved there by
+// an earlier wide marker is still there, merges it into that one: nothing
+// of the stream was delivered since (the lane goes first), and its book
+// events published between the two wide markers were dropped by the later
+// one, so the host, resyncing after it, is told the same — and the lane
+// holds one such marker per stream, as pending did, not one per stream per
+// wide marker (a connection that flaps while its subscriber is held still).
+func (s *Subscription) moveAheadLocked(m *marker) {
+	ev := s.takeMarkerLocked(m)
+	if a := s.aheadOf[m.key]; a != nil {
+		g, o := &a.ev.Control, &ev.Control
+		if g.GapCount == 0 || o.GapCount == 0 {
+			g.GapCount = 0 // unknown plus some is unknown
+		} else {
+			g.GapCount += o.GapCount
+		}
+		if g.GapLastSeq != 0 && o.GapFirstSeq == g.GapLastSeq+1 && o.GapLastSeq != 0 {
+			g.GapLastSeq = o.GapLastSeq
+		} else {
+			g.GapFirstSeq, g.GapLastSeq = 0, 0 // range no longer known
+		}
+		if o.GapSource != schema.GapSubscriberQueue {
+			g.GapSource = o.GapSource // a loss at the venue: no other subscriber was spared it
+		}
+		s.counters.Coalesced++ // folded into a: one event fewer to deliver
+		return
+	}
+	s.crit.push(ev)
+	s.ahead.push(m)
+	if s.aheadOf == nil {
+		s.aheadOf = make(map[routeKey]*marker)
+	}
+	s.aheadOf[m.key] = m
+}
+
+// aboutBooks reports whether gap marker g may cover book streams: its
+// GapType is the book's diffs, its snapshots, or no type.
+func aboutBooks(g *schema.CanonicalEvent) bool {
+	t := g.Control.GapType
+	return t == schema.EventUnknown || t == schema.EventBookUpdate || t == schema.EventBookSnapshot
+}
+
+// bookCovered reports whether gap marker g (aboutBooks) covers stream k:
+// a book stream of g's venue, and symbol when g names one; snapshots, and
+// diffs unless g is about snapshots only. everySymbol covers a k that
+// names no symbol as well (a waiting marker about every symbol of its
+// venue and type: dropOldestLocked's past gapBound).
+func bookCovered(g *schema.CanonicalEvent, k routeKey, everySymbol bool) bool {
+	return k.venue == g.Venue && (g.Symbol == "" || k.symbol == g.Symbol || (everySymbol && k.symbol == "")) &&
+		(k.typ == schema.EventBookSnapshot || (k.typ == schema.EventBookUpdate && g.Control.GapType != schema.EventBookSnapshot))
 }
 
 // emptySlotLocked drops the quote queued in stream k's slot, if any
@@ -828,7 +880,7 @@ func (s *Subscription) emptySlotLocked(k routeKey) {
 
 func (s *Subscription) pushCriticalLocked(c *schema.CanonicalEvent) (alarm bool) {
 	s.crit.push(c)
-	if s.crit.len() <= s.critBound {
+	if s.crit.len()-s.ahead.len() <= s.critBound {
 		return false
 	}
 	s.counters.Overflowed++
@@ -1044,7 +1096,10 @@ func seqRange(ev *schema.CanonicalEvent) (first, last uint64) {
 func (s *Subscription) popLocked() *schema.CanonicalEvent {
 	if s.crit.len() > 0 {
 		ev := s.crit.pop()
-		if s.over && s.crit.len() <= s.critBound {
+		if s.ahead.len() > 0 && s.ahead.peek().ev == ev {
+			delete(s.aheadOf, s.ahead.pop().key) // later drops need a new marker
+		}
+		if s.over && s.crit.len()-s.ahead.len() <= s.critBound {
 			s.over = false
 		}
 		if len(s.stale) > 0 && ev.Type == schema.EventGap {
@@ -1322,6 +1377,8 @@ func (s *Subscription) stop() uint64 {
 	s.mu.Lock()
 	s.state = stateStopped
 	n := uint64(s.crit.reset() + s.ord.reset() + s.pending.len() + s.stagedLocked())
+	s.ahead.reset()
+	clear(s.aheadOf)
 	s.staged = nil
 	for s.coal.len() > 0 {
 		if q := s.coal.pop(); q.live() {
