@@ -209,7 +209,11 @@ type private struct {
 	mu       sync.Mutex
 	last     schema.ConnState
 	awaiting uint64 // the connection whose answers the worker wants; 0 none
-	ready    bool   // logged in and subscribed
+	// awaitingOld is a rotation's old connection while the answers to its
+	// subscriptions are in flight (beginPrep): the worker keeps them for
+	// a failed rotation (endPrep); 0 none.
+	awaitingOld uint64
+	ready       bool // logged in and subscribed
 	// Statistics, for Stats and tests.
 	logins    uint64
 	loginTS   time.Time // the venue time of the latest login (or signed subscription)
@@ -268,6 +272,18 @@ type prepared struct {
 	subRefused []int
 	subIDs     []uint64
 	resub      bool
+	// The old connection's handshake step in flight at beginPrep: its
+	// login (login, loginID), or its subscriptions awaiting their answers
+	// (inFlight) and the round's first refusal (subErr). answers are the
+	// answers to them come during the rotation: taken when it fails
+	// (endPrep), as they would have been without it, rather than dropped
+	// and the step done again after a backoff (a second login, which OKX
+	// refuses as a replay, 60009; a channel sent again).
+	login    bool
+	loginID  uint64
+	inFlight []int
+	subErr   *LoginError
+	answers  []step
 	// token is Kraken's WebSocket token of the new connection: the
 	// orders' from the switch on (p.token until then).
 	token string
@@ -427,7 +443,7 @@ func (p *private) Publish(ctx context.Context, ev *schema.CanonicalEvent) error 
 	}
 	if ev.Type == schema.EventControl && (ev.Control.Kind == schema.ControlSubscribeAck || ev.Control.Kind == schema.ControlVenueError) {
 		p.mu.Lock()
-		want := p.awaiting != 0 && p.awaiting == p.frameConn
+		want := p.awaiting != 0 && p.awaiting == p.frameConn || p.awaitingOld != 0 && p.awaitingOld == p.frameConn
 		p.mu.Unlock()
 		idless := ev.Control.Kind == schema.ControlVenueError && ev.Control.RequestID == 0 && echoesNoID(p.frame)
 		switch {
@@ -711,6 +727,9 @@ func (p *private) step(st step) {
 			p.mu.Unlock()
 		}
 		p.prep = nil
+		p.mu.Lock()
+		p.awaitingOld = 0 // (the old connection's answers go with it)
+		p.mu.Unlock()
 		if p.phase == phaseReady { // else refused after Prepare returned: its retry makes it ready
 			p.live(true)
 		}
@@ -739,6 +758,9 @@ func (p *private) step(st step) {
 		// The old connection lost while the new one is prepared: the
 		// handshake goes on; the switch ends the window (reconciled then).
 		p.prep.old, p.prep.wasReady = 0, false
+		p.mu.Lock()
+		p.awaitingOld = 0
+		p.mu.Unlock()
 		p.setReady(false)
 		if p.rec != nil {
 			p.rec.lost()
@@ -756,6 +778,8 @@ func (p *private) step(st step) {
 		if p.rec != nil {
 			p.rec.lost()
 		}
+	case st.answer && p.prep != nil && st.conn == p.prep.old && st.conn != 0:
+		p.prep.answers = append(p.prep.answers, st) // the old connection's subscriptions': taken if the rotation fails
 	case st.answer && st.conn == p.conn:
 		p.answer(st)
 	case st.retire && st.conn == p.conn && p.conn != 0:
@@ -1388,10 +1412,21 @@ func (p *private) beginPrep(pr *prepared) {
 	// not taken yet are sent again without a new login.
 	pr.subs, pr.subRefused, pr.subIDs = p.subs, p.subRefused, p.subIDs
 	pr.resub = p.resub || p.phase == phaseSubscribe
+	// The old connection's login or subscriptions awaiting their
+	// answers: those that come meanwhile are kept (step), taken if the
+	// rotation fails (endPrep).
+	awaitOld := uint64(0)
+	switch {
+	case pr.old == 0:
+	case p.phase == phaseLogin:
+		pr.login, pr.loginID, awaitOld = true, p.loginID, pr.old
+	case p.phase == phaseSubscribe && len(p.inFlight) > 0:
+		pr.inFlight, pr.subErr, awaitOld = slices.Clone(p.inFlight), p.subErr, pr.old
+	}
 	p.subs, p.subRefused, p.subIDs = nil, nil, nil
 	p.resetSubs()
 	p.mu.Lock()
-	p.awaiting = pr.id
+	p.awaiting, p.awaitingOld = pr.id, awaitOld
 	p.mu.Unlock()
 	p.login()
 }
@@ -1414,8 +1449,14 @@ func (p *private) endPrep(err error) {
 		pr.fail(err)
 	}
 	p.stopAwait()
+	// The old connection's answers still awaited, at once: one read
+	// meanwhile is not dropped (Publish).
+	awaiting := uint64(0)
+	if pr.old != 0 && (pr.login || len(pr.inFlight) > 0) {
+		awaiting = pr.old
+	}
 	p.mu.Lock()
-	p.awaiting = 0
+	p.awaiting, p.awaitingOld = awaiting, 0
 	p.mu.Unlock()
 	p.conn = pr.old
 	p.resetSubs()
@@ -1427,6 +1468,25 @@ func (p *private) endPrep(err error) {
 		p.phase = phaseIdle
 	case pr.wasReady:
 		p.phase = phaseReady
+	case pr.login || len(pr.inFlight) > 0:
+		// Its login's or subscriptions' answers awaited again (a new
+		// deadline), those come during the rotation taken now, while the
+		// step they answer lasts (a login's ok sends the subscriptions,
+		// whose answers come later).
+		phase := phaseSubscribe
+		if pr.login {
+			phase = phaseLogin
+		}
+		p.phase, p.loginID = phase, pr.loginID
+		p.resub, p.subErr = false, pr.subErr
+		p.inFlight = append(p.inFlight, pr.inFlight...)
+		p.expectAnswer()
+		for _, st := range pr.answers {
+			if p.phase != phase {
+				break
+			}
+			p.answer(st)
+		}
 	default:
 		p.phase = phaseRefused
 		p.stopRetry()
