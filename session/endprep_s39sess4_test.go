@@ -163,11 +163,16 @@ func TestS39sess4RotationRefusedWhileTheOldResubscribes(t *testing.T) {
 		}
 		return n
 	}
-	clk.fireUntil(t, 0, func() bool {
+	// The failed rotation's end awaits the resubscription's answer again
+	// (s40sess2: an answer come meanwhile is taken): its deadline
+	// (answerTimeout, 10 s) fired too, then the retry's backoff.
+	require.Eventually(t, func() bool {
+		clk.fire()
+		clk.fireAfter(10 * time.Second)
 		mu.Lock()
 		defer mu.Unlock()
 		return logins() > 1 || resent
-	}, "the old connection's channel sent again")
+	}, generous, pollEvery, "the old connection's channel sent again")
 	require.Equal(t, 1, logins(), "the old connection logged in once: %+v", f.loginsSeen())
 	// Ready again: the answer taken, or (a retried rotation taking the
 	// connection meanwhile) the channel's retry fired.
