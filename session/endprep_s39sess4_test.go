@@ -80,13 +80,7 @@ func TestS39sess4RetriedRotationsRefusedLoginKeepsTheOldConnection(t *testing.T)
 			require.True(t, l.accepted, "the old connection's login: %+v", f.loginsSeen())
 		}
 	}
-	n := 0
-	for _, l := range f.loginsSeen() {
-		if l.conn == first {
-			n++
-		}
-	}
-	require.Equal(t, 1, n, "the old connection logged in once: %+v", f.loginsSeen())
+	require.Equal(t, 1, f.loginsOn(first), "the old connection logged in once: %+v", f.loginsSeen())
 }
 
 // TestS39sess4RotationRefusedWhileTheOldResubscribes: as above, but the
@@ -155,14 +149,7 @@ func TestS39sess4RotationRefusedWhileTheOldResubscribes(t *testing.T) {
 	mu.Lock()
 	answer = true
 	mu.Unlock()
-	logins := func() (n int) {
-		for _, l := range f.loginsSeen() {
-			if l.conn == first {
-				n++
-			}
-		}
-		return n
-	}
+	logins := func() int { return f.loginsOn(first) }
 	// The failed rotation's end awaits the resubscription's answer again
 	// (s40sess2: an answer come meanwhile is taken): its deadline
 	// (answerTimeout, 10 s) fired too, then the retry's backoff.

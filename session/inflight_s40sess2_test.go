@@ -112,13 +112,7 @@ func TestS40sess2RotationKeepsTheOldSubscriptionsAnswer(t *testing.T) {
 	mu.Lock()
 	require.Zero(t, resent, "the old connection's orders channel not sent again")
 	mu.Unlock()
-	n := 0
-	for _, l := range f.loginsSeen() {
-		if l.conn == first {
-			n++
-		}
-	}
-	require.Equal(t, 1, n, "the old connection logged in once: %+v", f.loginsSeen())
+	require.Equal(t, 1, f.loginsOn(first), "the old connection logged in once: %+v", f.loginsSeen())
 }
 
 // TestS40sess2RotationKeepsTheOldLoginsAnswer: on OKX, Bybit and Kraken a
@@ -205,13 +199,7 @@ func TestS40sess2RotationKeepsTheOldLoginsAnswer(t *testing.T) {
 			require.Equal(t, old, s.Stats().Orders.Client.ConnID, "the old connection stays")
 			mu.Lock()
 			defer mu.Unlock()
-			n := 0
-			for _, l := range f.loginsSeen() {
-				if l.conn == first {
-					n++
-				}
-			}
-			require.Equal(t, 1, n, "the old connection logged in once: %+v", f.loginsSeen())
+			require.Equal(t, 1, f.loginsOn(first), "the old connection logged in once: %+v", f.loginsSeen())
 			// Kraken's fake counts a token's first use alone: a second
 			// round of subscriptions shows in the requests sent.
 			require.Equal(t, hellos[rot], hellos[first], "the old connection's handshake sent once")

@@ -700,7 +700,7 @@ func (p *private) noAnswer() {
 			p.subRefused[j]++
 		}
 		p.inFlight = p.inFlight[:0]
-		p.resub = p.refused(&LoginError{Venue: p.s.spec.venue, Step: p.stepName("subscribe"), Channel: p.subName(i), Attempts: p.subRefused[i], Err: ErrNoAnswer})
+		p.refusedSubs(&LoginError{Venue: p.s.spec.venue, Step: p.stepName("subscribe"), Channel: p.subName(i), Attempts: p.subRefused[i], Err: ErrNoAnswer})
 	}
 }
 
@@ -864,7 +864,7 @@ func (p *private) subscriptionEnded(st step) {
 			p.subErr = err
 		}
 	case phaseReady: // (its pings go on: the connection stays, logged in)
-		p.resub = p.refused(err)
+		p.refusedSubs(err)
 	}
 }
 
@@ -1041,7 +1041,7 @@ func (p *private) subscribeAnswer(st step) {
 	case len(p.inFlight) > 0:
 		p.expectAnswer() // an answer came: the rest get their own time
 	case p.subErr != nil:
-		p.resub = p.refused(p.subErr)
+		p.refusedSubs(p.subErr)
 	default:
 		p.subscribed()
 	}
@@ -1176,7 +1176,10 @@ func (s *Session) privateReady() bool {
 
 // refused records a refusal, tells the waiters, and tries again on this
 // connection after the backoff (capped exponential with full jitter, as
-// wsclient redials): a key the venue refuses is not hammered.
+// wsclient redials): a key the venue refuses is not hammered. It reports
+// whether the retry is this connection's: false when a rotation's new
+// connection was refused, the rotation ended (endPrep) and the old
+// connection's state put back.
 func (p *private) refused(err error) bool {
 	if pr := p.prep; pr != nil && pr.id == p.conn && (!pr.ok || pr.fail(err)) {
 		// A rotation's new connection, Prepare not returned: the rotation
@@ -1214,6 +1217,18 @@ func (p *private) refused(err error) bool {
 	p.stopRetry()
 	p.retry = p.clk.NewTimer(p.backoff())
 	return true
+}
+
+// refusedSubs records the refusal of subscriptions on a logged-in
+// connection (refused): its retry sends them alone (resub), no second
+// login. A rotation's new connection refused so ends the rotation
+// (endPrep), which puts the old connection's resub back: left as it is
+// (setting it from refused's false made the old connection's retry a
+// second login, which OKX refuses as a replay, 60009).
+func (p *private) refusedSubs(err error) {
+	if p.refused(err) {
+		p.resub = true
+	}
 }
 
 // backoff is the wait before login number rejects+1 on one connection:

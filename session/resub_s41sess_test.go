@@ -1,0 +1,105 @@
+package session_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/session"
+)
+
+// TestS41sessFailedRotationKeepsTheOldResubscription: on OKX and Bybit the
+// venue refuses the old connection's orders channel (OKX 60018, Bybit
+// "handler not found"): logged in, it awaits the backoff before the
+// channel alone is sent again. A rotation begins meanwhile, and the venue
+// refuses its new connection's orders channel too: the rotation fails,
+// and the old connection, still logged in, sends its channel again after
+// the backoff — no second login (OKX refuses one as a replay, 60009;
+// Bybit's auth a second time on a connection). Every retried rotation
+// fails likewise. Before s41sess the refusal's caller wrote the
+// rotation's answer over what endPrep had put back (p.resub =
+// p.refused(…), false on a rotation's new connection): the old
+// connection's retry logged in again.
+func TestS41sessFailedRotationKeepsTheOldResubscription(t *testing.T) {
+	for _, c := range privateCases(t) {
+		channel := map[schema.Venue]string{schema.VenueOKX: "orders", schema.VenueBybit: "order"}[c.venue]
+		if channel == "" {
+			continue // Kraken's and Coinbase's subscriptions are their login
+		}
+		t.Run(string(c.venue), func(t *testing.T) {
+			f := newFakePrivate(t, c.venue, c.pushes)
+			var (
+				mu      sync.Mutex
+				first   int // the old connection, at the fake
+				sent    int // the old connection's orders channel, sent
+				refused int // the rotations' orders channel, refused
+			)
+			f.mu.Lock()
+			f.refuseSub = func(conn int, ch string) bool {
+				if ch != channel {
+					return false
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				if first == 0 {
+					first = conn
+				}
+				if conn == first {
+					sent++
+					return sent == 1 // refused once: taken when sent again
+				}
+				refused++
+				return true
+			}
+			f.mu.Unlock()
+			execs := make(chan *schema.ExecReport, 16)
+			seen := &rotationSeen{}
+			s, clk, now := startRotated(t, c, f, execs, seen)
+			require.Eventually(t, func() bool { return s.Stats().Order.Refused == 1 }, generous, pollEvery,
+				"the old connection's orders channel refused")
+			old := s.Stats().Orders.Client.ConnID
+
+			now.set(now.get().Add(3 * time.Second))
+			clk.rotateUntil(t, func() bool { _, n := seen.counts(); return n >= 1 }, "the rotation fails")
+			mu.Lock()
+			require.Positive(t, refused, "the rotation's orders channel refused")
+			mu.Unlock()
+
+			logins := func() int { return f.loginsOn(first) }
+			// The old connection's retry (and wsclient's, of the rotation)
+			// fired until the old connection did something again.
+			clk.fireUntil(t, 0, func() bool {
+				mu.Lock()
+				defer mu.Unlock()
+				return sent > 1 || logins() > 1
+			}, "the old connection's retry")
+			require.Equal(t, 1, logins(), "the old connection logged in once: %+v", f.loginsSeen())
+			clk.fireUntil(t, 0, func() bool { return ordersReady(s) }, "the old connection ready again")
+			require.Equal(t, 1, logins(), "the old connection logged in once: %+v", f.loginsSeen())
+			require.Equal(t, old, s.Stats().Orders.Client.ConnID, "the old connection stays")
+		})
+	}
+}
+
+// ordersReady reports whether orders may go now: every private connection
+// logged in and subscribed (a refusal awaiting its retry is not ready).
+func ordersReady(s *session.Session) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*pollEvery)
+	defer cancel()
+	return s.WaitOrdersReady(ctx) == nil
+}
+
+// loginsOn is how many logins (Kraken: first uses of a token) the venue
+// saw on connection conn.
+func (f *fakePrivate) loginsOn(conn int) (n int) {
+	for _, l := range f.loginsSeen() {
+		if l.conn == conn {
+			n++
+		}
+	}
+	return n
+}
