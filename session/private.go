@@ -778,8 +778,11 @@ func (p *private) step(st step) {
 		if p.rec != nil {
 			p.rec.lost()
 		}
-	case st.answer && p.prep != nil && st.conn == p.prep.old && st.conn != 0:
-		p.prep.answers = append(p.prep.answers, st) // the old connection's subscriptions': taken if the rotation fails
+	case (st.answer || st.ended) && p.prep != nil && st.conn == p.prep.old && st.conn != 0:
+		// The old connection's login's or subscriptions' answers, or the
+		// venue's end of one of its subscriptions: taken if the rotation
+		// fails (endPrep).
+		p.prep.answers = append(p.prep.answers, st)
 	case st.answer && st.conn == p.conn:
 		p.answer(st)
 	case st.retire && st.conn == p.conn && p.conn != 0:
@@ -1481,31 +1484,37 @@ func (p *private) endPrep(err error) {
 	switch {
 	case pr.old == 0:
 		p.phase = phaseIdle
+		return
 	case pr.wasReady:
 		p.phase = phaseReady
 	case pr.login || len(pr.inFlight) > 0:
 		// Its login's or subscriptions' answers awaited again (a new
-		// deadline), those come during the rotation taken now, while the
-		// step they answer lasts (a login's ok sends the subscriptions,
-		// whose answers come later).
-		phase := phaseSubscribe
+		// deadline).
+		p.phase, p.loginID = phaseSubscribe, pr.loginID
 		if pr.login {
-			phase = phaseLogin
+			p.phase = phaseLogin
 		}
-		p.phase, p.loginID = phase, pr.loginID
 		p.resub, p.subErr = false, pr.subErr
 		p.inFlight = append(p.inFlight, pr.inFlight...)
 		p.expectAnswer()
-		for _, st := range pr.answers {
-			if p.phase != phase {
-				break
-			}
-			p.answer(st)
-		}
 	default:
 		p.phase = phaseRefused
 		p.stopRetry()
 		p.retry = p.clk.NewTimer(p.backoff())
+	}
+	// What came on the old connection during the rotation, taken now in
+	// its order: the answers while the step they answer lasts (a login's
+	// ok sends the subscriptions, whose answers come later); the venue's
+	// end of a subscription whatever the phase (subscriptionEnded: the
+	// connection is not left ready without the channel).
+	phase := p.phase
+	for _, st := range pr.answers {
+		switch {
+		case st.ended:
+			p.subscriptionEnded(st)
+		case p.phase == phase:
+			p.answer(st)
+		}
 	}
 }
 

@@ -2,10 +2,12 @@ package session_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/stretchr/testify/require"
 
 	"github.com/meltica/meltica/schema"
@@ -102,4 +104,103 @@ func (f *fakePrivate) loginsOn(conn int) (n int) {
 		}
 	}
 	return n
+}
+
+// TestS41sessFailedRotationFollowsTheOldsEndedChannel: during an OKX
+// rotation the venue ends the old connection's orders channel
+// (channel-conn-count-error: "in exceptional circumstances the platform
+// may unsubscribe existing connections", OKX v5 "WebSocket → Connection
+// count limit"), then refuses the new connection's login (60009): the
+// rotation fails, and the old connection, which delivers no execution
+// report any more, is not ready: its orders channel is sent again after
+// the backoff, and it is ready once the venue took it. Before s41sess
+// the notice, read while the worker held the rotation's new connection,
+// was none of its connection's and dropped: the old connection stayed
+// ready as if subscribed, its orders channel lost for its life.
+func TestS41sessFailedRotationFollowsTheOldsEndedChannel(t *testing.T) {
+	c := privateCases(t)[0]
+	require.Equal(t, schema.VenueOKX, c.venue)
+	f := newFakePrivate(t, c.venue, c.pushes)
+	var (
+		mu      sync.Mutex
+		oldWS   *websocket.Conn // the old connection, at the fake
+		first   int
+		orders  int                   // the old connection's orders channel, sent
+		login   = make(chan struct{}) // the new connection's login reached the venue
+		release = make(chan struct{}) // its refusal may go
+		once    sync.Once
+	)
+	f.onSubscribe = func(ws *websocket.Conn, _ []string) {
+		mu.Lock()
+		defer mu.Unlock()
+		if oldWS == nil {
+			oldWS = ws
+		}
+	}
+	guard, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	f.alter = func(conn int, msg []byte, replies []string) []string {
+		m := string(msg)
+		mu.Lock()
+		if first == 0 && strings.Contains(m, `"op":"login"`) {
+			first = conn
+		}
+		old := conn == first
+		if old && strings.Contains(m, `"subscribe"`) && strings.Contains(m, `"channel":"orders"`) {
+			orders++
+		}
+		mu.Unlock()
+		if old || !strings.Contains(m, `"op":"login"`) {
+			return replies
+		}
+		once.Do(func() { close(login) })
+		select { // held until the old connection's notice was read
+		case <-release:
+		case <-guard.Done():
+		}
+		return []string{`{"event":"error","code":"60009","msg":"Login failed.","connId":"a4d3ae55"}`}
+	}
+	execs := make(chan *schema.ExecReport, 16)
+	seen := &rotationSeen{}
+	s, clk, now := rotatedSession(t, c, f, execs, seen)
+	old := s.Stats().Orders.Client.ConnID
+
+	now.set(now.get().Add(3 * time.Second))
+	clk.rotateUntil(t, func() bool {
+		select {
+		case <-login:
+			return true
+		default:
+			return false
+		}
+	}, "the rotation's login reaches the venue")
+	// The notice, then a fill after it on the old connection: the fill
+	// delivered, the notice was read (one reader, in order).
+	mu.Lock()
+	ws := oldWS
+	mu.Unlock()
+	fill := freshFill(f.pushes["orders"][0], 99)
+	require.NoError(t, ws.Write(guard, websocket.MessageText, []byte(s37ConnCountError)))
+	require.NoError(t, ws.Write(guard, websocket.MessageText, fill))
+	for {
+		r := recvExec(t, execs)
+		id := r.TradeID.String()
+		s.Pools().Execs.Put(r)
+		if strings.HasSuffix(id, "-99") {
+			break
+		}
+	}
+	close(release)
+	require.Eventually(t, func() bool { _, n := seen.counts(); return n >= 1 }, generous, pollEvery, "the rotation fails")
+	sw, _ := seen.counts()
+	require.Zero(t, sw, "the rotation failed: its login refused")
+
+	clk.fireUntil(t, 0, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return orders > 1
+	}, "the old connection's orders channel sent again")
+	clk.fireUntil(t, 0, func() bool { return ordersReady(s) }, "the old connection ready again")
+	require.Equal(t, old, s.Stats().Orders.Client.ConnID, "the old connection stays")
+	require.Equal(t, 1, f.loginsOn(first), "the old connection logged in once: %+v", f.loginsSeen())
 }
