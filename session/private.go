@@ -100,9 +100,10 @@ type privateSpec struct {
 	// A failure is a *LoginError.
 	subscribe func(ctx context.Context, p *private, now time.Time) ([][]byte, error)
 	// ping is the venue's application-level ping, sent every
-	// Client.PingInterval once subscribed: venues close a private
-	// connection that stays quiet (OKX after 30 s), and its answer keeps
-	// wsclient's idle watchdog fed. nil: the venue sends heartbeats itself.
+	// Client.PingInterval once subscribed, until the connection goes
+	// (refused meanwhile too, waiting out a retry's backoff): venues
+	// close a private connection that stays quiet (OKX after 30 s), and
+	// its answer keeps wsclient's idle watchdog fed. nil: the venue sends heartbeats itself.
 	ping []byte
 	// orders, when set, makes the venue's order calls, whose answers come
 	// on this connection (OKX, Kraken).
@@ -616,8 +617,12 @@ func (p *private) work() {
 			p.step(st)
 		case <-keepC:
 			p.keep = nil
-			if p.phase == phaseReady || p.prep != nil {
-				p.ping() // the current connection's: the old one while a rotation is prepared
+			if p.conn != 0 {
+				// The current connection's (the old one while a rotation
+				// is prepared), whatever its handshake's phase: a venue
+				// closes a quiet connection (OKX after 30 s), a refused one
+				// waiting out its retry's backoff (up to BackoffCap) too.
+				p.ping()
 				p.keepalive()
 			}
 		case <-retryC:

@@ -204,3 +204,50 @@ func TestS41sessFailedRotationFollowsTheOldsEndedChannel(t *testing.T) {
 	require.Equal(t, old, s.Stats().Orders.Client.ConnID, "the old connection stays")
 	require.Equal(t, 1, f.loginsOn(first), "the old connection logged in once: %+v", f.loginsSeen())
 }
+
+// TestS41sessRefusedConnectionKeepsPinging: the venue ends an OKX
+// connection's orders channel (channel-conn-count-error) and the
+// session, logged in, waits out the backoff before sending it again (up
+// to BackoffCap, 30 s by default, then a subscription round). OKX closes
+// a connection that stays quiet for 30 s (v5 "WebSocket → Overview"):
+// the session's ping goes on every PingInterval meanwhile, on the same
+// connection. Before s41sess the ping stopped once the connection was
+// not ready, until its channel was taken again. The backoff here is an
+// hour: the retry never comes during the test.
+func TestS41sessRefusedConnectionKeepsPinging(t *testing.T) {
+	c := privateCases(t)[0]
+	require.Equal(t, schema.VenueOKX, c.venue)
+	f := newFakePrivate(t, c.venue, nil)
+	var (
+		mu sync.Mutex
+		ws *websocket.Conn
+	)
+	f.onSubscribe = func(c *websocket.Conn, _ []string) {
+		mu.Lock()
+		defer mu.Unlock()
+		ws = c
+	}
+	cfg := c.config(f, time.Now)
+	cfg.Client.PingInterval = 5 * time.Millisecond
+	cfg.Client.BackoffBase, cfg.Client.BackoffCap = time.Hour, time.Hour
+	s := start(t, cfg)
+	waitConnected(t, s)
+	conn := s.Stats().Orders.Client.ConnID
+	mu.Lock()
+	old := ws
+	mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), generous)
+	defer cancel()
+	require.NoError(t, old.Write(ctx, websocket.MessageText, []byte(s37ConnCountError)))
+	require.Eventually(t, func() bool { return s.Stats().Order.Refused == 1 }, generous, pollEvery, "the orders channel ended")
+	pings := func() int {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return f.pings
+	}
+	n := pings()
+	require.Eventually(t, func() bool { return pings() >= n+3 }, generous, pollEvery, "pings while the channel awaits its retry")
+	require.False(t, ordersReady(s), "not ready: the orders channel awaits its retry")
+	require.Equal(t, conn, s.Stats().Orders.Client.ConnID, "on the same connection")
+	require.Equal(t, 1, f.loginsOn(f.loginsSeen()[0].conn), "logged in once")
+}
