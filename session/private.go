@@ -1122,8 +1122,10 @@ func (p *private) subscribed() {
 	p.lastError = nil
 	p.mu.Unlock()
 	if pr := p.prep; pr != nil && pr.id == p.conn {
-		pr.ok = true
-		pr.done <- nil // the switch follows (step up: live)
+		if !pr.ok { // (once: refused after Prepare returned nil, then taken again before the switch, Prepare no longer reads done)
+			pr.ok = true
+			pr.done <- nil // the switch follows (step up: live)
+		}
 		return
 	}
 	p.live(true)

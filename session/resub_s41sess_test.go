@@ -2,6 +2,8 @@ package session_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/session"
+	"github.com/meltica/meltica/wsclient"
 )
 
 // TestS41sessFailedRotationKeepsTheOldResubscription: on OKX and Bybit the
@@ -250,4 +253,107 @@ func TestS41sessRefusedConnectionKeepsPinging(t *testing.T) {
 	require.False(t, ordersReady(s), "not ready: the orders channel awaits its retry")
 	require.Equal(t, conn, s.Stats().Orders.Client.ConnID, "on the same connection")
 	require.Equal(t, 1, f.loginsOn(f.loginsSeen()[0].conn), "logged in once")
+}
+
+// TestS41sessCommittedRotationRefusedTwiceBeforeItsSwitch: an OKX
+// rotation's Prepare returned nil (wsclient switched), but the switch's
+// Connected waits behind the host's OnState, held here. Meanwhile the
+// venue ends the new connection's orders channel
+// (channel-conn-count-error) three times, each after the channel was
+// taken again (the retry fired by hand): the worker takes each, and
+// once the host returns the switch makes the connection the orders', ready
+// once its channel is taken. Before s41sess each channel taken again told
+// the rotation's Prepare it was done (a send on its done channel, of
+// capacity 1, which Prepare no longer read): the second such send blocked
+// the worker for good — never ready again, Close hung.
+func TestS41sessCommittedRotationRefusedTwiceBeforeItsSwitch(t *testing.T) {
+	c := privateCases(t)[0]
+	require.Equal(t, schema.VenueOKX, c.venue)
+	f := newFakePrivate(t, c.venue, c.pushes)
+	execs := make(chan *schema.ExecReport, 16)
+	seen := &rotationSeen{}
+	var (
+		mu     sync.Mutex
+		nb     *websocket.Conn // the rotation's new connection, at the fake
+		held   bool
+		orders int // orders subscriptions the fake saw
+		s      *session.Session
+		clk    *manualClock
+		gaveUp string // what the hold waited for in vain
+	)
+	f.onSubscribe = func(c *websocket.Conn, channels []string) {
+		mu.Lock()
+		defer mu.Unlock()
+		if slices.Contains(channels, "orders") {
+			orders++
+			if orders == 2 {
+				nb = c
+			}
+		}
+	}
+	subs := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return orders
+	}
+	seen.hold = func(e wsclient.Event) {
+		mu.Lock()
+		if e.State != schema.ConnRotating || held {
+			mu.Unlock()
+			return
+		}
+		held = true
+		mu.Unlock()
+		fail := func(what string) {
+			mu.Lock()
+			gaveUp = what
+			mu.Unlock()
+		}
+		// Prepare returned nil: wsclient switched (the switch's Connected
+		// waits behind this call).
+		if !holdUntil(func() bool { return s.Stats().Orders.Client.Rotations >= 1 }) {
+			fail("the switch")
+			return
+		}
+		mu.Lock()
+		conn := nb
+		mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), generous)
+		defer cancel()
+		refused := s.Stats().Order.Refused
+		for i := 1; i <= 3; i++ {
+			// The notice, sent again until the worker took it: one read
+			// before the channel's answer is ignored (not taken yet).
+			if !holdUntil(func() bool {
+				if s.Stats().Order.Refused >= refused+uint64(i) {
+					return true
+				}
+				return f.send(ctx, conn, []byte(s37ConnCountError), false) != nil
+			}) || s.Stats().Order.Refused < refused+uint64(i) {
+				fail(fmt.Sprintf("the worker taking notice %d", i))
+				return
+			}
+			if i == 3 {
+				return
+			}
+			n := subs()
+			if !holdUntil(func() bool { clk.fire(); return subs() > n }) {
+				fail(fmt.Sprintf("the orders channel sent again, %d", i))
+				return
+			}
+		}
+	}
+	var now *atomicTime
+	s, clk, now = rotatedSession(t, c, f, execs, seen)
+
+	now.set(now.get().Add(3 * time.Second))
+	clk.rotateUntil(t, func() bool { sw, n := seen.counts(); return n+sw >= 1 }, "the rotation ends")
+	sw, _ := seen.counts()
+	require.Equal(t, 1, sw, "Prepare returned nil: the switch came")
+	mu.Lock()
+	require.Empty(t, gaveUp, "the hold waited in vain")
+	mu.Unlock()
+	clk.fireUntil(t, 0, func() bool { return ordersReady(s) }, "ready once the venue took the channel again")
+	require.Equal(t, uint64(1), s.Stats().Orders.Client.Rotations)
+	require.Len(t, f.loginsSeen(), 2, "one login on each connection: none again at the switch")
 }
