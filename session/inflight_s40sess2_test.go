@@ -115,14 +115,16 @@ func TestS40sess2RotationKeepsTheOldSubscriptionsAnswer(t *testing.T) {
 	require.Equal(t, 1, f.loginsOn(first), "the old connection logged in once: %+v", f.loginsSeen())
 }
 
-// TestS40sess2RotationKeepsTheOldLoginsAnswer: on OKX, Bybit and Kraken a
-// rotation begins while the old connection awaits the answer to its login
-// (Kraken: its subscriptions, which carry the token) — a venue slow to
+// TestS40sess2RotationKeepsTheOldLoginsAnswer: on OKX, Bybit, Kraken and
+// Coinbase a rotation begins while the old connection awaits the answer
+// to its login (Kraken: its subscriptions, which carry the token;
+// Coinbase: its subscriptions, each with its JWT) — a venue slow to
 // answer; MaxAge armed at the Connected event. The answer, an ok, comes on
 // the old connection during the rotation, whose new connection's login
 // the venue refuses (OKX 60009, v5 "Error codes — WebSocket"; Bybit auth
 // "success":false, v5 "WebSocket Connect → Authentication"; Kraken v2
-// subscribe "success":false, "EAPI:Invalid key"): the rotation fails,
+// subscribe "success":false, "EAPI:Invalid key"; Coinbase "authentication
+// failure", Advanced Trade "WebSocket Overview"): the rotation fails,
 // and the old connection, logged in, subscribes and is ready — the answer
 // taken whether the worker has it before or after it gave the rotation
 // up — and the failed rotation's Connected on it starts no second login
@@ -229,6 +231,10 @@ func handshakeOf(venue schema.Venue) (hello string, refusal func(msg []byte) str
 	case schema.VenueBybit:
 		return `"op":"auth"`, func(msg []byte) string {
 			return `{"success":false,"ret_msg":"Params Error","op":"auth","conn_id":"cejreassvfrsfvb9v1a0-2m","req_id":` + id(msg) + `}`
+		}
+	case schema.VenueCoinbase:
+		return `"type":"subscribe"`, func([]byte) string {
+			return `{"type":"error","message":"authentication failure"}`
 		}
 	case schema.VenueKraken:
 		return `"method":"subscribe"`, func(msg []byte) string {
