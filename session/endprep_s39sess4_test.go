@@ -80,13 +80,7 @@ func TestS39sess4RetriedRotationsRefusedLoginKeepsTheOldConnection(t *testing.T)
 			require.True(t, l.accepted, "the old connection's login: %+v", f.loginsSeen())
 		}
 	}
-	n := 0
-	for _, l := range f.loginsSeen() {
-		if l.conn == first {
-			n++
-		}
-	}
-	require.Equal(t, 1, n, "the old connection logged in once: %+v", f.loginsSeen())
+	require.Equal(t, 1, f.loginsOn(first), "the old connection logged in once: %+v", f.loginsSeen())
 }
 
 // TestS39sess4RotationRefusedWhileTheOldResubscribes: as above, but the
@@ -155,19 +149,17 @@ func TestS39sess4RotationRefusedWhileTheOldResubscribes(t *testing.T) {
 	mu.Lock()
 	answer = true
 	mu.Unlock()
-	logins := func() (n int) {
-		for _, l := range f.loginsSeen() {
-			if l.conn == first {
-				n++
-			}
-		}
-		return n
-	}
-	clk.fireUntil(t, 0, func() bool {
+	logins := func() int { return f.loginsOn(first) }
+	// The failed rotation's end awaits the resubscription's answer again
+	// (s40sess2: an answer come meanwhile is taken): its deadline
+	// (answerTimeout, 10 s) fired too, then the retry's backoff.
+	require.Eventually(t, func() bool {
+		clk.fire()
+		clk.fireAfter(10 * time.Second)
 		mu.Lock()
 		defer mu.Unlock()
 		return logins() > 1 || resent
-	}, "the old connection's channel sent again")
+	}, generous, pollEvery, "the old connection's channel sent again")
 	require.Equal(t, 1, logins(), "the old connection logged in once: %+v", f.loginsSeen())
 	// Ready again: the answer taken, or (a retried rotation taking the
 	// connection meanwhile) the channel's retry fired.

@@ -100,9 +100,10 @@ type privateSpec struct {
 	// A failure is a *LoginError.
 	subscribe func(ctx context.Context, p *private, now time.Time) ([][]byte, error)
 	// ping is the venue's application-level ping, sent every
-	// Client.PingInterval once subscribed: venues close a private
-	// connection that stays quiet (OKX after 30 s), and its answer keeps
-	// wsclient's idle watchdog fed. nil: the venue sends heartbeats itself.
+	// Client.PingInterval once subscribed, until the connection goes
+	// (refused meanwhile too, waiting out a retry's backoff): venues
+	// close a private connection that stays quiet (OKX after 30 s), and
+	// its answer keeps wsclient's idle watchdog fed. nil: the venue sends heartbeats itself.
 	ping []byte
 	// orders, when set, makes the venue's order calls, whose answers come
 	// on this connection (OKX, Kraken).
@@ -209,7 +210,11 @@ type private struct {
 	mu       sync.Mutex
 	last     schema.ConnState
 	awaiting uint64 // the connection whose answers the worker wants; 0 none
-	ready    bool   // logged in and subscribed
+	// awaitingOld is a rotation's old connection while the answers to its
+	// subscriptions are in flight (beginPrep): the worker keeps them for
+	// a failed rotation (endPrep); 0 none.
+	awaitingOld uint64
+	ready       bool // logged in and subscribed
 	// Statistics, for Stats and tests.
 	logins    uint64
 	loginTS   time.Time // the venue time of the latest login (or signed subscription)
@@ -268,6 +273,18 @@ type prepared struct {
 	subRefused []int
 	subIDs     []uint64
 	resub      bool
+	// The old connection's handshake step in flight at beginPrep: its
+	// login (login, loginID), or its subscriptions awaiting their answers
+	// (inFlight) and the round's first refusal (subErr). answers are the
+	// answers to them come during the rotation: taken when it fails
+	// (endPrep), as they would have been without it, rather than dropped
+	// and the step done again after a backoff (a second login, which OKX
+	// refuses as a replay, 60009; a channel sent again).
+	login    bool
+	loginID  uint64
+	inFlight []int
+	subErr   *LoginError
+	answers  []step
 	// token is Kraken's WebSocket token of the new connection: the
 	// orders' from the switch on (p.token until then).
 	token string
@@ -427,7 +444,7 @@ func (p *private) Publish(ctx context.Context, ev *schema.CanonicalEvent) error 
 	}
 	if ev.Type == schema.EventControl && (ev.Control.Kind == schema.ControlSubscribeAck || ev.Control.Kind == schema.ControlVenueError) {
 		p.mu.Lock()
-		want := p.awaiting != 0 && p.awaiting == p.frameConn
+		want := p.awaiting != 0 && p.awaiting == p.frameConn || p.awaitingOld != 0 && p.awaitingOld == p.frameConn
 		p.mu.Unlock()
 		idless := ev.Control.Kind == schema.ControlVenueError && ev.Control.RequestID == 0 && echoesNoID(p.frame)
 		switch {
@@ -600,8 +617,12 @@ func (p *private) work() {
 			p.step(st)
 		case <-keepC:
 			p.keep = nil
-			if p.phase == phaseReady || p.prep != nil {
-				p.ping() // the current connection's: the old one while a rotation is prepared
+			if p.conn != 0 {
+				// The current connection's (the old one while a rotation
+				// is prepared), whatever its handshake's phase: a venue
+				// closes a quiet connection (OKX after 30 s), a refused one
+				// waiting out its retry's backoff (up to BackoffCap) too.
+				p.ping()
 				p.keepalive()
 			}
 		case <-retryC:
@@ -684,7 +705,7 @@ func (p *private) noAnswer() {
 			p.subRefused[j]++
 		}
 		p.inFlight = p.inFlight[:0]
-		p.resub = p.refused(&LoginError{Venue: p.s.spec.venue, Step: p.stepName("subscribe"), Channel: p.subName(i), Attempts: p.subRefused[i], Err: ErrNoAnswer})
+		p.refusedSubs(&LoginError{Venue: p.s.spec.venue, Step: p.stepName("subscribe"), Channel: p.subName(i), Attempts: p.subRefused[i], Err: ErrNoAnswer})
 	}
 }
 
@@ -711,6 +732,9 @@ func (p *private) step(st step) {
 			p.mu.Unlock()
 		}
 		p.prep = nil
+		p.mu.Lock()
+		p.awaitingOld = 0 // (the old connection's answers go with it)
+		p.mu.Unlock()
 		if p.phase == phaseReady { // else refused after Prepare returned: its retry makes it ready
 			p.live(true)
 		}
@@ -739,6 +763,9 @@ func (p *private) step(st step) {
 		// The old connection lost while the new one is prepared: the
 		// handshake goes on; the switch ends the window (reconciled then).
 		p.prep.old, p.prep.wasReady = 0, false
+		p.mu.Lock()
+		p.awaitingOld = 0
+		p.mu.Unlock()
 		p.setReady(false)
 		if p.rec != nil {
 			p.rec.lost()
@@ -756,6 +783,11 @@ func (p *private) step(st step) {
 		if p.rec != nil {
 			p.rec.lost()
 		}
+	case (st.answer || st.ended) && p.prep != nil && st.conn == p.prep.old && st.conn != 0:
+		// The old connection's login's or subscriptions' answers, or the
+		// venue's end of one of its subscriptions: taken if the rotation
+		// fails (endPrep).
+		p.prep.answers = append(p.prep.answers, st)
 	case st.answer && st.conn == p.conn:
 		p.answer(st)
 	case st.retire && st.conn == p.conn && p.conn != 0:
@@ -840,7 +872,7 @@ func (p *private) subscriptionEnded(st step) {
 			p.subErr = err
 		}
 	case phaseReady: // (its pings go on: the connection stays, logged in)
-		p.resub = p.refused(err)
+		p.refusedSubs(err)
 	}
 }
 
@@ -1017,7 +1049,7 @@ func (p *private) subscribeAnswer(st step) {
 	case len(p.inFlight) > 0:
 		p.expectAnswer() // an answer came: the rest get their own time
 	case p.subErr != nil:
-		p.resub = p.refused(p.subErr)
+		p.refusedSubs(p.subErr)
 	default:
 		p.subscribed()
 	}
@@ -1090,8 +1122,10 @@ func (p *private) subscribed() {
 	p.lastError = nil
 	p.mu.Unlock()
 	if pr := p.prep; pr != nil && pr.id == p.conn {
-		pr.ok = true
-		pr.done <- nil // the switch follows (step up: live)
+		if !pr.ok { // (once: refused after Prepare returned nil, then taken again before the switch, Prepare no longer reads done)
+			pr.ok = true
+			pr.done <- nil // the switch follows (step up: live)
+		}
 		return
 	}
 	p.live(true)
@@ -1152,7 +1186,10 @@ func (s *Session) privateReady() bool {
 
 // refused records a refusal, tells the waiters, and tries again on this
 // connection after the backoff (capped exponential with full jitter, as
-// wsclient redials): a key the venue refuses is not hammered.
+// wsclient redials): a key the venue refuses is not hammered. It reports
+// whether the retry is this connection's: false when a rotation's new
+// connection was refused, the rotation ended (endPrep) and the old
+// connection's state put back.
 func (p *private) refused(err error) bool {
 	if pr := p.prep; pr != nil && pr.id == p.conn && (!pr.ok || pr.fail(err)) {
 		// A rotation's new connection, Prepare not returned: the rotation
@@ -1190,6 +1227,18 @@ func (p *private) refused(err error) bool {
 	p.stopRetry()
 	p.retry = p.clk.NewTimer(p.backoff())
 	return true
+}
+
+// refusedSubs records the refusal of subscriptions on a logged-in
+// connection (refused): its retry sends them alone (resub), no second
+// login. A rotation's new connection refused so ends the rotation
+// (endPrep), which puts the old connection's resub back: left as it is
+// (setting it from refused's false made the old connection's retry a
+// second login, which OKX refuses as a replay, 60009).
+func (p *private) refusedSubs(err error) {
+	if p.refused(err) {
+		p.resub = true
+	}
 }
 
 // backoff is the wait before login number rejects+1 on one connection:
@@ -1388,10 +1437,21 @@ func (p *private) beginPrep(pr *prepared) {
 	// not taken yet are sent again without a new login.
 	pr.subs, pr.subRefused, pr.subIDs = p.subs, p.subRefused, p.subIDs
 	pr.resub = p.resub || p.phase == phaseSubscribe
+	// The old connection's login or subscriptions awaiting their
+	// answers: those that come meanwhile are kept (step), taken if the
+	// rotation fails (endPrep).
+	awaitOld := uint64(0)
+	switch {
+	case pr.old == 0:
+	case p.phase == phaseLogin:
+		pr.login, pr.loginID, awaitOld = true, p.loginID, pr.old
+	case p.phase == phaseSubscribe && len(p.inFlight) > 0:
+		pr.inFlight, pr.subErr, awaitOld = slices.Clone(p.inFlight), p.subErr, pr.old
+	}
 	p.subs, p.subRefused, p.subIDs = nil, nil, nil
 	p.resetSubs()
 	p.mu.Lock()
-	p.awaiting = pr.id
+	p.awaiting, p.awaitingOld = pr.id, awaitOld
 	p.mu.Unlock()
 	p.login()
 }
@@ -1414,8 +1474,14 @@ func (p *private) endPrep(err error) {
 		pr.fail(err)
 	}
 	p.stopAwait()
+	// The old connection's answers still awaited, at once: one read
+	// meanwhile is not dropped (Publish).
+	awaiting := uint64(0)
+	if pr.old != 0 && (pr.login || len(pr.inFlight) > 0) {
+		awaiting = pr.old
+	}
 	p.mu.Lock()
-	p.awaiting = 0
+	p.awaiting, p.awaitingOld = awaiting, 0
 	p.mu.Unlock()
 	p.conn = pr.old
 	p.resetSubs()
@@ -1425,12 +1491,37 @@ func (p *private) endPrep(err error) {
 	switch {
 	case pr.old == 0:
 		p.phase = phaseIdle
+		return
 	case pr.wasReady:
 		p.phase = phaseReady
+	case pr.login || len(pr.inFlight) > 0:
+		// Its login's or subscriptions' answers awaited again (a new
+		// deadline).
+		p.phase, p.loginID = phaseSubscribe, pr.loginID
+		if pr.login {
+			p.phase = phaseLogin
+		}
+		p.resub, p.subErr = false, pr.subErr
+		p.inFlight = append(p.inFlight, pr.inFlight...)
+		p.expectAnswer()
 	default:
 		p.phase = phaseRefused
 		p.stopRetry()
 		p.retry = p.clk.NewTimer(p.backoff())
+	}
+	// What came on the old connection during the rotation, taken now in
+	// its order: the answers while the step they answer lasts (a login's
+	// ok sends the subscriptions, whose answers come later); the venue's
+	// end of a subscription whatever the phase (subscriptionEnded: the
+	// connection is not left ready without the channel).
+	phase := p.phase
+	for _, st := range pr.answers {
+		switch {
+		case st.ended:
+			p.subscriptionEnded(st)
+		case p.phase == phase:
+			p.answer(st)
+		}
 	}
 }
 

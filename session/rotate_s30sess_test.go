@@ -134,6 +134,14 @@ func (r *rotationSeen) failure() error {
 // rotateAge on a manual clock, and waits for its first login.
 func rotatedSession(t *testing.T, c privateCase, f *fakePrivate, execs chan *schema.ExecReport, seen *rotationSeen) (*session.Session, *manualClock, *atomicTime) {
 	t.Helper()
+	s, clk, now := startRotated(t, c, f, execs, seen)
+	waitConnected(t, s)
+	return s, clk, now
+}
+
+// startRotated is rotatedSession without the wait for the first login.
+func startRotated(t *testing.T, c privateCase, f *fakePrivate, execs chan *schema.ExecReport, seen *rotationSeen) (*session.Session, *manualClock, *atomicTime) {
+	t.Helper()
 	now := &atomicTime{}
 	now.set(time.Now())
 	f.setServerClock(now.get)
@@ -170,7 +178,6 @@ func rotatedSession(t *testing.T, c privateCase, f *fakePrivate, execs chan *sch
 			}
 		}()
 	})
-	waitConnected(t, s)
 	rotating.Store(clk, ordersRotating(s, seen))
 	t.Cleanup(func() { rotating.Delete(clk) })
 	return s, clk, now
