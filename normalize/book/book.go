@@ -264,7 +264,7 @@ type Book struct {
 	retryArmed bool
 	closed     bool
 	shut       bool                 // closed by Close (closeLocked), not only stopped as replaced: no timer armed again, even handing
-	retired    bool                 // replaced in Books (takeOver), fed nothing since: not live until a message applied keeps it so
+	retired    bool                 // replaced in Books (takeOver), fed nothing since: not live until a message the host applies proves it current (apply)
 	handing    bool                 // retired by a book of another Sink, its announcement to its own subscribers still owed: its Sink and retry timer kept for it (takeOver)
 	handoffs   []*Book              // the books it replaced, itself or through those it replaced, handing then: closed with it (adopt)
 	feed       atomic.Pointer[Feed] // the Books' Feed whose client fed it last, nil if none (Books.applyVenue)
@@ -336,7 +336,8 @@ func (b *Book) Symbol() string { return b.symbol }
 // Live reports whether the book is synchronised — a snapshot is applied and
 // no rule has broken since — not replaced in [Books] (a book [Books.Add]
 // replaced, fed nothing since, reports not live, its last state still
-// readable, until a message applied to it keeps it live) and, with
+// readable, until the host applies it a snapshot or a diff whose ids
+// chain on to it: see [Books.Add]) and, with
 // Options.MaxSilence, not silent.
 func (b *Book) Live() bool {
 	b.mu.Lock()
@@ -791,7 +792,7 @@ func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent, routed bool
 		b.stats.AfterLoss++
 		return nil
 	}
-	was := b.live
+	was, last := b.live, b.seq.Last()
 	var err error
 	switch ev.Type {
 	case schema.EventBookSnapshot:
@@ -821,8 +822,14 @@ func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent, routed bool
 	if !was && b.live {
 		b.info("book: live", "seq", b.seq.Last(), "bids", b.bids.len(), "asks", b.asks.len())
 	}
-	if b.live && !routed {
-		// Fed again by the host itself: current. Not by a message Books
+	if b.live && !routed && b.retired && (ev.Type == schema.EventBookSnapshot || !was || (b.seq.Rule != continuity.None && b.seq.Last() != last)) {
+		// Fed again by the host itself, on a message that proves it
+		// current: a snapshot (a fetched one, or one taken from aside,
+		// made it live), or a diff whose ids chained on to the book's —
+		// it missed nothing. A diff that cannot tell (no ids: Coinbase,
+		// Kraken; a repeat) leaves it not live: applied on top of the
+		// messages routed to its replacement, which it missed, its levels
+		// would be served stale as current. Not by a message Books
 		// routed before Add replaced it (a fetch without the lock spans
 		// the swap): nothing feeds it any more.
 		b.retired = false

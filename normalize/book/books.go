@@ -163,8 +163,11 @@ func NewBooks(next Sink, events *pool.Pool[*schema.CanonicalEvent], opts *BooksO
 // end, tried again every RetryInterval on a pool that gives none, and
 // b's the break it owed alone —, and reports not live
 // ([Book.Live], [Book.BBO], [Book.Top]; its last state stays readable)
-// until a message applied to it by the host keeps it live: fed nothing
-// more, it would only age, read as current by a host that kept it.
+// until a message applied to it by the host proves it current — a
+// snapshot, or a diff whose ids chain on to the book's (a diff without
+// ids, Coinbase's or Kraken's, cannot tell what it missed meanwhile) —:
+// fed nothing more, it would only age, read as current by a host that
+// kept it.
 // b takes on the replaced book's connection too: its [Feed] (unless a
 // message bound b already) and its latest loss, whose tail b does not
 // load — a b already live on that tail is invalidated.

@@ -165,3 +165,34 @@ func TestS41bookAddedAgainMarkerOwedOnExhaustedPool(t *testing.T) {
 	require.Contains(t, s40gaps(sinkA), ReasonAddedAgain, "the owed marker never told")
 	requireNotServed(t, a)
 }
+
+// A replaced book reports not live until the host's own message proves
+// it current. A Coinbase diff (no ids) applied by the host to a book
+// replaced in Books made it current again on the levels it had when
+// replaced, the messages routed to its replacement meanwhile missed:
+// the bid they removed served as live. Now only a snapshot, or a diff
+// whose ids chain on, does. Failed before: a.Live() true after the
+// host's diff, bid 100 its best.
+func TestS41bookReplacedBookHostDiffWithoutIDsNotCurrent(t *testing.T) {
+	ctx := context.Background()
+	events, _, books := s39books(t)
+	sinkA := &recSink{events: events}
+	a, _ := s41replaced(t, books, Coinbase, "BTC-USD", &Options{Sink: sinkA, Events: events},
+		s41cbEvent(t, events, schema.EventBookSnapshot, 100, 1))
+	require.NoError(t, books.Publish(ctx, s41cbEvent(t, events, schema.EventBookSnapshot, 100, 1)))
+	require.NoError(t, books.Publish(ctx, s41cbEvent(t, events, schema.EventBookUpdate, 100, 0))) // c's: bid 100 gone
+
+	diff := s41cbEvent(t, events, schema.EventBookUpdate, 95, 1)
+	defer events.Put(diff)
+	require.NoError(t, a.Apply(ctx, diff))
+	require.False(t, a.Live(), "a replaced book made current by a diff that cannot tell what it missed")
+	_, ok := a.BBO()
+	require.False(t, ok)
+
+	snap := s41cbEvent(t, events, schema.EventBookSnapshot, 95, 1)
+	defer events.Put(snap)
+	require.NoError(t, a.Apply(ctx, snap))
+	bbo, ok := a.BBO()
+	require.True(t, ok, "the host's snapshot makes it current")
+	require.Equal(t, "95", bbo.BidPrice.String())
+}
