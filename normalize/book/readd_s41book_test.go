@@ -196,3 +196,67 @@ func TestS41bookReplacedBookHostDiffWithoutIDsNotCurrent(t *testing.T) {
 	require.True(t, ok, "the host's snapshot makes it current")
 	require.Equal(t, "95", bbo.BidPrice.String())
 }
+
+// A Binance book replaced while its fetch ran (without its lock), then
+// added again before the fetch returned: the snapshot, asked for before
+// the replacement, joined to the diffs it had buffered would make it
+// live on a state older than the diffs routed to its replacement
+// meanwhile (6, 7), which it never saw. Add marks the running fetch
+// lost and drops the buffer: the fetch's snapshot is discarded and the
+// next diff fetches again. Failed with the running fetch left alone
+// (only the levels dropped): live at seq 5 after the fetch returned.
+func TestS41bookAddedAgainDuringItsFetch(t *testing.T) {
+	ctx := context.Background()
+	entered, release := make(chan struct{}), make(chan struct{})
+	var calls atomic.Int32
+	fetch := FetcherFunc(func(ctx context.Context, _ string, dst *schema.CanonicalEvent) error {
+		last := uint64(8)
+		if calls.Add(1) == 1 {
+			close(entered)
+			select {
+			case <-release:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			last = 4
+		}
+		dst.Venue, dst.Symbol, dst.Type = schema.VenueBinance, "BTC-USDT", schema.EventBookSnapshot
+		dst.Book.LastSeq = last
+		dst.Book.Bids = append(dst.Book.Bids[:0], lvl("100", "1"))
+		dst.Book.Asks = append(dst.Book.Asks[:0], lvl("101", "1"))
+		return nil
+	})
+	events, _, books := s39books(t)
+	sinkA := &recSink{events: events}
+	old, err := NewBook(Binance, "BTC-USDT", &Options{Sink: sinkA, Events: events, Fetcher: fetch})
+	require.NoError(t, err)
+	books.Add(old)
+	var perr error
+	done, d5 := make(chan struct{}), s37rvDiff(t, events, 5)
+	go func() {
+		defer close(done)
+		perr = books.Publish(ctx, d5)
+	}()
+	closesWithin(t, entered, "no fetch")
+	var last atomic.Uint64
+	last.Store(6)
+	nb, err := NewBook(Binance, "BTC-USDT", &Options{Sink: sinkA, Events: events, Fetcher: s37rvFetcher(&last)})
+	require.NoError(t, err)
+	books.Add(nb)
+	require.NoError(t, books.Publish(ctx, s37rvDiff(t, events, 6)))
+	require.NoError(t, books.Publish(ctx, s37rvDiff(t, events, 7)))
+	require.True(t, nb.Live())
+
+	books.Add(old) // its fetch still on its way
+	close(release)
+	closesWithin(t, done, "the routed diff never returned")
+	require.NoError(t, perr)
+	requireNotServed(t, old)
+
+	require.NoError(t, books.Publish(ctx, s37rvDiff(t, events, 9)))
+	require.Equal(t, int32(2), calls.Load(), "the next diff fetches again")
+	bbo, ok := old.BBO()
+	require.True(t, ok)
+	require.Equal(t, uint64(9), old.LastSeq())
+	require.Equal(t, "9", bbo.BidQty.String())
+}
