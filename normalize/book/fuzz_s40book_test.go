@@ -88,7 +88,7 @@ func runFuzzS40Books(t *testing.T, data []byte) {
 		if op == 6 {
 			k := next() % 4
 			if k < 2 || prev == nil {
-				prev, b = b, newBook(sinks[k])
+				prev, b = b, newBook(sinks[k%2])
 				continue
 			}
 			// The book b replaced, fed nothing since, added again: it
