@@ -264,7 +264,7 @@ type Book struct {
 	retryArmed bool
 	closed     bool
 	shut       bool                 // closed by Close (closeLocked), not only stopped as replaced: no timer armed again, even handing
-	retired    bool                 // replaced in Books (takeOver), fed nothing since: not live until a message applied keeps it so
+	retired    bool                 // replaced in Books (takeOver), fed nothing since: not live until a message the host applies proves it current (apply)
 	handing    bool                 // retired by a book of another Sink, its announcement to its own subscribers still owed: its Sink and retry timer kept for it (takeOver)
 	handoffs   []*Book              // the books it replaced, itself or through those it replaced, handing then: closed with it (adopt)
 	feed       atomic.Pointer[Feed] // the Books' Feed whose client fed it last, nil if none (Books.applyVenue)
@@ -336,7 +336,8 @@ func (b *Book) Symbol() string { return b.symbol }
 // Live reports whether the book is synchronised — a snapshot is applied and
 // no rule has broken since — not replaced in [Books] (a book [Books.Add]
 // replaced, fed nothing since, reports not live, its last state still
-// readable, until a message applied to it keeps it live) and, with
+// readable, until the host applies it a snapshot or a diff whose ids
+// chain on to it: see [Books.Add]) and, with
 // Options.MaxSilence, not silent.
 func (b *Book) Live() bool {
 	b.mu.Lock()
@@ -488,16 +489,53 @@ func (b *Book) stopLocked() {
 // the retry timer where it owes a break's announcement. A book closed by
 // the host (shut) stays closed for good.
 func (b *Book) rearmLocked() {
-	if !b.closed || b.shut {
+	reopen := b.closed && !b.shut
+	if reopen {
+		b.closed, b.o.Sink = false, b.sink // takeOver let its Sink go: nothing more from it while replaced
+	}
+	b.addedAgainLocked() // before the timers: a book it invalidates arms no silence timer
+	if !reopen {
 		return
 	}
-	b.closed, b.o.Sink = false, b.sink // takeOver let its Sink go: nothing more from it while replaced
 	if b.live && !b.silent && b.o.MaxSilence > 0 && !b.silArmed {
 		b.silArmed = true
 		b.arm(&b.silTimer, max(b.o.MaxSilence-b.sinceLocked(&b.heardAt), 0), b.silenceCheck)
 	}
 	if b.owing.Load() || b.silOwed {
 		b.armRetryLocked(pool.ErrExhausted)
+	}
+}
+
+// addedAgainLocked invalidates a book replaced in [Books] (retired: fed
+// nothing since) that Books.Add adds again: every message routed to the
+// book in its place meanwhile missed it, so its levels — and the diffs
+// it buffered before, the snapshot a fetch running since would join to
+// them, a stream it kept aside (Kraken) — are stale, however live it was
+// when replaced. Served as live again, its old levels were a stale book
+// served as current, its next diff applied on top of the messages it
+// missed (a venue without ids, Coinbase, never tells). It drops its
+// levels and publishes a gap marker (ReasonAddedAgain) through its Sink,
+// as any break, never waiting for the pool (Add has no ctx: what it does
+// not give is owed, tried again by the retry timer), and resynchronises
+// as after a lost connection: on the next diff routed to it (a fetch, or
+// Options.Resubscribe) or the snapshot its stream brings — Add calls no
+// host callback. A book closed by the host (shut) is invalidated too; its
+// Sink, let go when it was replaced, publishes nothing.
+func (b *Book) addedAgainLocked() {
+	if !b.retired {
+		return
+	}
+	b.retired = false
+	b.keepPending(b.npend) // what came between them and the next diff is lost
+	if b.fetching {
+		b.fetchLost = true // a running fetch joins no snapshot to them either (fetchLocked)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // what the pool gives at once
+	// Stamped as its last message, as a replaced book's withdrawal is (takeOver).
+	src := schema.CanonicalEvent{Venue: b.rule.Venue, Symbol: b.symbol, ExchangeTS: b.exTS, IngestTS: b.inTS}
+	if err := b.invalidateLocked(ctx, &src, ReasonAddedAgain, 0, 0); err != nil && !errors.Is(err, pool.ErrExhausted) {
+		b.warn("book: added again: marker not published", "err", err)
 	}
 }
 
@@ -754,7 +792,7 @@ func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent, routed bool
 		b.stats.AfterLoss++
 		return nil
 	}
-	was := b.live
+	was, last := b.live, b.seq.Last()
 	var err error
 	switch ev.Type {
 	case schema.EventBookSnapshot:
@@ -784,8 +822,14 @@ func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent, routed bool
 	if !was && b.live {
 		b.info("book: live", "seq", b.seq.Last(), "bids", b.bids.len(), "asks", b.asks.len())
 	}
-	if b.live && !routed {
-		// Fed again by the host itself: current. Not by a message Books
+	if b.live && !routed && b.retired && (ev.Type == schema.EventBookSnapshot || !was || (b.seq.Rule != continuity.None && b.seq.Last() != last)) {
+		// Fed again by the host itself, on a message that proves it
+		// current: a snapshot (a fetched one, or one taken from aside,
+		// made it live), or a diff whose ids chained on to the book's —
+		// it missed nothing. A diff that cannot tell (no ids: Coinbase,
+		// Kraken; a repeat) leaves it not live: applied on top of the
+		// messages routed to its replacement, which it missed, its levels
+		// would be served stale as current. Not by a message Books
 		// routed before Add replaced it (a fetch without the lock spans
 		// the swap): nothing feeds it any more.
 		b.retired = false
@@ -1369,7 +1413,7 @@ func (b *Book) invalidateLocked(ctx context.Context, src *schema.CanonicalEvent,
 		b.warn(reason, "first", first, "last", last)
 	}
 	err := b.markLocked(ctx, src, reason, first, last, quoted)
-	if reason != ReasonReconnect {
+	if reason != ReasonReconnect && reason != ReasonAddedAgain { // those resync on the next diff (addedAgainLocked)
 		if rerr := b.askLocked(ctx, reason); err == nil {
 			err = rerr
 		}

@@ -163,15 +163,27 @@ func NewBooks(next Sink, events *pool.Pool[*schema.CanonicalEvent], opts *BooksO
 // end, tried again every RetryInterval on a pool that gives none, and
 // b's the break it owed alone —, and reports not live
 // ([Book.Live], [Book.BBO], [Book.Top]; its last state stays readable)
-// until a message applied to it by the host keeps it live: fed nothing
-// more, it would only age, read as current by a host that kept it.
+// until a message applied to it by the host proves it current — a
+// snapshot, or a diff whose ids chain on to the book's (a diff without
+// ids, Coinbase's or Kraken's, cannot tell what it missed meanwhile) —:
+// fed nothing more, it would only age, read as current by a host that
+// kept it.
 // b takes on the replaced book's connection too: its [Feed] (unless a
 // message bound b already) and its latest loss, whose tail b does not
 // load — a b already live on that tail is invalidated.
 // A book replaced, then added again, is the Books' again with its timers
-// (MaxSilence's armed at once where it is live, what it owes tried again
-// by its retry timer); one closed by the host ([Book.Close]: for good)
-// stays closed, added or not: no timer of it armed again.
+// (what it owes tried again by its retry timer; MaxSilence's armed when
+// it is live again); one closed by the host ([Book.Close]: for good)
+// stays closed, added or not: no timer of it armed again. Fed nothing
+// since it was replaced, it missed every message routed to the book in
+// its place: Add invalidates it, as a gap would — its levels (and the
+// diffs it buffered) dropped, not live, a gap marker with
+// ReasonAddedAgain through its Sink (not for a book the host closed,
+// whose Sink went with its replacement), never waiting for the pool:
+// what it does not give is owed — and it resynchronises as after a lost
+// connection: its next diff fetches a snapshot (ResyncFetch) or calls
+// Options.Resubscribe, or its stream's next snapshot makes it live. Add
+// calls no host callback.
 // Add waits for an Apply the replaced book is running (closing it takes its
 // lock), while the other books' events and readers go on. Do not call it
 // from a callback of the book it replaces (its Sink's Publish, its
@@ -181,9 +193,8 @@ func (r *Books) Add(b *Book) {
 	if r.log != nil && b.log == nil {
 		b.log = r.log.With("venue", string(b.rule.Venue), "symbol", b.symbol)
 	}
-	b.retired = false // a book replaced once, added again: fed (routed) again
-	b.handing = false // and what it still owed its subscribers is its own again: its Sink kept
-	b.rearmLocked()
+	b.handing = false // a book replaced once, added again: what it still owed its subscribers is its own again, its Sink kept
+	b.rearmLocked()   // fed (routed) again: invalidated first where it missed its replacement's messages
 	b.mu.Unlock()
 	broke := false
 	if old := r.Book(b.rule.Venue, b.symbol); old != nil && old != b {

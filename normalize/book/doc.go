@@ -223,7 +223,9 @@
 // where the replacement's is another (another dispatcher), with the
 // withdrawal of its quote and a gap marker (ReasonReplaced) where it was
 // live, as its markers to those subscribers end; the replacement's
-// subscribers get the break it owed. A
+// subscribers get the break it owed. A replaced book added again, fed
+// nothing meanwhile, missed its replacement's messages: it breaks
+// (ReasonAddedAgain) and resynchronises on its next diff. A
 // book that goes live on a snapshot it fetched (a [Fetcher]: Binance,
 // [OKXFetch]), at start and after each break, publishes the state it went
 // live on — the snapshot and the buffered diffs it replayed, all its

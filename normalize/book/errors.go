@@ -112,4 +112,10 @@ const (
 	// more, and the new one publishes nothing before it is live. Not a
 	// loss of diffs: no marker about them.
 	ReasonReplaced = "book: replaced"
+	// ReasonAddedAgain: a book [Books.Add] replaced, fed nothing since,
+	// was added again. Every message routed to the book in its place
+	// meanwhile missed it, so its levels are stale however live it was
+	// when replaced: a loss of diffs, like a gap — the book is
+	// invalidated and resynchronises (Books.Add).
+	ReasonAddedAgain = "book: replaced, then added again"
 )

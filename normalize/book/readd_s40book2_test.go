@@ -13,8 +13,8 @@ import (
 // armed again (heardLocked skips a closed book), so a quiet stream left
 // its subscribers its last quote as live, no silence marker ever told.
 // Only a book closed by the host (Book.Close) stays closed for good; a
-// replaced one added again is re-armed at Add — at once where it is
-// live, by its next message else.
+// replaced one added again is re-armed at Add — by its next message:
+// fed nothing since it was replaced, it is invalidated at Add (s41book).
 func TestS40book2ReplacedBookAddedAgainKeepsItsTimers(t *testing.T) {
 	for _, fed := range []bool{false, true} {
 		name := "not fed after Add"
@@ -35,9 +35,19 @@ func TestS40book2ReplacedBookAddedAgainKeepsItsTimers(t *testing.T) {
 			require.NoError(t, err)
 			books.Add(c) // a replaced: its timers stopped
 			books.Add(a) // a added again
-			if fed {
-				require.NoError(t, books.Publish(context.Background(), s38snap(t, events, "BTC-USDT", 200)))
+			if !fed {
+				// Fed nothing since it was replaced: invalidated at Add
+				// (s41book: its levels missed c's messages), no timer
+				// of a live book to arm.
+				require.False(t, a.Live())
+				require.Equal(t, []string{ReasonAddedAgain}, s40gaps(sinkA))
+				a.mu.Lock()
+				armed := a.silArmed
+				a.mu.Unlock()
+				require.False(t, armed, "a silence timer armed for a book not live")
+				return
 			}
+			require.NoError(t, books.Publish(context.Background(), s38snap(t, events, "BTC-USDT", 200)))
 			require.True(t, a.Live())
 			clk.step(5 * time.Second)
 			require.False(t, a.Live())
