@@ -334,9 +334,20 @@ type Consumer struct {
 	// and is dropped as a duplicate (replayed), as far back as Dedup's ids
 	// do not reach. 0: none. Under execMu.
 	execReplayTo uint64
-	execOwed     uint64
-	execVenues   *lru[schema.Venue, struct{}]
-	execResume   execResume
+	// execRemade counts the deliveries that looked like a consumer made
+	// again by another (consumerRemade), execLooked how many of them the
+	// resumer had counted when it last read the consumer: while they
+	// differ the suspicion is unanswered, and every delivery at or below
+	// the last handled is handed back — the one handed back comes again
+	// (NumDelivered 2 and on), maybe before the look sets execReplayTo,
+	// and handed on then it reached the host twice. Atomic: the resumer
+	// reads and answers without execMu, which a report in hand holds (a
+	// refusal's restart stops the old Consume first: see resume).
+	execRemade atomic.Uint64
+	execLooked atomic.Uint64
+	execOwed   uint64
+	execVenues *lru[schema.Venue, struct{}]
+	execResume execResume
 
 	closeOnce sync.Once
 	closeErr  error

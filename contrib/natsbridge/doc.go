@@ -199,7 +199,9 @@
 //     same durable consumer (a pull refused for a limit an operator
 //     lowered: see ConsumerOptions.MaxAckPending) when the server waits
 //     for the acks of reports the stopped Consume received and never
-//     handed on.
+//     handed on; a report of the stopped Consume that reaches the
+//     Consumer after the reset is handed back, and the new Consume
+//     delivers it.
 //
 // A durable message the consumer cannot decode (another layout version,
 // as during a rolling upgrade; another producer's message) is terminated
@@ -245,7 +247,10 @@
 // started) and not handed back since are dropped by their stream sequence
 // (ConsumerStats.ExecDuplicate), however far back Dedup's ids reach; one
 // delivered elsewhere and not handled here (to a Consumer sharing the
-// Durable, into a link that died) is handed on. A store that finds no stream makes the Publisher create it again
+// Durable, into a link that died) is handed on. Until the Consumer has
+// looked at such a consumer, a report of it at or below the last handled
+// is handed back (Nak), however often it comes again, so that none is
+// handed on before the look tells it a replay. A store that finds no stream makes the Publisher create it again
 // likewise (PublisherStats.StreamCreated; not with NoCreate: the
 // operator's), so that reports do not wait for ever. Reports stored in a
 // stream before it was deleted and not yet read are lost with it:

@@ -102,6 +102,13 @@ func inHand(c *Consumer) bool {
 // an event. got receives the far node's execution reports and the gap
 // markers about them.
 func reportInHand(t *testing.T, url string, via *ConnectOptions, opts ConsumerOptions) (far *smallNode, got <-chan *schema.CanonicalEvent, cons *Consumer) {
+	return reportInHandWith(t, url, via, opts, 1)
+}
+
+// reportInHandWith is reportInHand where the stream holds n reports when
+// the Consumer starts: the first in hand, the n-1 after it delivered into
+// its Consume behind it (MaxAckPending n at least).
+func reportInHandWith(t *testing.T, url string, via *ConnectOptions, opts ConsumerOptions, n uint64) (far *smallNode, got <-chan *schema.CanonicalEvent, cons *Consumer) {
 	far = newSmallNode(t)
 	ch := make(chan *schema.CanonicalEvent, 64)
 	_, err := far.d.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventExecReport}}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) { ch <- ev }})
@@ -119,7 +126,7 @@ func reportInHand(t *testing.T, url string, via *ConnectOptions, opts ConsumerOp
 	require.NoError(t, err)
 	eventually(t, func() bool {
 		info, err := jc.Info(waitCtx(t))
-		return err == nil && info.NumAckPending == 1 && info.Delivered.Stream == 1 && doorAt(cons, 1) == 0 && inHand(cons)
+		return err == nil && info.NumAckPending == int(n) && info.Delivered.Stream == n && doorAt(cons, 1) == 0 && inHand(cons)
 	}, "report 0 in hand")
 	return far, ch, cons
 }

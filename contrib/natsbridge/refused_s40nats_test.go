@@ -65,12 +65,16 @@ func refusedBehindInHand(t *testing.T, durable string) (srv *embedded.Server, in
 		info, err := jc.Info(waitCtx(t))
 		return err == nil && info.NumAckPending == 3 && info.Delivered.Stream == 3
 	}, "reports 1 and 2 delivered into the Consume, behind report 0 in hand")
+	return srv, ingest, pub, far, got, cons, refuseBatch(t, js, jc)
+}
 
-	// The operator lowers the batch limit: a pull of MaxAckPending+1 is
-	// refused.
+// refuseBatch lowers the MaxRequestBatch of the durable consumer jc to 2,
+// as an operator would, and returns the server's refusal of a pull past
+// it (nats.go's error for the 409, for a Fetch as for a Consume).
+func refuseBatch(t *testing.T, js jetstream.JetStream, jc jetstream.Consumer) error {
 	cfg := jc.CachedInfo().Config
 	cfg.MaxRequestBatch = 2
-	_, err = js.UpdateConsumer(waitCtx(t), DefaultStream, cfg)
+	_, err := js.UpdateConsumer(waitCtx(t), DefaultStream, cfg)
 	require.NoError(t, err)
 	refused, err := jc.Fetch(4, jetstream.FetchMaxWait(generous))
 	require.NoError(t, err)
@@ -78,5 +82,5 @@ func refusedBehindInHand(t *testing.T, durable string) (srv *embedded.Server, in
 		require.Fail(t, "a refused pull delivered")
 	}
 	require.ErrorContains(t, refused.Error(), "Exceeded MaxRequestBatch")
-	return srv, ingest, pub, far, got, cons, refused.Error()
+	return refused.Error()
 }

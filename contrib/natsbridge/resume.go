@@ -183,6 +183,12 @@ func (c *Consumer) resume() error {
 	default:
 	}
 	sameStream := created.Equal(r.created)
+	// The suspicions raised before the look are answered by it (execLooked,
+	// once what it found is recorded); one raised after it signalled its
+	// trouble again, for the next resume. Not under execMu: a report in
+	// hand holds it, and a refusal's restart must stop the old Consume
+	// meanwhile (TestS40natsRefusalKeepsBufferedReports).
+	suspected := c.execRemade.Load()
 	cons, err := r.js.Consumer(ctx, c.opts.Stream.Name, c.opts.Durable)
 	if !sameStream && (err == nil || errors.Is(err, jetstream.ErrConsumerNotFound)) {
 		// Another stream: where the consumer was in the one read is no
@@ -195,6 +201,7 @@ func (c *Consumer) resume() error {
 		c.execGaps.reset(0)
 		clear(c.execNaked)
 		c.execMu.Unlock()
+		c.execLooked.Store(suspected)
 	}
 	if err == nil && sameStream {
 		if info := cons.CachedInfo(); info != nil && !info.Created.Equal(r.consCreated) {
@@ -206,6 +213,7 @@ func (c *Consumer) resume() error {
 			c.execMu.Unlock()
 			r.consCreated = info.Created
 		}
+		c.execLooked.Store(suspected)
 	}
 	// from: an older Consume's late delivery at or past it is the new
 	// one's to deliver (execGenFrom); of another stream, none is.
@@ -252,6 +260,7 @@ func (c *Consumer) resume() error {
 			// sequence (replayed).
 			c.execReplayTo = c.execHigh
 			c.execMu.Unlock()
+			c.execLooked.Store(suspected)
 			from = start
 		}
 		if cons, err = r.js.CreateOrUpdateConsumer(ctx, c.opts.Stream.Name, c.execConfig(start)); err == nil {
@@ -278,6 +287,7 @@ func (c *Consumer) resume() error {
 		signal(r.stopped)
 		return ctx.Err()
 	}
+	var info *jetstream.ConsumerInfo
 	if kept {
 		// nats.go's Stop dropped what the old Consume had received and
 		// not handed to onExec: to the server those reports wait for
@@ -287,15 +297,29 @@ func (c *Consumer) resume() error {
 		// A Drain hands on what is buffered but not what the server sent
 		// as it unsubscribed. Reset to the ack floor, they come again at
 		// once (those handled since are dropped by their ids).
-		if info, err := cons.Info(ctx); err == nil {
-			c.execMu.Lock()
-			c.resetUnreceived(info, "a Consume stopped")
-			c.execMu.Unlock()
-		}
+		//
+		// Read unlocked (a round trip: execMu held across it kept late
+		// deliveries and Close waiting), then reset and the generation
+		// bumped in one execMu section: a report of the old Consume
+		// waiting at the door as the reset ran entered between the two,
+		// with the old generation, was handed on and acknowledged — an
+		// ack the server neither takes nor answers, the report no longer
+		// pending after the reset — and its ack, sent again until AckWait,
+		// held execMu: the new Consume was not started for a whole AckWait
+		// (TestS41natsRefusalRestartLateReport). Entering after the bump,
+		// it is handed back (past execHigh, at or past execGenFrom) and
+		// the new Consume delivers it. A report handed on between the read
+		// and the lock was still pending: its ack is taken, and past what
+		// the server told (execHigh) it leaves no reset, or one whose
+		// second delivery is dropped by its id.
+		info, _ = cons.Info(ctx)
+	}
+	c.execMu.Lock()
+	if info != nil {
+		c.resetUnreceived(info, "a Consume stopped")
 	}
 	// Another consumer, maybe of another stream: its NumPending counts
 	// from where it starts (removedBefore).
-	c.execMu.Lock()
 	c.execAfterOK = false
 	c.execWhole = only && c.readsWholeStream()
 	c.execGen++
@@ -332,7 +356,14 @@ func (c *Consumer) resume() error {
 // (whose sequences start over: nothing was handled in it) — and is handed
 // back unrecorded, to come again once it has looked. Under execMu.
 func (c *Consumer) consumerRemade(meta *jetstream.MsgMetadata, gen uint64) bool {
-	if meta == nil || gen != c.execGen || meta.NumDelivered != 1 {
+	// Once suspected (execRemade past execLooked), every delivery at or
+	// below the last handled is handed back until the resumer has looked:
+	// the one handed back comes again with NumDelivered 2, maybe before
+	// execReplayTo is set, and handed on then it reached the host twice
+	// (TestS38natsOperatorReplayNotRepeated, 1 run in ~30 under load;
+	// TestS41natsSuspectHandedBackUntilLooked).
+	suspect := c.execRemade.Load() != c.execLooked.Load()
+	if meta == nil || gen != c.execGen || meta.NumDelivered != 1 && !suspect {
 		return false
 	}
 	seq := meta.Sequence.Stream
@@ -342,6 +373,7 @@ func (c *Consumer) consumerRemade(meta *jetstream.MsgMetadata, gen uint64) bool 
 	if _, naked := c.execNaked[seq]; naked || c.execGaps.has(seq) {
 		return false // not handled here: its first delivery here may be its first
 	}
+	c.execRemade.Add(1)
 	signal(c.execResume.trouble)
 	return true
 }
