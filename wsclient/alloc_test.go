@@ -14,8 +14,13 @@ import (
 // averages over runs, so a stray runtime allocation cannot fail the test
 // unless it happens in every run.
 func TestZeroAllocsPerFrame(t *testing.T) {
-	if testing.Short() {
-		t.Skip("loopback throughput")
+	if raceEnabled {
+		// Allocation counts are the product's without the race detector's
+		// instrumentation: CI's run without it (-short, -cover) checks them.
+		// Under -race this pumped 24,400 frames through tsan for no more
+		// (34 s of wsclient's 251 s race run at load 25); the frame path
+		// runs under the detector in the other tests that pump frames.
+		t.Skip("allocation counts: checked without -race")
 	}
 	for _, tc := range []struct {
 		name string
