@@ -28,26 +28,30 @@ func s41normFills(n int) [][]byte {
 // oldest is forgotten (a repeat of it is delivered again) and the newest
 // still dropped.
 func TestS41normRecentFillsGrowBounded(t *testing.T) {
-	msgs := s41normFills(maxRecentFills + 100)
 	events := schema.NewPools(nil).Events
 	sink := &putSink{events: events}
 	p := NewBybit(events, sink, nil)
-	ctx := context.Background()
-	require.NoError(t, p.HandleBytes(ctx, msgs[0], 1))
+	require.NoError(t, p.HandleBytes(context.Background(), s41normFills(1)[0], 1))
+	require.Equal(t, 1, sink.n)
 	assert.LessOrEqual(t, cap(p.fills.ring), 64, "one fill held: the ring is not made at its bound")
-	for _, m := range msgs[1:] {
-		require.NoError(t, p.HandleBytes(ctx, m, 1))
+
+	// the set itself, fill after fill (a frame each costs seconds under -race)
+	fill := func(i int) bool {
+		ev := &schema.CanonicalEvent{Symbol: "BTC-USDT"}
+		ev.Exec.ExecType, ev.Exec.Status = schema.ExecTrade, schema.StatusPartiallyFilled
+		require.NoError(t, ev.Exec.VenueOrderID.Set("o-1"))
+		require.NoError(t, ev.Exec.TradeID.Set(fmt.Sprintf("T-%08d", i)))
+		return p.repeatFill(ev, amendNone)
+	}
+	const n = maxRecentFills + 100
+	for i := range n {
+		require.False(t, fill(i), "fill %d is new", i)
 	}
 	assert.Equal(t, maxRecentFills, len(p.fills.ring))
 	assert.Equal(t, maxRecentFills, cap(p.fills.ring), "grown no further than its bound")
 	assert.Len(t, p.fills.set, maxRecentFills)
-	require.Equal(t, len(msgs), sink.n)
-
-	require.NoError(t, p.HandleBytes(ctx, msgs[len(msgs)-1], 1)) // the newest: a repeat
-	assert.Equal(t, len(msgs), sink.n)
-	assert.EqualValues(t, 1, p.Stats().Repeats)
-	require.NoError(t, p.HandleBytes(ctx, msgs[0], 1)) // the oldest: forgotten
-	assert.Equal(t, len(msgs)+1, sink.n)
+	assert.True(t, fill(n-1), "the newest: a repeat")
+	assert.False(t, fill(0), "the oldest: forgotten")
 }
 
 // TestS41normRecentFillsSteadyZeroAllocs: once the set is full, new fills
