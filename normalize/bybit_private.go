@@ -218,9 +218,9 @@ const maxBybitOrders = 4096
 type bybitOrders struct {
 	newest uint64
 	m      map[schema.ID]bybitWorking
-	// ended: the client order ids of the last maxBybitEnded orders that
-	// reached a final status, oldest overwritten first, for a fill pushed
-	// on execution.fast after its order's final report (clientOf).
+	// ended: the client order ids and types of the last maxBybitEnded
+	// orders that reached a final status, oldest overwritten first, for a
+	// fill pushed after its order's final report (clientOf, typeOf).
 	ended     [maxBybitEnded]bybitEnded
 	endedNext int
 	pending   bybitPending // the report being read (commit)
@@ -276,7 +276,7 @@ type bybitWorking struct {
 	ts                       int64 // updatedTime, Unix ns
 	conn                     uint64
 	client                   schema.ID        // orderLinkId: a fast maker fill's (clientOf)
-	typ                      schema.OrderType // a tpslOrder's fill's (typeOf): the execution topic has no trigger direction
+	typ                      schema.OrderType // a fast or tpslOrder fill's (typeOf): those pushes name no type or no trigger direction
 	// triggered: the report's word was Triggered; the next report of
 	// another word (Active, the new active order placed) completes the
 	// trigger, no amendment, though its status and exec type are the same.
@@ -316,7 +316,7 @@ func (o *bybitOrders) commit() {
 		if known {
 			delete(o.m, id)
 		}
-		if !now.client.IsZero() || now.typ == schema.OrderTypeTakeProfit || now.typ == schema.OrderTypeTakeProfitLimit {
+		if !now.client.IsZero() || now.typ != schema.OrderTypeUnknown {
 			o.ended[o.endedNext] = bybitEnded{order: id, client: now.client, typ: now.typ}
 			o.endedNext = (o.endedNext + 1) % maxBybitEnded
 		}
@@ -408,7 +408,10 @@ func bybitSpotQuoteSized(category, orderType, side, unit *text) bool {
 // an amendment): ClientOrderID is then the orderLinkId the order topic
 // last gave that orderId — while the order works, and for the last 256
 // orders that ended (a fill pushed after its order's Filled report) —
-// so a host matching fills by client id finds its order. A fast fill of
+// so a host matching fills by client id finds its order. Its Type, which
+// the push does not say, is likewise the type the order topic last gave
+// that orderId (OrderTypeUnknown when the parser has no report of the
+// order). A fast fill of
 // an order the parser has no order-topic report of (the order topic not
 // subscribed, or the fill first on a new connection) has an empty
 // ClientOrderID and VenueOrderID names the order: the order topic's
@@ -463,7 +466,9 @@ func (m *bybitExecMsg) fill(f *filler) {
 	f.id(&x.TradeID, m.ExecID)
 	f.side(&x.Side, "side", &m.Side)
 	x.Type = bybitType(&m.OrderType, &m.StopOrder)
-	if string(m.StopOrder.bytes()) == "tpslOrder" { // no trigger direction here: the order topic's type (tpslKind)
+	// execution.fast names no type, and a tpslOrder's word no trigger
+	// direction (tpslKind): the order topic's type of the order
+	if fast || string(m.StopOrder.bytes()) == "tpslOrder" {
 		if st, ok := f.p.state.(*bybitState); ok {
 			if typ, known := st.orders.typeOf(x.VenueOrderID); known {
 				x.Type = typ

@@ -70,10 +70,13 @@ import (
 //     RemainingQty, CumQuoteQty; Qty is their sum.
 //   - FeeAsset is the product's quote asset (spot fees are charged in it);
 //     Coinbase does not name it.
-//   - IsMaker is false on every report: the user channel carries no
-//     liquidity flag, so false here means "not known", not "taker" (the
-//     schema has no third state yet). [ParseCoinbaseFills] reads List
-//     Fills' liquidity_indicator for a fill's maker side.
+//   - IsMaker: the user channel carries no liquidity flag, so false here
+//     means "not known", not "taker" (the schema has no third state yet),
+//     except on a fill of a post-only order (LimitMaker), which is true:
+//     Coinbase rejects a post-only order any part of which would take
+//     liquidity ("Post Only", Coinbase Exchange and Advanced Trade "Create
+//     Order"), so its every fill made liquidity. [ParseCoinbaseFills]
+//     reads List Fills' liquidity_indicator for a fill's maker side.
 //   - the frame's timestamp is ExchangeTS and TransactTime, creation_time
 //     OrderCreated; reject_reason or cancel_reason RejectReason.
 //   - an order followed whose limit_price or size (cumulative_quantity +
@@ -327,6 +330,7 @@ func (o *cbOrders) fill(f *filler, x *schema.Execution, fees schema.Decimal, sna
 		return
 	}
 	x.ExecType, x.LastFillQty, x.Fee = schema.ExecTrade, dq, df
+	x.IsMaker = x.Type == schema.OrderTypeLimitMaker // a post-only order never takes; of another, not known
 	scale := min(max(x.AvgPrice.Scale(), x.Price.Scale(), dv.Scale())+2, schema.MaxScale)
 	if dv.Sign() > 0 {
 		if p, err := dv.Div(dq, scale, schema.RoundHalfEven); err == nil {

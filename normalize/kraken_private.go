@@ -52,7 +52,9 @@ import (
 //     each only when it is a price: an offset (limit_price_type or
 //     triggers.price_type "pct" or "quote"; a trailing-stop-limit's limit
 //     and a trailing order's trigger unless "static") leaves it zero,
-//     unknown (see krOffset), and a negative offset is no refusal.
+//     unknown (see krOffset), and a negative offset is no refusal. A
+//     report that leaves the units out (an "amended" with the new price
+//     alone) takes those the order's earlier reports said.
 //   - fees: the first fee's asset and qty (Kraken's sign: positive is
 //     paid) are FeeAsset and Fee. liquidity_ind "m" is IsMaker.
 //   - timestamp is ExchangeTS and TransactTime; the frame's sequence the
@@ -105,21 +107,52 @@ type krTriggers struct {
 	PriceType text `json:"price_type"`
 }
 
-// krOffset reports whether a Kraken price of units priceType is an offset
-// rather than a price. Kraken v2 "add_order"/"amend_order":
+// krUnits is what a Kraken price's units (limit_price_type,
+// triggers.price_type) say it is: not said, a price or an offset.
+type krUnits uint8
+
+const (
+	krUnitsUnsaid krUnits = iota
+	krUnitsPrice
+	krUnitsOffset
+)
+
+// krUnitsOf reads a price's units. Kraken v2 "add_order"/"amend_order":
 // limit_price_type and triggers.price_type are "static" (a market price),
 // "pct" (a percentage offset from the reference price) or "quote" (an
-// offset in the quote currency); "static is the default for all order
-// types except for trailing-stop-limit which has the default quote
-// offset" (limit_price_type). A trailing order's trigger trails "a
-// specified distance from the peak price": its trigger is an offset
-// unless the report says static. trailing is whether the rule's
-// exception holds for the price read.
-func krOffset(priceType *text, trailing bool) bool {
+// offset in the quote currency). Another word, or none, says nothing.
+func krUnitsOf(priceType *text) krUnits {
 	switch string(priceType.bytes()) {
 	case "static":
-		return false
+		return krUnitsPrice
 	case "pct", "quote":
+		return krUnitsOffset
+	}
+	return krUnitsUnsaid
+}
+
+// said is u, or was (the units the order's earlier reports said) when u
+// says nothing: Kraken sends the units with the report that carries them,
+// and a later report of the order's new price may leave them out.
+func (u krUnits) said(was krUnits) krUnits {
+	if u == krUnitsUnsaid {
+		return was
+	}
+	return u
+}
+
+// krOffset reports whether a Kraken price of units u is an offset rather
+// than a price. Unsaid, "static is the default for all order types except
+// for trailing-stop-limit which has the default quote offset"
+// (limit_price_type); a trailing order's trigger trails "a specified
+// distance from the peak price": its trigger is an offset unless the
+// order's reports say static. trailing is whether the rule's exception
+// holds for the price read.
+func krOffset(u krUnits, trailing bool) bool {
+	switch u {
+	case krUnitsPrice:
+		return false
+	case krUnitsOffset:
 		return true
 	}
 	return trailing
@@ -197,18 +230,21 @@ func (m *krExecMsg) fill(f *filler) {
 	}
 	derive := f.status(&x.Status, "order_status", krakenStatuses, &m.OrderStatus, fill)
 	f.price(&x.Qty, "order_qty", m.OrderQty)
-	typ := x.Type
-	if !m.OrderType.ok { // a later report: the order's type as first read
-		if at, known := f.p.state.(*krState).orders.m[string(x.VenueOrderID.Bytes())]; known {
+	// a later report: the order's type as first read, and its prices'
+	// units as last said
+	typ, units := x.Type, [2]krUnits{krUnitsOf(&m.LimitType), krUnitsOf(&m.Triggers.PriceType)}
+	if at, known := f.p.state.(*krState).orders.m[string(x.VenueOrderID.Bytes())]; known {
+		if !m.OrderType.ok {
 			typ = at.typ
 		}
+		units = [2]krUnits{units[0].said(at.units[0]), units[1].said(at.units[1])}
 	}
 	// an offset (a trailing-stop-limit's limit, a pct or quote trigger)
 	// is no price: Price or StopPrice stays zero, unknown
-	if !krOffset(&m.LimitType, typ == schema.OrderTypeTrailingStopLimit) {
+	if !krOffset(units[0], typ == schema.OrderTypeTrailingStopLimit) {
 		f.price(&x.Price, "limit_price", m.LimitPrice)
 	}
-	if !krOffset(&m.Triggers.PriceType, typ == schema.OrderTypeTrailingStop || typ == schema.OrderTypeTrailingStopLimit) {
+	if !krOffset(units[1], typ == schema.OrderTypeTrailingStop || typ == schema.OrderTypeTrailingStopLimit) {
 		f.price(&x.StopPrice, "triggers.price", m.Triggers.Price)
 	}
 	f.price(&x.StopPrice, "stop_price", m.StopPrice)
@@ -228,7 +264,7 @@ func (m *krExecMsg) fill(f *filler) {
 	f.need("order_status", m.OrderStatus.ok)
 	f.need("exec_type", m.ExecType.ok)
 	if f.err == nil {
-		f.p.state.(*krState).orders.complete(f, m, derive)
+		f.p.state.(*krState).orders.complete(f, m, derive, units)
 	}
 	execDerive(f)
 }
@@ -256,13 +292,15 @@ type krOrder struct {
 	status                    schema.OrderStatus
 	qty, price, stop          schema.Decimal
 	cumQty, cumCost, avgPrice schema.Decimal
-	conn                      uint64 // the connection of its last report
+	units                     [2]krUnits // limit_price's and triggers.price's, as last said
+	conn                      uint64     // the connection of its last report
 }
 
 // complete fills what m left out of ev from the order's earlier reports,
-// and holds the order as ev now has it, remembered once the report is
-// accepted (commit): a report refused after it is read changes nothing.
-func (o *krOrders) complete(f *filler, m *krExecMsg, derive bool) {
+// and holds the order as ev now has it, with units (its prices' units as
+// said so far), remembered once the report is accepted (commit): a report
+// refused after it is read changes nothing.
+func (o *krOrders) complete(f *filler, m *krExecMsg, derive bool, units [2]krUnits) {
 	ev := f.ev
 	x := &ev.Exec
 	at, known := o.m[string(x.VenueOrderID.Bytes())]
@@ -285,7 +323,7 @@ func (o *krOrders) complete(f *filler, m *krExecMsg, derive bool) {
 	}
 	o.pendingID, f.memo = x.VenueOrderID, o
 	o.pending = krOrder{symbol: ev.Symbol, clOrdID: x.ClientOrderID, side: x.Side, typ: x.Type, tif: x.TimeInForce, status: x.Status,
-		qty: x.Qty, price: x.Price, stop: x.StopPrice, cumQty: x.CumFillQty, cumCost: x.CumQuoteQty, avgPrice: x.AvgPrice, conn: f.p.raw.ConnID}
+		qty: x.Qty, price: x.Price, stop: x.StopPrice, cumQty: x.CumFillQty, cumCost: x.CumQuoteQty, avgPrice: x.AvgPrice, units: units, conn: f.p.raw.ConnID}
 }
 
 func (o *krOrders) commit() {

@@ -164,8 +164,13 @@ func (n *optInteger) UnmarshalJSONFrom(in *jsontext.Decoder) error {
 }
 
 // maxRecentFills is how many of the latest fills a parser remembers to
-// drop their repeats.
-const maxRecentFills = 2048
+// drop their repeats; minRecentFills how many the set is first made for
+// (it grows, doubling, with the fills held: a set made at its bound costs
+// about 1 MB on a parser's first fill, mostly never used).
+const (
+	maxRecentFills = 2048
+	minRecentFills = 16
+)
 
 // fillKey names one fill of one order: a venue's trade id alone is unique
 // per instrument only, and a trade between two of our own orders is a
@@ -177,7 +182,8 @@ type fillKey struct {
 
 // recentFills is a set of the latest maxRecentFills fills, each with the
 // order status it was delivered with, the oldest forgotten first. Made on
-// the first fill: a market-data parser has none.
+// the first fill (a market-data parser has none), small, and grown with
+// the fills held up to its bound; once full, a new fill allocates nothing.
 type recentFills struct {
 	set  map[fillKey]fillSeen
 	ring []fillKey
@@ -271,10 +277,15 @@ func (p *Parser) repeatFill(ev *schema.CanonicalEvent, amend amendResult) bool {
 		return false
 	}
 	if r.set == nil {
-		r.set = make(map[fillKey]fillSeen, maxRecentFills)
-		r.ring = make([]fillKey, 0, maxRecentFills)
+		r.set = make(map[fillKey]fillSeen, minRecentFills)
+		r.ring = make([]fillKey, 0, minRecentFills)
 	}
 	if len(r.ring) < maxRecentFills {
+		if len(r.ring) == cap(r.ring) { // doubled, never past the bound
+			ring := make([]fillKey, len(r.ring), min(2*cap(r.ring), maxRecentFills))
+			copy(ring, r.ring)
+			r.ring = ring
+		}
 		r.ring = append(r.ring, key)
 	} else {
 		delete(r.set, r.ring[r.next])
