@@ -320,7 +320,8 @@
 // safe side: one resync, never a silent gap or a repeat); more of them
 // than the new connection's queue holds fill it before any frame joins,
 // and the rotation switches after RotationOverlap, unaligned, the
-// repeats delivered again (see Options.MaxAge).
+// repeats delivered again; the old connection delivers meanwhile (see
+// Options.MaxAge).
 // But for the answers: a frame from before the join that
 // Options.IsData says is no data (the venue's answer to the new
 // connection's own subscriptions — an acknowledgement, a refusal — or a

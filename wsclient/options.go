@@ -284,7 +284,13 @@ type Options struct {
 	// new connection's queue holds (a quarter of Frames, at most 64; 50
 	// by default) fill it before any joins: the rotation then switches
 	// after RotationOverlap, unaligned ([ErrRotationUnaligned]: the
-	// repeats are delivered again). Defaults to 0, no rotation.
+	// repeats are delivered again, with those of what the old connection
+	// delivered meanwhile). The wait holds the new connection's reader
+	// alone, the old connection delivers on: a full queue cannot tell
+	// such a lag from a new stream ahead of the old one by more than the
+	// queue, which joins once the old one catches up (a switch as soon
+	// as the queue is full would lose the frames in between). Defaults
+	// to 0, no rotation.
 	MaxAge time.Duration
 	// RotationOverlap bounds how long a rotation looks for the point where
 	// the new connection's stream joins the old one's, from the new

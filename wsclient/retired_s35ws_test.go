@@ -25,6 +25,11 @@ func (r *answersRig) rotateAtThree(t *testing.T) {
 	r.sc.send(2, seqMsg(3)) // queued
 	r.sc.send(1, seqMsg(3)) // the join: connection 1 retired
 	require.Eventually(t, func() bool { return r.h.c.Stats().Rotations == 1 }, wait, time.Millisecond, "rotation")
+	// Counted before connection 2 goes live (goLive): a frame it reads
+	// until then is delivered under the lock, not lock-free (s41rvws:
+	// heldAtFour's message 4 was, on a loaded machine, and the answer
+	// then waited for the lock, never for the call).
+	recvWait(t, r.h.live().liveCh, "connection 2 live")
 }
 
 // During a rotation the old connection's answers after the join (a
@@ -70,12 +75,17 @@ func heldAtFour(t *testing.T, start func(before func(*schema.WsFrame)) *answersR
 	t.Helper()
 	inside := make(chan struct{})
 	release = make(chan struct{})
+	failed := make(chan struct{}) // a test that failed before it released the call: Close must not wait for it
 	r = start(func(f *schema.WsFrame) {
 		if f.ConnID == 2 && string(f.Data) == seqMsg(4) {
 			close(inside)
-			<-release
+			select {
+			case <-release:
+			case <-failed:
+			}
 		}
 	})
+	t.Cleanup(func() { close(failed) }) // before the harness's close (after a failure)
 	r.rotateAtThree(t)
 	nb = r.h.live()
 	require.Equal(t, uint64(2), nb.id)

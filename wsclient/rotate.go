@@ -91,8 +91,9 @@ const (
 	pastMaxCap = 4 * schema.DefaultFrameBuffer
 )
 
-// keep adds f, just delivered, taking its buffer and giving it the slot's
-// oldest (a new one of the default size the first time, once per slot).
+// keep adds f, just delivered (or, by a replaced connection, read: see
+// pastFrames), taking its buffer and giving it the slot's oldest (a new
+// one of the default size the first time, once per slot).
 func (p *pastFrames) keep(f *schema.WsFrame) {
 	i := p.n % pastSize
 	switch {
