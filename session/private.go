@@ -288,6 +288,9 @@ type prepared struct {
 	// token is Kraken's WebSocket token of the new connection: the
 	// orders' from the switch on (p.token until then).
 	token string
+	// retire: the new connection told of its close (closeAhead) before
+	// the switch; it is replaced once it is the live one (step up).
+	retire bool
 	// fate settles, once, whether a refusal after the handshake (ok)
 	// fails Prepare (prepFailed: failed gets its error, which Prepare
 	// returns) or comes after Prepare returned nil (prepCommitted: the
@@ -731,11 +734,18 @@ func (p *private) step(st step) {
 			p.token = p.prep.token
 			p.mu.Unlock()
 		}
+		retire := p.prep.retire
 		p.prep = nil
 		p.mu.Lock()
 		p.awaitingOld = 0 // (the old connection's answers go with it)
 		p.mu.Unlock()
-		if p.phase == phaseReady { // else refused after Prepare returned: its retry makes it ready
+		switch {
+		case retire:
+			// Its close announced before the switch: replaced now, orders
+			// waiting (a Rotate then named the old connection, current
+			// until the switch, and the switch dropped the request).
+			p.retire()
+		case p.phase == phaseReady: // else refused after Prepare returned: its retry makes it ready
 			p.live(true)
 		}
 	case st.up:
@@ -790,6 +800,12 @@ func (p *private) step(st step) {
 		p.prep.answers = append(p.prep.answers, st)
 	case st.answer && st.conn == p.conn:
 		p.answer(st)
+	case st.retire && p.prep != nil && st.conn == p.prep.id:
+		// The rotation's new connection will close (OKX 64008 on a server
+		// being upgraded): replaced after the switch (a Rotate now would
+		// name the old connection, current until then: dropped at the
+		// switch); a failed rotation closes it.
+		p.prep.retire = true
 	case st.retire && st.conn == p.conn && p.conn != 0:
 		p.retire()
 	case st.ended && st.conn == p.conn && p.conn != 0:

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -128,7 +129,10 @@ func (r *resubscriber) run(ctx context.Context) {
 				r.failed.Add(1)
 				r.mu.Lock()
 				r.tries[sym]++
-				retry := r.tries[sym] < resubAttempts && r.sh.client.State() == schema.ConnConnected
+				// (the connection changed between the pair's messages:
+				// made again on the new one, a rotation's state may
+				// still be Rotating)
+				retry := r.tries[sym] < resubAttempts && (r.sh.client.State() == schema.ConnConnected || errors.Is(err, wsclient.ErrConnChanged))
 				if !retry {
 					delete(r.tries, sym)
 				} else if !slices.Contains(r.pending, sym) {
@@ -146,7 +150,13 @@ func (r *resubscriber) run(ctx context.Context) {
 }
 
 // resubscribe writes the unsubscribe and the subscribe of sym's book
-// channel, each when the pacer allows.
+// channel, each when the pacer allows, both on one connection (WriteConn):
+// were the connection to change between them (a market rotation's switch,
+// a redial), the subscribe alone would go on a connection that has the
+// topic already (every subscription is made again on a new connection),
+// which Bybit and Kraken refuse ("already subscribed") with no snapshot.
+// It then fails with wsclient.ErrConnChanged, and run makes the pair
+// again on the new connection.
 func (r *resubscriber) resubscribe(ctx context.Context, sym string) error {
 	vs, err := r.venue(sym)
 	if err != nil {
@@ -156,11 +166,12 @@ func (r *resubscriber) resubscribe(ctx context.Context, sym string) error {
 	if err != nil {
 		return err
 	}
+	conn := r.sh.client.Stats().ConnID // the connection Write would use now
 	for _, m := range [][]byte{unsub, sub} {
 		if err := r.pace.wait(ctx); err != nil {
 			return err
 		}
-		if err := r.sh.client.Write(ctx, m); err != nil {
+		if err := r.sh.client.WriteConn(ctx, conn, m); err != nil {
 			return err
 		}
 	}
