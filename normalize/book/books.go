@@ -165,7 +165,9 @@ func NewBooks(next Sink, events *pool.Pool[*schema.CanonicalEvent], opts *BooksO
 // ([Book.Live], [Book.BBO], [Book.Top]; its last state stays readable)
 // until a message applied to it by the host proves it current — a
 // snapshot, or a diff whose ids chain on to the book's (a diff without
-// ids, Coinbase's or Kraken's, cannot tell what it missed meanwhile) —:
+// ids, Coinbase's or Kraken's, cannot tell what it missed meanwhile: it
+// breaks the book, its levels dropped, and asks for the snapshot,
+// Options.Resubscribe, as any diff of a book not live) —:
 // fed nothing more, it would only age, read as current by a host that
 // kept it.
 // b takes on the replaced book's connection too: its [Feed] (unless a
