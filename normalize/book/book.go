@@ -487,8 +487,16 @@ func (b *Book) stopLocked() {
 // time left where it is live (fed nothing more, a quiet stream would
 // leave its last quote the subscribers' latest, no silence marker told),
 // the retry timer where it owes a break's announcement. A book closed by
-// the host (shut) stays closed for good.
+// the host (shut) stays closed for good. Either is unbound from the Feed
+// its messages bound it to before (Books.Add binds it to its
+// replacement's).
 func (b *Book) rearmLocked() {
+	if b.closed {
+		// Replaced (or closed) since a message bound it to a Feed: the
+		// binding is of before, its stream's client now the book's in
+		// its place, which Add makes its own (inherit).
+		b.feed.Store(nil)
+	}
 	reopen := b.closed && !b.shut
 	if reopen {
 		b.closed, b.o.Sink = false, b.sink // takeOver let its Sink go: nothing more from it while replaced

@@ -71,3 +71,41 @@ func s41rvHostSnapshotLive(t *testing.T, events poolOfEvents, a *Book, px int64)
 	require.True(t, ok)
 	require.Equal(t, strconv.FormatInt(px, 10), bbo.BidPrice.String())
 }
+
+// A book replaced in Books, then added again, kept the Feed its own
+// messages bound it to before it was replaced (inherit takes the
+// replaced book's only for a book no message bound): the client whose
+// connection now carries its stream — its replacement's Feed — was not
+// its own, and that connection's loss passed it by. Made live by the
+// host's snapshot meanwhile, it stayed live on the dead connection,
+// while a loss of its former client (which carries it no more) would
+// have broken it. Now a book added again takes its replacement's Feed,
+// as a new one does. Failed before: live after its stream's connection
+// was lost.
+func TestS41rvbookAddedAgainJoinsItsReplacementsFeed(t *testing.T) {
+	ctx := context.Background()
+	events := newEventsPool()
+	sink := &recSink{events: events}
+	books := NewBooks(sink, events, nil)
+	defer books.Close()
+	fa, fb := books.Feed(schema.VenueOKX, nil), books.Feed(schema.VenueOKX, nil)
+	a, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sink, Events: events})
+	require.NoError(t, err)
+	books.Add(a)
+	require.NoError(t, fa.Publish(ctx, s38snap(t, events, "BTC-USDT", 100)))
+	c, err := NewBook(OKX, "BTC-USDT", &Options{Sink: sink, Events: events})
+	require.NoError(t, err)
+	books.Add(c)
+	require.NoError(t, fb.Publish(ctx, s38snap(t, events, "BTC-USDT", 200))) // the stream moved to fb's client
+	require.True(t, c.Live())
+
+	books.Add(a) // added again: invalidated, its stream fb's
+	require.False(t, a.Live())
+	snap := s38snap(t, events, "BTC-USDT", 300)
+	defer events.Put(snap)
+	require.NoError(t, a.Apply(ctx, snap)) // the host's own snapshot
+	require.True(t, a.Live())
+
+	fb.OnEvent(s38loss(1_000)) // the connection that carries its stream
+	require.False(t, a.Live(), "a book added again kept live across the loss of the connection its stream is on")
+}
