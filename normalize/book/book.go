@@ -337,7 +337,7 @@ func (b *Book) Symbol() string { return b.symbol }
 // no rule has broken since — not replaced in [Books] (a book [Books.Add]
 // replaced, fed nothing since, reports not live, its last state still
 // readable, until the host applies it a snapshot or a diff whose ids
-// chain on to it: see [Books.Add]) and, with
+// chain on to it; a diff without ids breaks it: see [Books.Add]) and, with
 // Options.MaxSilence, not silent.
 func (b *Book) Live() bool {
 	b.mu.Lock()
@@ -487,8 +487,16 @@ func (b *Book) stopLocked() {
 // time left where it is live (fed nothing more, a quiet stream would
 // leave its last quote the subscribers' latest, no silence marker told),
 // the retry timer where it owes a break's announcement. A book closed by
-// the host (shut) stays closed for good.
+// the host (shut) stays closed for good. Either is unbound from the Feed
+// its messages bound it to before (Books.Add binds it to its
+// replacement's).
 func (b *Book) rearmLocked() {
+	if b.closed {
+		// Replaced (or closed) since a message bound it to a Feed: the
+		// binding is of before, its stream's client now the book's in
+		// its place, which Add makes its own (inherit).
+		b.feed.Store(nil)
+	}
 	reopen := b.closed && !b.shut
 	if reopen {
 		b.closed, b.o.Sink = false, b.sink // takeOver let its Sink go: nothing more from it while replaced
@@ -792,8 +800,18 @@ func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent, routed bool
 		b.stats.AfterLoss++
 		return nil
 	}
-	was, last := b.live, b.seq.Last()
 	var err error
+	if !routed && b.retired && b.live && ev.Type == schema.EventBookUpdate && b.seq.Rule == continuity.None {
+		// The host's diff to a replaced book, which cannot tell what the
+		// book missed meanwhile (no ids: Coinbase, Kraken): it can never
+		// make the book current (below), so the book breaks as on a gap —
+		// its stale levels dropped, the snapshot asked for
+		// (Options.Resubscribe) — and the diff waits for it, as any diff
+		// of a book not live. Kept live underneath, it would wait for
+		// good for a snapshot nothing requests.
+		err = b.invalidateLocked(ctx, ev, ReasonReplaced, 0, 0)
+	}
+	was, last := b.live, b.seq.Last()
 	switch ev.Type {
 	case schema.EventBookSnapshot:
 		if b.seq.Check(idsOf(&ev.Book)).Verdict == continuity.Restart { // as the parser publishes Bybit's u = 1
@@ -817,7 +835,7 @@ func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent, routed bool
 		err = b.snapshotLocked(ctx, ev, &ev.Book)
 	case schema.EventBookUpdate:
 		// The snapshot owed to the subscribers of diffs goes before them.
-		err = errors.Join(b.publishSnapLocked(ctx, b.o.Events.Get), b.diffLocked(ctx, ev))
+		err = errors.Join(err, b.publishSnapLocked(ctx, b.o.Events.Get), b.diffLocked(ctx, ev))
 	}
 	if !was && b.live {
 		b.info("book: live", "seq", b.seq.Last(), "bids", b.bids.len(), "asks", b.asks.len())
@@ -826,8 +844,8 @@ func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent, routed bool
 		// Fed again by the host itself, on a message that proves it
 		// current: a snapshot (a fetched one, or one taken from aside,
 		// made it live), or a diff whose ids chained on to the book's —
-		// it missed nothing. A diff that cannot tell (no ids: Coinbase,
-		// Kraken; a repeat) leaves it not live: applied on top of the
+		// it missed nothing. A diff that cannot tell (a repeat; one
+		// without ids broke it, above) leaves it not live: applied on top of the
 		// messages routed to its replacement, which it missed, its levels
 		// would be served stale as current. Not by a message Books
 		// routed before Add replaced it (a fetch without the lock spans

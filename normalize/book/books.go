@@ -165,11 +165,14 @@ func NewBooks(next Sink, events *pool.Pool[*schema.CanonicalEvent], opts *BooksO
 // ([Book.Live], [Book.BBO], [Book.Top]; its last state stays readable)
 // until a message applied to it by the host proves it current — a
 // snapshot, or a diff whose ids chain on to the book's (a diff without
-// ids, Coinbase's or Kraken's, cannot tell what it missed meanwhile) —:
+// ids, Coinbase's or Kraken's, cannot tell what it missed meanwhile: it
+// breaks the book, its levels dropped, and asks for the snapshot,
+// Options.Resubscribe, as any diff of a book not live) —:
 // fed nothing more, it would only age, read as current by a host that
 // kept it.
 // b takes on the replaced book's connection too: its [Feed] (unless a
-// message bound b already) and its latest loss, whose tail b does not
+// message bound b already — a book replaced, then added again, takes
+// it: what bound it came before) and its latest loss, whose tail b does not
 // load — a b already live on that tail is invalidated.
 // A book replaced, then added again, is the Books' again with its timers
 // (what it owes tried again by its retry timer; MaxSilence's armed when
@@ -179,7 +182,9 @@ func NewBooks(next Sink, events *pool.Pool[*schema.CanonicalEvent], opts *BooksO
 // its place: Add invalidates it, as a gap would — its levels (and the
 // diffs it buffered) dropped, not live, a gap marker with
 // ReasonAddedAgain through its Sink (not for a book the host closed,
-// whose Sink went with its replacement), never waiting for the pool:
+// whose Sink went with its replacement; one Sink with the book in its
+// place, that book's subscribers get it too: the stream they followed
+// goes on from a book not live), never waiting for the pool:
 // what it does not give is owed — and it resynchronises as after a lost
 // connection: its next diff fetches a snapshot (ResyncFetch) or calls
 // Options.Resubscribe, or its stream's next snapshot makes it live. Add

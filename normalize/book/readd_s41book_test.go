@@ -102,16 +102,7 @@ func TestS41bookAddedAgainBinanceResyncs(t *testing.T) {
 // bid 100 still its best, no resubscription.
 func TestS41bookAddedAgainWithoutIDsResubscribes(t *testing.T) {
 	ctx := context.Background()
-	events, _, books := s39books(t)
-	sinkA := &recSink{events: events}
-	var asked atomic.Int32
-	o := &Options{Sink: sinkA, Events: events, Resubscribe: func(context.Context, schema.Venue, string) error {
-		asked.Add(1)
-		return nil
-	}}
-	a, _ := s41replaced(t, books, Coinbase, "BTC-USD", o, s41cbEvent(t, events, schema.EventBookSnapshot, 100, 1))
-	require.NoError(t, books.Publish(ctx, s41cbEvent(t, events, schema.EventBookSnapshot, 100, 1)))
-	require.NoError(t, books.Publish(ctx, s41cbEvent(t, events, schema.EventBookUpdate, 100, 0))) // bid 100 gone
+	events, books, sinkA, a, asked := s41rvCoinbaseReplaced(t)
 	require.NoError(t, books.Publish(ctx, s41cbEvent(t, events, schema.EventBookUpdate, 90, 1)))
 
 	books.Add(a)
@@ -175,13 +166,7 @@ func TestS41bookAddedAgainMarkerOwedOnExhaustedPool(t *testing.T) {
 // host's diff, bid 100 its best.
 func TestS41bookReplacedBookHostDiffWithoutIDsNotCurrent(t *testing.T) {
 	ctx := context.Background()
-	events, _, books := s39books(t)
-	sinkA := &recSink{events: events}
-	a, _ := s41replaced(t, books, Coinbase, "BTC-USD", &Options{Sink: sinkA, Events: events},
-		s41cbEvent(t, events, schema.EventBookSnapshot, 100, 1))
-	require.NoError(t, books.Publish(ctx, s41cbEvent(t, events, schema.EventBookSnapshot, 100, 1)))
-	require.NoError(t, books.Publish(ctx, s41cbEvent(t, events, schema.EventBookUpdate, 100, 0))) // c's: bid 100 gone
-
+	events, _, _, a, _ := s41rvCoinbaseReplaced(t)
 	diff := s41cbEvent(t, events, schema.EventBookUpdate, 95, 1)
 	defer events.Put(diff)
 	require.NoError(t, a.Apply(ctx, diff))
@@ -189,12 +174,7 @@ func TestS41bookReplacedBookHostDiffWithoutIDsNotCurrent(t *testing.T) {
 	_, ok := a.BBO()
 	require.False(t, ok)
 
-	snap := s41cbEvent(t, events, schema.EventBookSnapshot, 95, 1)
-	defer events.Put(snap)
-	require.NoError(t, a.Apply(ctx, snap))
-	bbo, ok := a.BBO()
-	require.True(t, ok, "the host's snapshot makes it current")
-	require.Equal(t, "95", bbo.BidPrice.String())
+	s41rvHostSnapshotLive(t, events, a, 95)
 }
 
 // A Binance book replaced while its fetch ran (without its lock), then
