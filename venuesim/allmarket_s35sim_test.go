@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/meltica/meltica/internal/allocs"
 )
 
 // s35simTraded gives every symbol of v a trade at ms, so that each is in
@@ -36,7 +38,7 @@ func TestS35simArraysFormatWithoutAllocating(t *testing.T) {
 	}
 	m.mu.Unlock()
 	v.tickerArrays(ms) // the buffers grow once
-	allocs := testing.AllocsPerRun(20, func() {
+	count := allocs.PerRun(20, func() {
 		m.mu.Lock()
 		for _, s := range m.symbols {
 			s.arrayCount = 0 // every symbol traded since the last push
@@ -44,5 +46,5 @@ func TestS35simArraysFormatWithoutAllocating(t *testing.T) {
 		m.mu.Unlock()
 		v.tickerArrays(ms)
 	})
-	assert.Zero(t, allocs, "a push of %d arrays of 200 symbols (their content: TestS34simAllMarketArrays, TestS35simWindowArrays)", len(allMarketStreams))
+	assert.Zero(t, count, "a push of %d arrays of 200 symbols (their content: TestS34simAllMarketArrays, TestS35simWindowArrays)", len(allMarketStreams))
 }

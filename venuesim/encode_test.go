@@ -5,6 +5,8 @@ import (
 
 	json "github.com/goccy/go-json/v2"
 	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/internal/allocs"
 )
 
 // The generator's payloads are encoded by goccy into reused buffers without
@@ -32,7 +34,7 @@ func TestWireZeroAllocs(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			out := enc()
 			require.True(t, json.Unmarshal(out, new(any)) == nil, "%s", out)
-			require.Zero(t, testing.AllocsPerRun(100, func() { _ = enc() }))
+			require.Zero(t, allocs.PerRun(100, func() { _ = enc() }))
 		})
 	}
 	require.Equal(t, `{"e":"trade","E":1,"s":"BTCUSDT","t":`, string(w.appendTrade(nil, s, 1, 100*one, one/2, true))[:37])

@@ -8,6 +8,8 @@ import (
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/internal/allocs"
 )
 
 // The calendar boundaries: 1d at the zone's midnight, 1w on its Monday
@@ -133,9 +135,9 @@ func TestS33simKlineTradeZeroAllocs(t *testing.T) {
 	m := newMarket([]string{"BTCUSDT"}, 20, 1)
 	s := m.symbols[0]
 	ms := int64(1_764_000_000_000)
-	assert.Zero(t, testing.AllocsPerRun(100, func() { ms += 997; m.klineTrade(s, 100*one, one, ms) }))
+	assert.Zero(t, allocs.PerRun(100, func() { ms += 997; m.klineTrade(s, 100*one, one, ms) }))
 	m.listen("btcusdt@kline_1m", true)
 	m.listen("btcusdt@kline_1M@+08:00", true)
-	assert.Zero(t, testing.AllocsPerRun(100, func() { ms += 997; m.klineTrade(s, 100*one, one, ms) }))
+	assert.Zero(t, allocs.PerRun(100, func() { ms += 997; m.klineTrade(s, 100*one, one, ms) }))
 	require.Len(t, s.series, 2)
 }

@@ -9,6 +9,8 @@ import (
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/internal/allocs"
 )
 
 // s34rvsimStopped is a clock that stands still: the generator sleeps in
@@ -51,7 +53,7 @@ func TestS34rvsimTickCostsWhatIsSubscribed(t *testing.T) {
 	v := s34rvsimStoppedVenue(t, 1000)
 	ms := v.now().UnixMilli()
 	buf := make([]byte, 0, 4096)
-	idle := testing.AllocsPerRun(20, func() {
+	idle := allocs.PerRun(20, func() {
 		buf = v.klineTick(buf[:0], ms, true, true)
 		v.partialTick(true, true)
 		v.tickerArrays(ms)
@@ -64,7 +66,7 @@ func TestS34rvsimTickCostsWhatIsSubscribed(t *testing.T) {
 	c, _, err := websocket.Dial(ctx, v.StreamURL("s7usdt@depth5"), nil)
 	require.NoError(t, err)
 	defer func() { _ = c.CloseNow() }()
-	fast := testing.AllocsPerRun(20, func() { v.partialTick(false, true) })
+	fast := allocs.PerRun(20, func() { v.partialTick(false, true) })
 	assert.Zero(t, fast, "a 100 ms tick with only a 1000 ms partial book subscribed")
 	v.partialTick(true, true)
 	_, msg, err := c.Read(ctx)

@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/meltica/meltica/internal/allocs"
 )
 
 // The symbol tickers go out on the 1000 ms tick now (symbolTickers), with
@@ -27,7 +29,7 @@ func TestS36simSymbolTickersFormatWithoutAllocating(t *testing.T) {
 	m.mu.Unlock()
 	v.tickerArrays(ms) // the buffers grow once
 	assert.Len(t, v.tickerPushes, 200*len(tickerKinds), "every kind of every symbol formatted")
-	allocs := testing.AllocsPerRun(20, func() {
+	count := allocs.PerRun(20, func() {
 		m.mu.Lock()
 		for _, s := range m.symbols {
 			s.tickerCount = 0 // every symbol traded since the last push
@@ -35,5 +37,5 @@ func TestS36simSymbolTickersFormatWithoutAllocating(t *testing.T) {
 		m.mu.Unlock()
 		v.tickerArrays(ms)
 	})
-	assert.Zero(t, allocs, "a tick of %d ticker kinds of 200 symbols", len(tickerKinds))
+	assert.Zero(t, count, "a tick of %d ticker kinds of 200 symbols", len(tickerKinds))
 }
