@@ -411,7 +411,10 @@ func bybitSpotQuoteSized(category, orderType, side, unit *text) bool {
 // so a host matching fills by client id finds its order. Its Type, which
 // the push does not say, is likewise the type the order topic last gave
 // that orderId (OrderTypeUnknown when the parser has no report of the
-// order). A fast fill of
+// order: common for an order's first fill, the fast topic pushed ahead
+// of the order's first report; the type is then on that report, and on
+// the execution topic's report of the same fill, not on the fast fill
+// delivered). A fast fill of
 // an order the parser has no order-topic report of (the order topic not
 // subscribed, or the fill first on a new connection) has an empty
 // ClientOrderID and VenueOrderID names the order: the order topic's

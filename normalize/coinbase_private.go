@@ -75,7 +75,12 @@ import (
 //     except on a fill of a post-only order (LimitMaker), which is true:
 //     Coinbase rejects a post-only order any part of which would take
 //     liquidity ("Post Only", Coinbase Exchange and Advanced Trade "Create
-//     Order"), so its every fill made liquidity. [ParseCoinbaseFills]
+//     Order"), so its every fill made liquidity: "A Limit Order with
+//     'post-only' selected will always be a Maker Order. 'Post only'
+//     orders cannot be placed during an Auction" (Coinbase Exchange
+//     Trading Rules 1.33, which govern Advanced Trade's orders too); a
+//     stop-limit's post_only is not read (its Type stays StopLimit, its
+//     IsMaker false). [ParseCoinbaseFills]
 //     reads List Fills' liquidity_indicator for a fill's maker side.
 //   - the frame's timestamp is ExchangeTS and TransactTime, creation_time
 //     OrderCreated; reject_reason or cancel_reason RejectReason.
