@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meltica/meltica/dispatch"
+	"github.com/meltica/meltica/normalize/book"
 	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/session"
 )
@@ -99,6 +100,20 @@ func (m *s41ct2OKXBooks) start(t *testing.T) *session.Session {
 	return s
 }
 
+// newS41ct2Live starts a session on a new peer, its subscriber of best
+// bid/offers, and waits for the first snapshot live.
+func newS41ct2Live(t *testing.T) (*s41ct2OKXBooks, *session.Session, *s37ctBookTape) {
+	t.Helper()
+	m := newS41ct2OKXBooks(t)
+	s := m.start(t)
+	tape := &s37ctBookTape{}
+	_, err := s.Dispatcher().Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventBBO}}, &dispatch.SubscribeOptions{Handler: tape.handle})
+	require.NoError(t, err)
+	require.NotNil(t, s.Book("BTC-USDT"))
+	require.Eventually(t, func() bool { return s41ct2Top(s) == "100/101" }, s27ctWait, s37ctTick, "the first snapshot live")
+	return m, s, tape
+}
+
 func s41ct2Top(s *session.Session) string {
 	bbo, ok := s.Book("BTC-USDT").BBO()
 	if !ok {
@@ -126,14 +141,8 @@ func s41ct2IsBooks(op string) func(string) bool {
 // fresh snapshot's top; its updates, and a push without change (seqId ==
 // prevSeqId), follow.
 func TestS41ct2OKXBookResubscribedWithoutREST(t *testing.T) {
-	m := newS41ct2OKXBooks(t)
-	s := m.start(t)
-	tape := &s37ctBookTape{}
-	_, err := s.Dispatcher().Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventBBO}}, &dispatch.SubscribeOptions{Handler: tape.handle})
-	require.NoError(t, err)
+	m, s, tape := newS41ct2Live(t)
 	b := s.Book("BTC-USDT")
-	require.NotNil(t, b)
-	require.Eventually(t, func() bool { return s41ct2Top(s) == "100/101" }, s27ctWait, s37ctTick, "the first snapshot live")
 
 	c := m.conn(s41ct2OKXPath, 1)
 	c.send(s34ctOKXBook("books", "update", 10, 11, [][2]string{{"100.5", "1"}}, nil, 0)) // chains on: live at 100.5
@@ -207,5 +216,39 @@ func TestS41ct2OKXResubscriptionCutByAReconnection(t *testing.T) {
 	m.mu.Lock()
 	assert.Equal(t, 1, m.subs[c2], "the book subscribed once on the new connection: %v", seen)
 	m.mu.Unlock()
+	assert.True(t, b.Live())
+}
+
+// Between the break and the fresh snapshot, the old subscription's
+// updates still in flight (OKX answers the unsubscribe after pushes it had
+// sent) reach the book: they chain on to the update past the gap, or to
+// the book's last seqId, but carry only changes (OKX "Order book channel":
+// updates are incremental), so no levels can be rebuilt from them. The
+// book stays not live and publishes nothing until the new snapshot.
+func TestS41ct2OKXUpdatesInFlightBeforeTheFreshSnapshot(t *testing.T) {
+	m, s, tape := newS41ct2Live(t)
+	b := s.Book("BTC-USDT")
+	c := m.conn(s41ct2OKXPath, 1)
+	c.send(s34ctOKXBook("books", "update", 12, 13, [][2]string{{"99", "1"}}, nil, 0)) // prevSeqId 12 ≠ 10: a gap
+	m.await(s41ct2OKXPath, s41ct2IsBooks("subscribe"))
+	before := b.Stats()
+	c.send(s34ctOKXBook("books", "update", 13, 14, [][2]string{{"99.5", "1"}}, nil, 0)) // chains on the update past the gap
+	c.send(s34ctOKXBook("books", "update", 14, 14, nil, nil, 0))                        // no change
+	c.send(s34ctOKXBook("books", "update", 10, 11, [][2]string{{"98", "1"}}, nil, 0))   // chains on the book's last seqId
+	c.send(s34ctOKXBook("books", "update", 20, 21, [][2]string{{"97", "1"}}, nil, 0))   // the last in flight: dropped, counted as waiting
+	// Each update with changes is a diff dropped while waiting
+	// (normalize/book Stats.Waiting), or else applied: three more, all
+	// were read.
+	read := func(st book.Stats) uint64 { return st.Waiting + st.Applied + st.Snapshots }
+	require.Eventually(t, func() bool { return read(b.Stats()) >= read(before)+3 }, s27ctWait, s37ctTick, "the updates in flight read: %+v", b.Stats())
+	assert.False(t, b.Live(), "live on updates alone: %+v", b.Stats())
+	assert.Equal(t, "not live", s41ct2Top(s), "served from updates alone")
+	close(m.release)
+	require.Eventually(t, func() bool { return s41ct2Top(s) == "200/201" }, s27ctWait, s37ctTick, "the fresh snapshot live: %s", s41ct2Top(s))
+	require.Eventually(t, func() bool { return strings.HasSuffix(tape.String(), "200") }, s27ctWait, s37ctTick, "its top published: %s", tape)
+	got := tape.String()
+	_, after, ok := strings.Cut(got, "G")
+	require.True(t, ok, "a gap marker when the book broke: %s", got)
+	assert.Equal(t, []string{"200"}, strings.Fields(strings.ReplaceAll(after, "G", "")), "between the gap marker and the fresh snapshot's top nothing published: %s", got)
 	assert.True(t, b.Live())
 }
