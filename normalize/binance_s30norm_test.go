@@ -104,7 +104,7 @@ func FuzzS30BinanceRawStreams(f *testing.F) {
 		events := pool.New("fuzz", 8, func() *schema.CanonicalEvent { return new(schema.CanonicalEvent) }, nil)
 		sink := SinkFunc(func(_ context.Context, ev *schema.CanonicalEvent) error {
 			defer events.Put(ev)
-			if err := ev.Validate(); err != nil {
+			if err := s41fuzzCheck(ev); err != nil {
 				t.Fatalf("published an invalid event: %v: %+v", err, ev)
 			}
 			return nil
@@ -112,6 +112,7 @@ func FuzzS30BinanceRawStreams(f *testing.F) {
 		for _, streams := range [][]string{{"btcusdt@depth5@100ms", "ethusdt@depth20"}, {"btcusdt@depth5", "btcusdt@depth"}} {
 			p := NewBinance(events, sink, &Options{RawStreams: streams})
 			checkResult(t, p.HandleBytes(context.Background(), data, 1), events)
+			s41fuzzNoPanic(t, p)
 		}
 	})
 }

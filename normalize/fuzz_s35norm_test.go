@@ -22,6 +22,9 @@ func fuzzS35Reports(f *testing.F, venue schema.Venue, prefix string, seeds ...st
 		events := pool.New("fuzz", 8, func() *schema.CanonicalEvent { return new(schema.CanonicalEvent) }, nil)
 		sink := SinkFunc(func(_ context.Context, ev *schema.CanonicalEvent) error {
 			defer events.Put(ev)
+			if err := s41fuzzCheck(ev); err != nil {
+				t.Fatalf("published an invalid event: %v: %+v", err, ev)
+			}
 			if x := &ev.Exec; ev.Type == schema.EventExecReport && !x.Reconciled && x.Status != schema.StatusUnknown && x.ExecType == schema.ExecUnknown {
 				t.Fatalf("a report of status %v with ExecUnknown: %+v", x.Status, x)
 			}
@@ -38,6 +41,7 @@ func fuzzS35Reports(f *testing.F, venue schema.Venue, prefix string, seeds ...st
 				t.Fatalf("%d events not returned", n)
 			}
 		}
+		s41fuzzNoPanic(t, p)
 	})
 }
 

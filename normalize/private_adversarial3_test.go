@@ -237,6 +237,9 @@ func FuzzPrivateFills(f *testing.F) {
 		filled, most := map[fillKey]schema.Decimal{}, map[fillKey]schema.Decimal{}
 		sink := SinkFunc(func(_ context.Context, ev *schema.CanonicalEvent) error {
 			defer events.Put(ev)
+			if err := s41fuzzCheck(ev); err != nil {
+				t.Fatalf("published an invalid event: %v: %+v", err, ev)
+			}
 			x := &ev.Exec
 			if ev.Type != schema.EventExecReport || x.ExecType != schema.ExecTrade {
 				return nil
@@ -268,7 +271,11 @@ func FuzzPrivateFills(f *testing.F) {
 			data []byte
 			conn int64
 		}{{a, 1}, {b, 1}, {a, 2}, {b, 2}} {
-			_ = p.(*Parser).HandleFrame(context.Background(), &schema.WsFrame{Provider: venue, ConnID: uint64(fr.conn), ReceivedAt: fr.conn, Data: fr.data})
+			err := p.(*Parser).HandleFrame(context.Background(), &schema.WsFrame{Provider: venue, ConnID: uint64(fr.conn), ReceivedAt: fr.conn, Data: fr.data})
+			var pe *ParseError
+			if err != nil && (!errors.As(err, &pe) || pe.Venue != venue || pe.Err == nil) {
+				t.Fatalf("frame %d: not a *ParseError of %s: %v", i, venue, err)
+			}
 			if n := events.Stats().InUse; n != 0 {
 				t.Fatalf("frame %d: %d events not returned", i, n)
 			}

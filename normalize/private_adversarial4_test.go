@@ -498,7 +498,7 @@ func FuzzPrivateDocs(f *testing.F) {
 		events := pool.New("fuzz", 8, func() *schema.CanonicalEvent { return new(schema.CanonicalEvent) }, nil)
 		sink := SinkFunc(func(_ context.Context, ev *schema.CanonicalEvent) error {
 			defer events.Put(ev)
-			if err := ev.Validate(); err != nil {
+			if err := s41fuzzCheck(ev); err != nil {
 				t.Fatalf("published an invalid event: %v: %+v", err, ev)
 			}
 			if ev.Type != schema.EventExecReport {
