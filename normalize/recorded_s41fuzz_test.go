@@ -6,7 +6,6 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
-	"io"
 	"os"
 	"testing"
 
@@ -17,8 +16,8 @@ import (
 )
 
 // s41fuzzRecordings holds the live sessions cryptofeed recorded
-// (/work/shared/recordings, README.md there: line formats and sources).
-const s41fuzzRecordings = "../../shared/recordings/"
+// (testdata/recordings/SOURCES: line formats and origin), gzipped.
+const s41fuzzRecordings = "testdata/recordings/"
 
 // TestS41fuzzRecordedSessionsCanonical replays what the venues really
 // sent (Kraken v1 book at depth 1000, Coinbase Exchange level2 and
@@ -29,7 +28,7 @@ const s41fuzzRecordings = "../../shared/recordings/"
 // back to its pool.
 func TestS41fuzzRecordedSessionsCanonical(t *testing.T) {
 	for file, venue := range map[string]schema.Venue{
-		"KRAKEN.ws.50.0": schema.VenueKraken, "COINBASE.ws.28.0.gz": schema.VenueCoinbase, "BINANCE.ws.1.0": schema.VenueBinance,
+		"KRAKEN.ws.50.0.gz": schema.VenueKraken, "COINBASE.ws.28.0.gz": schema.VenueCoinbase, "BINANCE.ws.1.0.gz": schema.VenueBinance,
 	} {
 		t.Run(file, func(t *testing.T) {
 			events := pool.New("rec", 8, func() *schema.CanonicalEvent { return new(schema.CanonicalEvent) }, nil)
@@ -59,21 +58,14 @@ func TestS41fuzzRecordedSessionsCanonical(t *testing.T) {
 }
 
 // s41fuzzReceived returns the frames a recording received (lines
-// "TIMESTAMP: MESSAGE"), skipping the test when the recordings are not
-// present.
+// "TIMESTAMP: MESSAGE").
 func s41fuzzReceived(t *testing.T, name string) [][]byte {
 	t.Helper()
 	f, err := os.Open(s41fuzzRecordings + name)
-	if err != nil {
-		t.Skip("no shared recordings: ", err)
-	}
+	require.NoError(t, err)
 	defer f.Close()
-	var r io.Reader = f
-	if bytes.HasSuffix([]byte(name), []byte(".gz")) {
-		gz, err := gzip.NewReader(f)
-		require.NoError(t, err)
-		r = gz
-	}
+	r, err := gzip.NewReader(f)
+	require.NoError(t, err)
 	var out [][]byte
 	sc := bufio.NewScanner(r)
 	sc.Buffer(nil, 16<<20)
