@@ -233,7 +233,10 @@ func (m *krExecMsg) fill(f *filler) {
 	// a later report: the order's type as first read, and its prices'
 	// units as last said
 	typ, units := x.Type, [2]krUnits{krUnitsOf(&m.LimitType), krUnitsOf(&m.Triggers.PriceType)}
-	if at, known := f.p.state.(*krState).orders.m[string(x.VenueOrderID.Bytes())]; known {
+	orders := &f.p.state.(*krState).orders
+	var was *krOrder // the order's earlier reports, looked up once for complete too
+	if at, known := orders.m[string(x.VenueOrderID.Bytes())]; known {
+		was = at
 		if !m.OrderType.ok {
 			typ = at.typ
 		}
@@ -264,7 +267,7 @@ func (m *krExecMsg) fill(f *filler) {
 	f.need("order_status", m.OrderStatus.ok)
 	f.need("exec_type", m.ExecType.ok)
 	if f.err == nil {
-		f.p.state.(*krState).orders.complete(f, m, derive, units)
+		orders.complete(f, m, derive, units, was)
 	}
 	execDerive(f)
 }
@@ -298,13 +301,13 @@ type krOrder struct {
 
 // complete fills what m left out of ev from the order's earlier reports,
 // and holds the order as ev now has it, with units (its prices' units as
-// said so far), remembered once the report is accepted (commit): a report
-// refused after it is read changes nothing.
-func (o *krOrders) complete(f *filler, m *krExecMsg, derive bool, units [2]krUnits) {
+// said so far) and was (the order as its earlier reports left it, nil for
+// an order not known), remembered once the report is accepted (commit): a
+// report refused after it is read changes nothing.
+func (o *krOrders) complete(f *filler, m *krExecMsg, derive bool, units [2]krUnits, was *krOrder) {
 	ev := f.ev
 	x := &ev.Exec
-	at, known := o.m[string(x.VenueOrderID.Bytes())]
-	if known {
+	if at := was; at != nil {
 		keep(!m.Symbol.ok, &ev.Symbol, at.symbol)
 		keep(!m.ClOrdID.ok, &x.ClientOrderID, at.clOrdID)
 		keep(!m.Side.ok, &x.Side, at.side)
