@@ -814,16 +814,7 @@ func (s *Subscription) moveAheadLocked(m *marker) {
 	ev := s.takeMarkerLocked(m)
 	if a := s.aheadOf[m.key]; a != nil {
 		g, o := &a.ev.Control, &ev.Control
-		if g.GapCount == 0 || o.GapCount == 0 {
-			g.GapCount = 0 // unknown plus some is unknown
-		} else {
-			g.GapCount += o.GapCount
-		}
-		if g.GapLastSeq != 0 && o.GapFirstSeq == g.GapLastSeq+1 && o.GapLastSeq != 0 {
-			g.GapLastSeq = o.GapLastSeq
-		} else {
-			g.GapFirstSeq, g.GapLastSeq = 0, 0 // range no longer known
-		}
+		mergeGap(g, o, true)
 		if o.GapSource != schema.GapSubscriberQueue {
 			g.GapSource = o.GapSource // a loss at the venue: no other subscriber was spared it
 		}
@@ -836,6 +827,23 @@ func (s *Subscription) moveAheadLocked(m *marker) {
 		s.aheadOf = make(map[routeKey]*marker)
 	}
 	s.aheadOf[m.key] = m
+}
+
+// mergeGap folds gap marker o's loss into g's, the later into the
+// earlier: the counts add (unknown, 0, with any is unknown), and the
+// sequence range runs on when o's starts where g's ends on one stream
+// (sameStream), else is no longer known.
+func mergeGap(g, o *schema.Control, sameStream bool) {
+	if g.GapCount == 0 || o.GapCount == 0 {
+		g.GapCount = 0 // unknown plus some is unknown
+	} else {
+		g.GapCount += o.GapCount
+	}
+	if sameStream && g.GapLastSeq != 0 && o.GapFirstSeq == g.GapLastSeq+1 && o.GapLastSeq != 0 {
+		g.GapLastSeq = o.GapLastSeq
+	} else {
+		g.GapFirstSeq, g.GapLastSeq = 0, 0 // range no longer known
+	}
 }
 
 // aboutBooks reports whether gap marker g may cover book streams: its
@@ -1018,16 +1026,7 @@ func (s *Subscription) displaceMarkerLocked(old *schema.CanonicalEvent) {
 	}
 	if m := s.gaps[k]; m != nil {
 		g, o := &m.ev.Control, &old.Control
-		if g.GapCount == 0 || o.GapCount == 0 {
-			g.GapCount = 0 // unknown plus some is unknown
-		} else {
-			g.GapCount += o.GapCount
-		}
-		if g.GapLastSeq != 0 && o.GapFirstSeq == g.GapLastSeq+1 && o.GapLastSeq != 0 && k == own {
-			g.GapLastSeq = o.GapLastSeq
-		} else {
-			g.GapFirstSeq, g.GapLastSeq = 0, 0 // range no longer known
-		}
+		mergeGap(g, o, k == own)
 		g.GapSource = o.GapSource
 		s.counters.Coalesced++ // old is folded into m: one event fewer to deliver
 		s.touchLocked(m)
