@@ -41,7 +41,7 @@ func TestS36resubRefusalKinds(t *testing.T) {
 		{schema.VenueCoinbase, 0, "rate limit exceeded", true},
 		{schema.VenueCoinbase, 0, "Failed to subscribe: BTC-USDX is not a valid product", false},
 	} {
-		c := schema.UseControl(){Kind: schema.ControlVenueError, Code: tc.code, Reason: tc.reason}
+		c := &schema.Control{Kind: schema.ControlVenueError, Code: tc.code, Reason: tc.reason}
 		assert.Equal(t, tc.passes, refusalPasses(tc.venue, c), "%s %d %q", tc.venue, tc.code, tc.reason)
 	}
 }
@@ -78,7 +78,7 @@ func TestS36resubBackoffCapped(t *testing.T) {
 		rotations := 0
 		var conn uint64 = 1
 		r := &marketRetry{clock: clk, venue: schema.VenueOKX, rotate: func() { rotations++; conn++ }, live: func() uint64 { return conn }}
-		c := schema.UseControl(){Kind: schema.ControlVenueError, Code: tc.code}
+		c := &schema.Control{Kind: schema.ControlVenueError, Code: tc.code}
 		for i := range tc.want {
 			r.refuse(conn, c)
 			r.refuse(conn, c) // a second refusal of the same connection waits for the retry armed
@@ -105,7 +105,7 @@ func TestS36resubRetryWaitsForTheSwitch(t *testing.T) {
 	rotations := 0
 	var live uint64 = 1 // the old connection, until the switch
 	r := &marketRetry{clock: clk, venue: schema.VenueOKX, rotate: func() { rotations++ }, live: func() uint64 { return live }}
-	r.refuse(2, schema.UseControl(){Kind: schema.ControlVenueError, Code: 60014})
+	r.refuse(2, &schema.Control{Kind: schema.ControlVenueError, Code: 60014})
 	require.Len(t, clk.fns, 1)
 	clk.fns[0]()
 	assert.Zero(t, rotations, "not the old connection's rotation")

@@ -25,7 +25,7 @@ func TestS36rvresubRefusalOfAReplacedConnection(t *testing.T) {
 	rotations := 0
 	var live uint64 = 1
 	r := &marketRetry{clock: clk, venue: schema.VenueOKX, rotate: func() { rotations++; live++ }, live: func() uint64 { return live }}
-	c := schema.UseControl(){Kind: schema.ControlVenueError, Code: 60014}
+	c := &schema.Control{Kind: schema.ControlVenueError, Code: 60014}
 
 	r.refuse(1, c) // connection 1 refused: 1 s
 	require.Len(t, clk.fns, 1)

@@ -113,8 +113,8 @@ func TestS37UnsubscribeRefusalIsNoMarketRefusal(t *testing.T) {
 // Please try again later.", still reads as passing by its words). Before
 // s37sess 63999 was listed.
 func TestS37OKXPassingCodesAreMarketCodes(t *testing.T) {
-	assert.False(t, refusalPasses(schema.VenueOKX, schema.UseControl(){Kind: schema.ControlVenueError, Code: 63999}))
-	assert.True(t, refusalPasses(schema.VenueOKX, schema.UseControl(){Kind: schema.ControlVenueError, Code: 60014}))
+	assert.False(t, refusalPasses(schema.VenueOKX, &schema.Control{Kind: schema.ControlVenueError, Code: 63999}))
+	assert.True(t, refusalPasses(schema.VenueOKX, &schema.Control{Kind: schema.ControlVenueError, Code: 60014}))
 }
 
 // TestS37RefusalBackoffJittered: several shards refused at once (OKX
@@ -130,7 +130,7 @@ func TestS37RefusalBackoffJittered(t *testing.T) {
 	s.cfg.Client.Clock = clk
 	var asked []int64
 	s.cfg.Client.Rand = func(n int64) int64 { asked = append(asked, n); return n / int64(len(asked)+1) }
-	c := schema.UseControl(){Kind: schema.ControlVenueError, Code: 60014}
+	c := &schema.Control{Kind: schema.ControlVenueError, Code: 60014}
 	for shard := range 3 {
 		r := s.newMarketRetry(shard, func() {}, func() uint64 { return 1 })
 		r.refuse(1, c)

@@ -15,10 +15,10 @@ import (
 // still counts. Clearing the board whole, as before, lost it.
 func TestS33rvleadSawReadyKeepsALaterRefusal(t *testing.T) {
 	b := newStateBoard(2, false)
-	b.refuseMarket(0, 7, schema.VenueOKX, schema.UseControl(){Code: 60018, Reason: "first"})
+	b.refuseMarket(0, 7, schema.VenueOKX, &schema.Control{Code: 60018, Reason: "first"})
 	seen := slices.Clone(b.refused) // WaitConnected's copy: ready
-	b.refuseMarket(0, 7, schema.VenueOKX, schema.UseControl(){Code: 60018, Reason: "second"})
-	b.refuseMarket(1, 3, schema.VenueOKX, schema.UseControl(){Code: 60012, Reason: "other shard"})
+	b.refuseMarket(0, 7, schema.VenueOKX, &schema.Control{Code: 60018, Reason: "second"})
+	b.refuseMarket(1, 3, schema.VenueOKX, &schema.Control{Code: 60012, Reason: "other shard"})
 	b.sawReady(seen)
 	require.NotNil(t, b.refused[0].err, "the refusal after the copy still counts")
 	require.Equal(t, "second", b.refused[0].err.Msg)
@@ -29,6 +29,6 @@ func TestS33rvleadSawReadyKeepsALaterRefusal(t *testing.T) {
 	require.Nil(t, b.refused[0].err, "seen ready after it: forgotten")
 	require.Nil(t, b.refused[1].err)
 
-	b.refuseMarket(0, 0, schema.VenueOKX, schema.UseControl(){Code: 1})
+	b.refuseMarket(0, 0, schema.VenueOKX, &schema.Control{Code: 1})
 	require.Nil(t, b.refused[0].err, "read with no live connection: counts for none")
 }
