@@ -48,7 +48,7 @@ func (d *s35ctDay) report(ev *schema.CanonicalEvent) {
 	switch ev.Type {
 	case schema.EventExecReport:
 		d.reports = append(d.reports, ev.Exec)
-		id := s35ctOrderOf(&ev.Exec)
+		id := s35ctOrderOf(ev.UseExec())
 		if d.status[id] < schema.StatusFilled || ev.Exec.Status >= schema.StatusFilled {
 			d.status[id] = ev.Exec.Status
 		}

@@ -38,7 +38,7 @@ func TestS34winSessionRollingWindowTickers(t *testing.T) {
 			_, err := d.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventTicker}}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) {
 				mu.Lock()
 				defer mu.Unlock()
-				x := &ev.Ticker
+				x := ev.UseTicker()
 				kind := x.Window
 				if x.WindowClose == 0 {
 					kind = "mini"

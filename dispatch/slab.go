@@ -192,14 +192,14 @@ func sectionsOf(src *schema.CanonicalEvent) sections {
 	set(secTrade, src.Trade != schema.Trade{})
 	set(secBBO, src.BBO != schema.BBO{})
 	set(secBook, b.FirstSeq != 0 || b.LastSeq != 0 || b.PrevSeq != 0 || b.Checksum != 0 || b.HasChecksum || b.Depth != 0)
-	set(secTicker, src.Ticker != schema.Ticker{})
-	set(secKline, src.Kline != schema.Kline{})
-	set(secMark, src.Mark != schema.Mark{})
-	set(secLiquidation, src.Liquidation != schema.Liquidation{})
-	set(secExec, src.Exec != schema.Execution{})
-	set(secControl, src.Control != schema.Control{})
-	set(secBalance, src.Balance != schema.Balance{})
-	set(secPosition, src.Position != schema.Position{})
+	set(secTicker, src.Ticker != nil)
+	set(secKline, src.Kline != nil)
+	set(secMark, src.Mark != nil)
+	set(secLiquidation, src.Liquidation != nil)
+	set(secExec, src.Exec != nil)
+	set(secControl, src.Control != nil)
+	set(secBalance, src.Balance != nil)
+	set(secPosition, src.Position != nil)
 	return s
 }
 
@@ -226,21 +226,62 @@ func copySectionsOnly(c, src *schema.CanonicalEvent, s sections) {
 		c.Book.FirstSeq, c.Book.LastSeq, c.Book.PrevSeq = b.FirstSeq, b.LastSeq, b.PrevSeq
 		c.Book.Checksum, c.Book.HasChecksum, c.Book.Depth = b.Checksum, b.HasChecksum, b.Depth
 	}
-	copyIf(s&secTicker != 0, &c.Ticker, &src.Ticker)
-	copyIf(s&secKline != 0, &c.Kline, &src.Kline)
-	copyIf(s&secMark != 0, &c.Mark, &src.Mark)
-	copyIf(s&secLiquidation != 0, &c.Liquidation, &src.Liquidation)
-	copyIf(s&secExec != 0, &c.Exec, &src.Exec)
-	copyIf(s&secControl != 0, &c.Control, &src.Control)
-	copyIf(s&secBalance != 0, &c.Balance, &src.Balance)
-	copyIf(s&secPosition != 0, &c.Position, &src.Position)
+	if s&secTicker != 0 {
+		*c.UseTicker() = *src.Ticker
+	}
+	if s&secKline != 0 {
+		*c.UseKline() = *src.Kline
+	}
+	if s&secMark != 0 {
+		*c.UseMark() = *src.Mark
+	}
+	if s&secLiquidation != 0 {
+		*c.UseLiquidation() = *src.Liquidation
+	}
+	if s&secExec != 0 {
+		*c.UseExec() = *src.Exec
+	}
+	if s&secControl != 0 {
+		*c.UseControl() = *src.Control
+	}
+	if s&secBalance != 0 {
+		*c.UseBalance() = *src.Balance
+	}
+	if s&secPosition != 0 {
+		*c.UsePosition() = *src.Position
+	}
 }
 
 // clearSections zeroes the sections of c in s: the book's scalars, not
 // its levels.
 func clearSections(c *schema.CanonicalEvent, s sections) {
-	if s != 0 {
-		copySectionsOnly(c, &zeroEvent, s)
+	if s == 0 {
+		return
+	}
+	copySectionsOnly(c, &zeroEvent, s&(secTrade|secBBO|secBook))
+	if s&secTicker != 0 {
+		c.Ticker = nil
+	}
+	if s&secKline != 0 {
+		c.Kline = nil
+	}
+	if s&secMark != 0 {
+		c.Mark = nil
+	}
+	if s&secLiquidation != 0 {
+		c.Liquidation = nil
+	}
+	if s&secExec != 0 {
+		c.Exec = nil
+	}
+	if s&secControl != 0 {
+		c.Control = nil
+	}
+	if s&secBalance != 0 {
+		c.Balance = nil
+	}
+	if s&secPosition != 0 {
+		c.Position = nil
 	}
 }
 

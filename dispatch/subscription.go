@@ -813,7 +813,7 @@ func (s *Subscription) markersAheadLocked(g *schema.CanonicalEvent) {
 func (s *Subscription) moveAheadLocked(m *marker) {
 	ev := s.takeMarkerLocked(m)
 	if a := s.aheadOf[m.key]; a != nil {
-		g, o := &a.ev.Control, &ev.Control
+		g, o := a.ev.UseControl(), ev.UseControl()
 		mergeGap(g, o, true)
 		if o.GapSource != schema.GapSubscriberQueue {
 			g.GapSource = o.GapSource // a loss at the venue: no other subscriber was spared it
@@ -929,7 +929,7 @@ func (s *Subscription) dropOldestLocked() news {
 		k = s.markerKeyLocked(k)
 	}
 	if m := s.gaps[k]; m != nil {
-		g := &m.ev.Control
+		g := m.ev.UseControl()
 		if g.GapCount != 0 { // 0: a venue's count unknown, which stays unknown
 			g.GapCount++
 		}
@@ -971,7 +971,7 @@ func queueGap(old *schema.CanonicalEvent) *schema.CanonicalEvent {
 		Type:       schema.EventGap,
 		ExchangeTS: old.ExchangeTS,
 		IngestTS:   old.IngestTS,
-		Control: schema.Control{
+		Control: &schema.Control{
 			Kind:      schema.ControlGap,
 			GapType:   old.Type,
 			GapCount:  1,
@@ -1025,7 +1025,7 @@ func (s *Subscription) displaceMarkerLocked(old *schema.CanonicalEvent) {
 		}
 	}
 	if m := s.gaps[k]; m != nil {
-		g, o := &m.ev.Control, &old.Control
+		g, o := m.ev.UseControl(), old.UseControl()
 		mergeGap(g, o, k == own)
 		g.GapSource = o.GapSource
 		s.counters.Coalesced++ // old is folded into m: one event fewer to deliver

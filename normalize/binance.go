@@ -1104,7 +1104,7 @@ func (m *bnKlineMsg) fill(f *filler) {
 
 // fill fills the event's kline; coinM: its "v" counts contracts.
 func (k *bnCandle) fill(f *filler, coinM bool) {
-	x := &f.ev.Kline
+	x := f.ev.UseKline()
 	if !k.T.ok && !k.CT.ok && !k.I.ok && !k.O.ok && !k.C.ok && !k.X.ok {
 		f.fail("k", ErrMissingField)
 		return
@@ -1166,7 +1166,7 @@ type bnTickerMsg struct {
 }
 
 func (m *bnTickerMsg) fill(f *filler) {
-	x := &f.ev.Ticker
+	x := f.ev.UseTicker()
 	f.need("c", m.C.ok)
 	f.need("o", m.O.ok)
 	f.need("h", m.H.ok)
@@ -1228,7 +1228,7 @@ type bnMarkPriceMsg struct {
 }
 
 func (m *bnMarkPriceMsg) fill(f *filler) {
-	x := &f.ev.Mark
+	x := f.ev.UseMark()
 	f.need("p", m.P.ok)
 	f.symbol("s", &m.S)
 	f.millis(&f.main, "E", m.E)
@@ -1254,7 +1254,7 @@ type bnForceOrderMsg struct {
 }
 
 func (m *bnForceOrderMsg) fill(f *filler) {
-	o, x := &m.O, &f.ev.Liquidation
+	o, x := &m.O, f.ev.UseLiquidation()
 	if !o.S.ok && !o.SS.ok && !o.P.ok && !o.Q.ok {
 		f.fail("o", ErrMissingField)
 		return
@@ -1278,7 +1278,7 @@ func (m *bnForceOrderMsg) fill(f *filler) {
 // execDerive derives what venues do not send: the remaining quantity, and
 // the transaction time as ExchangeTS when there is no event time.
 func execDerive(f *filler) {
-	x := &f.ev.Exec
+	x := f.ev.UseExec()
 	f.fallback = either(f.fallback, x.TransactTime)
 	if x.RejectReason == "NONE" {
 		x.RejectReason = ""
@@ -1309,7 +1309,7 @@ type bnErrorMsg struct {
 }
 
 func (m *bnErrorMsg) fill(f *filler) {
-	c := &f.ev.Control
+	c := f.ev.UseControl()
 	c.RequestID, c.Code, c.Reason = m.ID.v, m.Error.v.Code.v, f.p.reason(&m.Error.v.Msg)
 }
 
@@ -1337,7 +1337,7 @@ type bnFlatErrorMsg struct {
 }
 
 func (m *bnFlatErrorMsg) fill(f *filler) {
-	c := &f.ev.Control
+	c := f.ev.UseControl()
 	c.Code, c.Reason, c.RequestID = m.Code.v, f.p.reason(&m.Msg), m.ID.v
 }
 
@@ -1364,7 +1364,7 @@ type bnOrderAckMsg struct {
 }
 
 func (m *bnOrderAckMsg) fill(f *filler) {
-	r, x := &m.Result, &f.ev.Exec
+	r, x := &m.Result, f.ev.UseExec()
 	f.ev.Control.RequestID = m.ID.v
 	f.symbol("symbol", &r.Symbol)
 	f.id(&x.VenueOrderID, r.OrderID)

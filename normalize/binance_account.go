@@ -241,7 +241,7 @@ type bnSpotBalanceMsg struct {
 }
 
 func (m *bnSpotBalanceMsg) fill(f *filler) {
-	x, b := &f.ev.Balance, f.batch()
+	x, b := f.ev.UseBalance(), f.batch()
 	f.need("f", m.F.ok)
 	f.need("l", m.L.ok)
 	f.asset(&x.Asset, "a", m.A)
@@ -261,7 +261,7 @@ type bnFuturesBalanceMsg struct {
 }
 
 func (m *bnFuturesBalanceMsg) fill(f *filler) {
-	x, b := &f.ev.Balance, f.batch()
+	x, b := f.ev.UseBalance(), f.batch()
 	f.need("wb", m.WB.ok)
 	f.asset(&x.Asset, "a", m.A)
 	x.Kind, x.Reason = schema.BalanceWallet, b.reason
@@ -301,7 +301,7 @@ var (
 )
 
 func (m *bnPositionMsg) fill(f *filler) {
-	x, b := &f.ev.Position, f.batch()
+	x, b := f.ev.UsePosition(), f.batch()
 	f.need("pa", m.PA.ok)
 	f.need("ps", m.PS.ok)
 	f.need("s", m.S.ok)
@@ -329,7 +329,7 @@ type bnMarginCallPositionMsg struct{ bnPositionMsg }
 
 func (m *bnMarginCallPositionMsg) fill(f *filler) {
 	m.bnPositionMsg.fill(f)
-	x := &f.ev.Position
+	x := f.ev.UsePosition()
 	x.MarginCall = true
 	f.decimal(&x.CrossWallet, f.batch().crossWallet)
 }
@@ -346,7 +346,7 @@ type bnBalanceDeltaMsg struct {
 func (m *bnBalanceDeltaMsg) fill(f *filler) { m.fillAs(f, schema.BalanceDelta) }
 
 func (m *bnBalanceDeltaMsg) fillAs(f *filler, kind schema.BalanceKind) {
-	x := &f.ev.Balance
+	x := f.ev.UseBalance()
 	f.need("d", m.D.ok)
 	f.asset(&x.Asset, "a", m.A)
 	x.Kind, x.Count = kind, 1
@@ -375,7 +375,7 @@ type bnAccountConfigMsg struct {
 }
 
 func (m *bnAccountConfigMsg) fill(f *filler) {
-	c := &f.ev.Control
+	c := f.ev.UseControl()
 	f.millis(&f.main, "E", m.E)
 	f.millis(&f.fallback, "T", m.T)
 	switch {

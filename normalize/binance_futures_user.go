@@ -82,7 +82,7 @@ var binanceFuturesOrderTypes = map[string]schema.OrderType{
 const binanceTrailingStop = "TRAILING_STOP_MARKET"
 
 func (m *bnFuturesOrderMsg) fill(f *filler) {
-	o, x := &m.O, &f.ev.Exec
+	o, x := &m.O, f.ev.UseExec()
 	f.need("c", o.C.ok)
 	f.need("S", o.SS.ok)
 	f.need("x", o.X.ok)
@@ -198,7 +198,7 @@ var binanceAlgoStatuses = map[string]binanceAlgoStatus{
 const binanceAlgoFinished = "FINISHED"
 
 func (m *bnAlgoOrderMsg) fill(f *filler) {
-	o, x := &m.O, &f.ev.Exec
+	o, x := &m.O, f.ev.UseExec()
 	f.need("aid", o.AID.ok)
 	f.need("S", o.SS.ok)
 	f.need("X", o.X.ok)
@@ -253,7 +253,7 @@ type bnTriggerRejectMsg struct {
 }
 
 func (m *bnTriggerRejectMsg) fill(f *filler) {
-	o, x := &m.OR, &f.ev.Exec
+	o, x := &m.OR, f.ev.UseExec()
 	if !o.S.ok && !o.I.ok {
 		f.fail("or", ErrMissingField)
 		return

@@ -85,7 +85,7 @@ type bnExecMsg struct {
 }
 
 func (m *bnExecMsg) fill(f *filler) {
-	x := &f.ev.Exec
+	x := f.ev.UseExec()
 	f.need("c", m.C.ok)
 	f.need("S", m.SS.ok)
 	f.need("x", m.X.ok)
@@ -125,7 +125,7 @@ func (m *bnExecMsg) fill(f *filler) {
 	// Prevention (STP) FAQ"): an order DECREMENT left open works on less.
 	var prevented schema.Decimal
 	f.price(&prevented, "A", m.A.num) // a quantity: negative, the report is corrupt (ErrNegative)
-	if x := &f.ev.Exec; prevented.Sign() > 0 {
+	if x := f.ev.UseExec(); prevented.Sign() > 0 {
 		if rem, err := x.RemainingQty.Sub(prevented); err == nil {
 			x.RemainingQty = rem
 			if rem.Sign() < 0 {
@@ -143,7 +143,7 @@ func (m *bnExecMsg) fill(f *filler) {
 // *ParseError (ErrBadValue). USDⓈ-M's CALCULATED (the fill of a
 // liquidation or ADL order) is an ExecTrade.
 func (f *filler) binanceWords(execWord, statusWord *text) {
-	x := &f.ev.Exec
+	x := f.ev.UseExec()
 	fill := x.LastFillQty.Sign() > 0
 	e, ok := binanceExecTypes[string(execWord.bytes())]
 	switch {

@@ -326,7 +326,7 @@ type bybitTickerMsg struct {
 }
 
 func (m *bybitTickerMsg) fill(f *filler) {
-	x := &f.ev.Ticker
+	x := f.ev.UseTicker()
 	if f.merge == mergeSnapshot {
 		// The whole ticker, and the base later deltas merge into: without
 		// the last price it would be a 0 until a delta sent one.
@@ -376,7 +376,7 @@ type bybitKlineMsg struct {
 }
 
 func (m *bybitKlineMsg) fill(f *filler) {
-	x := &f.ev.Kline
+	x := f.ev.UseKline()
 	// Bybit v5 "Kline" sends every member in every push: absent or null,
 	// the candle would be published with a zero in its place.
 	f.needAll(keySent{"start", m.Start.ok}, keySent{"end", m.End.ok}, keySent{"interval", m.Interval.ok},
@@ -407,7 +407,7 @@ type bybitAllLiquidationMsg struct {
 }
 
 func (m *bybitAllLiquidationMsg) fill(f *filler) {
-	x := &f.ev.Liquidation
+	x := f.ev.UseLiquidation()
 	f.need("p", m.P.ok)
 	f.need("v", m.V.ok)
 	f.need("S", m.SS.ok)
@@ -428,7 +428,7 @@ type bybitLiquidationMsg struct {
 }
 
 func (m *bybitLiquidationMsg) fill(f *filler) {
-	x := &f.ev.Liquidation
+	x := f.ev.UseLiquidation()
 	f.symbol("symbol", &m.Symbol)
 	f.side(&x.Side, "side", &m.Side)
 	x.Side = opposite(x.Side)
@@ -451,7 +451,7 @@ type bybitOpMsg struct {
 }
 
 func (m *bybitOpMsg) fill(f *filler) {
-	c := &f.ev.Control
+	c := f.ev.UseControl()
 	if m.TradeRetCode.ok {
 		c.RequestID, c.Reason, c.Code = m.TradeReqID.v, f.p.reason(&m.TradeRetMsg), m.TradeRetCode.v
 		return

@@ -51,7 +51,7 @@ type bybitCoinMsg struct {
 }
 
 func (m *bybitCoinMsg) fill(f *filler) {
-	x := &f.ev.Balance
+	x := f.ev.UseBalance()
 	f.symKey = "coin"
 	f.asset(&x.Asset, "coin", m.Coin)
 	x.Reason = f.p.acct.reason
@@ -86,7 +86,7 @@ type bybitPositionMsg struct {
 }
 
 func (m *bybitPositionMsg) fill(f *filler) {
-	x := &f.ev.Position
+	x := f.ev.UsePosition()
 	f.need("symbol", m.Symbol.ok)
 	f.need("size", m.Size.ok)
 	f.symbol("symbol", &m.Symbol)

@@ -159,7 +159,7 @@ var (
 )
 
 func (m *bybitOrderMsg) fill(f *filler) {
-	x := &f.ev.Exec
+	x := f.ev.UseExec()
 	f.needID("orderId", m.OrderID)
 	f.need("orderStatus", m.OrderStatus.ok)
 	f.symbol("symbol", &m.Symbol)
@@ -447,7 +447,7 @@ type bybitExecMsg struct {
 }
 
 func (m *bybitExecMsg) fill(f *filler) {
-	x := &f.ev.Exec
+	x := f.ev.UseExec()
 	fast := bytes.HasPrefix(f.p.raw.Stream, []byte("execution.fast"))
 	if !fast && bybitAccountExecs[string(m.ExecType.bytes())] {
 		f.ignore = true // no order executed: an account event (bybitAccountExecs)

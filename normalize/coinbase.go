@@ -338,7 +338,7 @@ type cbTickerMsg struct {
 }
 
 func (m *cbTickerMsg) fill(f *filler) {
-	x := &f.ev.Ticker
+	x := f.ev.UseTicker()
 	f.need("price", m.Price.sent)
 	f.needAll(keySent{"volume_24_h", m.Volume24h.sent}, keySent{"low_24_h", m.Low24h.sent},
 		keySent{"high_24_h", m.High24h.sent}, keySent{"price_percent_chg_24_h", m.PricePctChg24h.sent})
@@ -393,7 +393,7 @@ type cbCandleMsg struct {
 }
 
 func (m *cbCandleMsg) fill(f *filler) {
-	x := &f.ev.Kline
+	x := f.ev.UseKline()
 	// Advanced Trade "Candles" sends every member in every push: absent or
 	// null, the candle would be published with a zero in its place.
 	f.needAll(keySent{"start", m.Start.ok}, keySent{"open", m.Open.ok}, keySent{"high", m.High.ok},
@@ -468,7 +468,7 @@ type cbExchangeTickerMsg struct {
 }
 
 func (m *cbExchangeTickerMsg) fill(f *filler) {
-	x := &f.ev.Ticker
+	x := f.ev.UseTicker()
 	f.need("price", m.Price.sent) // Exchange "ticker": always sent
 	f.need("best_bid", m.BestBid.sent)
 	f.need("best_ask", m.BestAsk.sent)

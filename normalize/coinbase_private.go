@@ -222,7 +222,7 @@ func (o *cbOrders) finished(id *schema.ID) *cbDone {
 }
 
 func (m *cbUserOrderMsg) fill(f *filler) {
-	x := &f.ev.Exec
+	x := f.ev.UseExec()
 	f.needID("order_id", m.OrderID)
 	f.need("status", m.Status.ok)
 	f.need("product_id", m.ProductID.ok)

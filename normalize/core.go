@@ -180,7 +180,7 @@ func (e *emitter) gap(ctx context.Context, from *schema.CanonicalEvent, typ sche
 	}
 	g.Symbol, g.ExchangeTS, g.SeqProvider = from.Symbol, from.ExchangeTS, from.SeqProvider
 	g.Book.Depth = from.Book.Depth // the view that lost messages
-	g.Control = schema.Control{Kind: schema.ControlGap, GapType: typ, GapCount: count, GapFirstSeq: first, GapLastSeq: last, Reason: reason}
+	*g.UseControl() = schema.Control{Kind: schema.ControlGap, GapType: typ, GapCount: count, GapFirstSeq: first, GapLastSeq: last, Reason: reason}
 	return e.publish(ctx, g)
 }
 

@@ -138,7 +138,7 @@ func s41fuzzSigns(ev *schema.CanonicalEvent) error {
 	}
 	errs = append(errs, neg("trade qty", ev.Trade.Qty), neg("liquidation qty", ev.Liquidation.Qty),
 		neg("liquidation filled qty", ev.Liquidation.FilledQty))
-	x := &ev.Exec
+	x := ev.UseExec()
 	errs = append(errs, neg("order qty", x.Qty), neg("last fill qty", x.LastFillQty),
 		neg("cumulative fill qty", x.CumFillQty), neg("remaining qty", x.RemainingQty))
 	if ev.Type == schema.EventExecReport {

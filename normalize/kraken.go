@@ -405,7 +405,7 @@ type krTickerMsg struct {
 }
 
 func (m *krTickerMsg) fill(f *filler) {
-	x := &f.ev.Ticker
+	x := f.ev.UseTicker()
 	f.need("bid", m.Bid.ok) // Kraken WebSocket v2 "ticker": always sent
 	f.need("ask", m.Ask.ok)
 	// "last": "Last traded price (only guaranteed if traded within the
@@ -525,7 +525,7 @@ type krOHLCMsg struct {
 }
 
 func (m *krOHLCMsg) fill(f *filler) {
-	x := &f.ev.Kline
+	x := f.ev.UseKline()
 	// Kraken v2 "OHLC" sends every member in every push: absent or null,
 	// the candle would be published with a zero in its place.
 	f.needAll(keySent{"open", m.Open.ok}, keySent{"high", m.High.ok}, keySent{"low", m.Low.ok}, keySent{"close", m.Close.ok},
@@ -606,7 +606,7 @@ type krV1TickerMsg struct {
 }
 
 func (m *krV1TickerMsg) fill(f *filler) {
-	x := &f.ev.Ticker
+	x := f.ev.UseTicker()
 	// Kraken v1 "ticker": best ask, best bid and last trade in every
 	// message, as v2 (krTickerMsg); absent, the price would be a 0.
 	f.needAll(keySent{"a", m.A.num[0].ok}, keySent{"b", m.B.num[0].ok}, keySent{"c", m.C.num[0].ok})
@@ -645,7 +645,7 @@ type krMethodMsg struct {
 }
 
 func (m *krMethodMsg) fill(f *filler) {
-	c := &f.ev.Control
+	c := f.ev.UseControl()
 	c.RequestID = either(m.ReqID.v, m.V1ReqID.v)
 	if !m.ErrorMessage.empty() {
 		c.Reason = f.p.reason(&m.ErrorMessage)

@@ -26,7 +26,7 @@ type krBalanceMsg struct {
 }
 
 func (m *krBalanceMsg) fill(f *filler) {
-	x := &f.ev.Balance
+	x := f.ev.UseBalance()
 	f.symKey = "asset"
 	f.asset(&x.Asset, "asset", m.Asset)
 	f.need("balance", m.Balance.ok)

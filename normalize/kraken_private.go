@@ -210,7 +210,7 @@ func (k *krFees) first(in *jsontext.Decoder) error {
 }
 
 func (m *krExecMsg) fill(f *filler) {
-	x := &f.ev.Exec
+	x := f.ev.UseExec()
 	f.needID("order_id", m.OrderID)
 	f.symbol("symbol", &m.Symbol)
 	f.id(&x.VenueOrderID, m.OrderID)
@@ -306,7 +306,7 @@ type krOrder struct {
 // report refused after it is read changes nothing.
 func (o *krOrders) complete(f *filler, m *krExecMsg, derive bool, units [2]krUnits, was *krOrder) {
 	ev := f.ev
-	x := &ev.Exec
+	x := ev.UseExec()
 	if at := was; at != nil {
 		keep(!m.Symbol.ok, &ev.Symbol, at.symbol)
 		keep(!m.ClOrdID.ok, &x.ClientOrderID, at.clOrdID)

@@ -284,7 +284,7 @@ type okxTickerMsg struct {
 }
 
 func (m *okxTickerMsg) fill(f *filler) {
-	x := &f.ev.Ticker
+	x := f.ev.UseTicker()
 	// Always sent, "" when there is none (OKX v5 "Tickers channel"):
 	// absent, the ticker would show a price of 0.
 	f.need("last", m.Last.sent)
@@ -447,7 +447,7 @@ type okxLiquidationMsg struct {
 }
 
 func (m *okxLiquidationMsg) fill(f *filler) {
-	x := &f.ev.Liquidation
+	x := f.ev.UseLiquidation()
 	f.symKey = "instId"
 	f.need("sz", m.Sz.ok)
 	f.need("ts", m.TS.ok) // absent, the liquidation would be dated 1970
@@ -486,7 +486,7 @@ type okxEventMsg struct {
 }
 
 func (m *okxEventMsg) fill(f *filler) {
-	c := &f.ev.Control
+	c := f.ev.UseControl()
 	c.RequestID, c.Code, c.Reason = m.ID.v, m.Code.v, f.p.reason(&m.Msg)
 	if c.Kind != schema.ControlVenueError || c.Reason != "" {
 		return

@@ -78,7 +78,7 @@ type okxBalanceMsg struct {
 }
 
 func (m *okxBalanceMsg) fill(f *filler) {
-	x := &f.ev.Balance
+	x := f.ev.UseBalance()
 	f.symKey = "ccy"
 	f.asset(&x.Asset, "ccy", m.Ccy)
 	x.Kind = schema.BalanceSnapshot
@@ -116,7 +116,7 @@ var (
 )
 
 func (m *okxPositionMsg) fill(f *filler) {
-	x := &f.ev.Position
+	x := f.ev.UsePosition()
 	f.need("instId", m.InstID.ok)
 	f.need("pos", m.Pos.ok)
 	f.need("posSide", m.PosSide.ok)
@@ -235,7 +235,7 @@ type okxCashMsg struct {
 }
 
 func (m *okxCashMsg) fill(f *filler) {
-	x := &f.ev.Balance
+	x := f.ev.UseBalance()
 	f.symKey = "ccy"
 	f.asset(&x.Asset, "ccy", m.Ccy)
 	f.need("cashBal", m.CashBal.ok)

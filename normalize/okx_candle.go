@@ -66,7 +66,7 @@ func (m *okxCandleMsg) UnmarshalJSONFrom(in *jsontext.Decoder) error {
 }
 
 func (m *okxCandleMsg) fill(f *filler) {
-	x := &f.ev.Kline
+	x := f.ev.UseKline()
 	if m.n < len(okxCandleFields) {
 		f.fail(okxCandleFields[m.n], ErrMissingField)
 		return

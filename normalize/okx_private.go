@@ -121,7 +121,7 @@ var (
 )
 
 func (m *okxOrderMsg) fill(f *filler) {
-	x := &f.ev.Exec
+	x := f.ev.UseExec()
 	f.needID("ordId", m.OrdID)
 	f.need("state", m.State.ok)
 	// fillSz is "0" in a push that is no fill (OKX v5 "Order channel"):
@@ -263,7 +263,7 @@ var okxAlgoStates = map[string]struct {
 }
 
 func (m *okxAlgoOrderMsg) fill(f *filler) {
-	x := &f.ev.Exec
+	x := f.ev.UseExec()
 	f.needID("algoId", m.AlgoID)
 	f.need("state", m.State.ok)
 	f.symbol("instId", &m.InstID)

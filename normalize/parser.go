@@ -552,7 +552,7 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 			p.tickers = make(map[string]schema.Ticker)
 		}
 		if _, ok := p.tickers[ev.Symbol]; ok || p.room(len(p.tickers)) {
-			p.tickers[ev.Symbol] = ev.Ticker
+			p.tickers[ev.Symbol] = *ev.UseTicker()
 		}
 	}
 	if isBook && f.err == nil && !p.followsBook(ev.Symbol, ev.Book.Depth) {
@@ -586,7 +586,7 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 		return nil
 	}
 	if ev.Type == schema.EventExecReport {
-		endRemaining(&ev.Exec)
+		endRemaining(ev.UseExec())
 	}
 	if (ev.Type == schema.EventTrade && p.repeatTrade(k, ev)) || (ev.Type == schema.EventExecReport && p.repeatFill(ev, f.amend)) {
 		p.release(ev, pooled)
@@ -798,7 +798,8 @@ func (p *Parser) startDelta(ev *schema.CanonicalEvent, streamSym []byte) {
 		p.fill.fail("type", ErrNoSnapshot)
 		return
 	}
-	ev.Symbol, ev.Ticker = sym, last
+	ev.Symbol = sym
+	*ev.UseTicker() = last
 }
 
 // followsBook reports whether the parser follows, or has room to follow,

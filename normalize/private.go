@@ -47,7 +47,7 @@ func (f *filler) needID(field string, id ident) {
 // ("trade" without last_qty, execQty "0"): a fill of nothing is a
 // malformed report, never a fill a strategy would count.
 func (f *filler) needFill(field string) {
-	if x := &f.ev.Exec; x.ExecType == schema.ExecTrade && x.LastFillQty.Sign() <= 0 {
+	if x := f.ev.UseExec(); x.ExecType == schema.ExecTrade && x.LastFillQty.Sign() <= 0 {
 		f.fail(field, fmt.Errorf("%w: a fill of no quantity", ErrBadValue))
 	}
 }
@@ -248,7 +248,7 @@ type fillSeen struct {
 // amend is what ev's own message says of an amendment (filler.amend): the
 // word lives and dies with the message, so no later report reads it.
 func (p *Parser) repeatFill(ev *schema.CanonicalEvent, amend amendResult) bool {
-	x := &ev.Exec
+	x := ev.UseExec()
 	r := &p.fills
 	if x.ExecType != schema.ExecTrade || x.TradeID.IsZero() || x.Reconciled {
 		return false

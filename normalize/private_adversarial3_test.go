@@ -240,7 +240,7 @@ func FuzzPrivateFills(f *testing.F) {
 			if err := s41fuzzCheck(ev); err != nil {
 				t.Fatalf("published an invalid event: %v: %+v", err, ev)
 			}
-			x := &ev.Exec
+			x := ev.UseExec()
 			if ev.Type != schema.EventExecReport || x.ExecType != schema.ExecTrade {
 				return nil
 			}

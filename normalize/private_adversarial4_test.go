@@ -396,7 +396,7 @@ func TestAdv4BadValuesTyped(t *testing.T) {
 			}
 			for _, ev := range got {
 				require.NoError(t, ev.Validate(), "%s %s=%s", tc.venue, tc.field, bad)
-				x := &ev.Exec
+				x := ev.UseExec()
 				if ev.Type == schema.EventExecReport {
 					require.GreaterOrEqual(t, x.LastFillQty.Sign(), 0)
 					require.GreaterOrEqual(t, x.CumFillQty.Sign(), 0)
@@ -504,7 +504,7 @@ func FuzzPrivateDocs(f *testing.F) {
 			if ev.Type != schema.EventExecReport {
 				return nil
 			}
-			x := &ev.Exec
+			x := ev.UseExec()
 			for _, q := range []schema.Decimal{x.Qty, x.LastFillQty, x.CumFillQty, x.RemainingQty, x.LastFillPrice, x.Price, x.AvgPrice} {
 				if q.Sign() < 0 {
 					t.Fatalf("a negative quantity or price: %+v", x)

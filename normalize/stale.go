@@ -93,5 +93,5 @@ func (e *emitter) announceStale(ctx context.Context, ev *schema.CanonicalEvent) 
 func (e *emitter) fillStale(g *schema.CanonicalEvent, k staleKey, ingest int64) {
 	g.Venue, g.Symbol, g.Type, g.IngestTS = e.venue, k.symbol, schema.EventGap, ingest
 	g.Book.Depth, g.Kline.Interval, g.Ticker.Window = k.depth, k.interval, k.window
-	g.Control = schema.Control{Kind: schema.ControlGap, GapType: k.typ, Reason: staleReason}
+	*g.UseControl() = schema.Control{Kind: schema.ControlGap, GapType: k.typ, Reason: staleReason}
 }

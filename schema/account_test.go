@@ -37,7 +37,7 @@ func TestValidateAccount(t *testing.T) {
 		ev := &schema.CanonicalEvent{Venue: schema.VenueBinance, Type: schema.EventBalance}
 		ev.Balance = schema.Balance{Asset: schema.MustID("BTC"), Kind: schema.BalanceSnapshot, Free: d("1.5"), Locked: d("0"), Count: 2, Index: 1}
 		if mut != nil {
-			mut(&ev.Balance)
+			mut(ev.UseBalance())
 		}
 		return ev
 	}

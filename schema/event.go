@@ -127,9 +127,21 @@ type Control struct {
 }
 
 // CanonicalEvent is one venue event in Meltica's schema. The Type says which
-// section holds the data; the others are zero. There is no interface{}
-// payload, so filling an event from a frame allocates nothing once the
-// event's slices have grown.
+// section holds the data. There is no interface{} payload, so filling an
+// event from a frame allocates nothing once the event's slices have grown.
+//
+// The layout is compact (448 bytes): the common fields and the three
+// market-data sections every feed sends most (Trade, BBO, Book) are held by
+// value and are zero unless the Type uses them; the other sections are held
+// out of line, through a pointer that is nil unless the event carries that
+// section. Read a section the event's Type names (a gap marker's Control,
+// an execution report's Exec); a gap marker about an order carries Exec
+// beside Control. To fill a section, take it with its Use method
+// (UseControl, UseExec, ...), which makes it when it is nil: from storage
+// the event keeps for it when the event is pooled (no allocation once each
+// section was used once), a new one otherwise. A subscriber's clone holds
+// only the sections its original carried, so fanning a trade out copies
+// 448 bytes per subscriber, not every section's (it was 1,928 bytes).
 //
 // Pooled events belong to whoever took them from the pool until they are
 // handed on (to the dispatcher, which returns them) or Put. Subscribers get
@@ -147,40 +159,151 @@ type CanonicalEvent struct {
 	DecisionID  uint64 // set by the host, carried through
 	Raw         []byte // the venue payload, when kept; owned, capacity kept
 
-	Trade       Trade
-	BBO         BBO
-	Book        Book
+	// Held by value: zero unless the Type uses them.
+	Trade Trade // EventTrade
+	BBO   BBO   // EventBBO
+	Book  Book  // EventBookSnapshot, EventBookUpdate
+
+	// Held out of line: nil unless the event carries the section. The
+	// event owns what they point to.
+	Ticker      *Ticker      `json:",omitempty"` // EventTicker
+	Kline       *Kline       `json:",omitempty"` // EventKlineLive, EventKlineClosed
+	Mark        *Mark        `json:",omitempty"` // EventMarkPrice, EventFundingRate
+	Liquidation *Liquidation `json:",omitempty"` // EventLiquidation
+	Exec        *Execution   `json:",omitempty"` // EventExecReport; a gap marker about an order
+	Control     *Control     `json:",omitempty"` // EventGap, EventConnState, EventControl
+	Balance     *Balance     `json:",omitempty"` // EventBalance
+	Position    *Position    `json:",omitempty"` // EventPosition
+
+	// kept is a pooled event's storage for its out-of-line sections, made
+	// at its first Use and kept for the event's life in the pool; nil in
+	// clones and in events made by hand.
+	kept *outOfLine
+}
+
+// outOfLine holds one of each out-of-line section.
+type outOfLine struct {
 	Ticker      Ticker
 	Kline       Kline
 	Mark        Mark
 	Liquidation Liquidation
 	Exec        Execution
 	Control     Control
-	Balance     Balance  // EventBalance
-	Position    Position // EventPosition
+	Balance     Balance
+	Position    Position
 }
 
-// Reset zeroes every field but the header and keeps the capacity of Raw,
+// storage returns the event's kept sections, made for a pooled event at
+// its first call; nil for an event that is not pooled.
+func (e *CanonicalEvent) storage() *outOfLine {
+	if e.kept == nil && e.Pooled() {
+		e.kept = new(outOfLine)
+	}
+	return e.kept
+}
+
+// use returns *p, pointing it first at the event's kept section (pooled
+// events) or a new one when it is nil.
+func use[T any](e *CanonicalEvent, p **T, kept func(*outOfLine) *T) *T {
+	if *p == nil {
+		if s := e.storage(); s != nil {
+			*p = kept(s)
+		} else {
+			*p = new(T)
+		}
+	}
+	return *p
+}
+
+// UseTicker returns the event's Ticker section, making it (zero) if nil.
+func (e *CanonicalEvent) UseTicker() *Ticker {
+	return use(e, &e.Ticker, func(s *outOfLine) *Ticker { return &s.Ticker })
+}
+
+// UseKline returns the event's Kline section, making it (zero) if nil.
+func (e *CanonicalEvent) UseKline() *Kline {
+	return use(e, &e.Kline, func(s *outOfLine) *Kline { return &s.Kline })
+}
+
+// UseMark returns the event's Mark section, making it (zero) if nil.
+func (e *CanonicalEvent) UseMark() *Mark {
+	return use(e, &e.Mark, func(s *outOfLine) *Mark { return &s.Mark })
+}
+
+// UseLiquidation returns the event's Liquidation section, making it (zero)
+// if nil.
+func (e *CanonicalEvent) UseLiquidation() *Liquidation {
+	return use(e, &e.Liquidation, func(s *outOfLine) *Liquidation { return &s.Liquidation })
+}
+
+// UseExec returns the event's Exec section, making it (zero) if nil.
+func (e *CanonicalEvent) UseExec() *Execution {
+	return use(e, &e.Exec, func(s *outOfLine) *Execution { return &s.Exec })
+}
+
+// UseControl returns the event's Control section, making it (zero) if nil.
+func (e *CanonicalEvent) UseControl() *Control {
+	return use(e, &e.Control, func(s *outOfLine) *Control { return &s.Control })
+}
+
+// UseBalance returns the event's Balance section, making it (zero) if nil.
+func (e *CanonicalEvent) UseBalance() *Balance {
+	return use(e, &e.Balance, func(s *outOfLine) *Balance { return &s.Balance })
+}
+
+// UsePosition returns the event's Position section, making it (zero) if
+// nil.
+func (e *CanonicalEvent) UsePosition() *Position {
+	return use(e, &e.Position, func(s *outOfLine) *Position { return &s.Position })
+}
+
+// Reset clears what the event holds and keeps the capacity of Raw,
 // Book.Bids and Book.Asks up to 256 KiB each (8,192 levels a side),
 // dropping a larger buffer: a pool never shrinks, and an event that once
 // carried a whole book (Coinbase's level2 snapshot at every subscription,
 // a garbage frame up to wsclient's ReadLimit) would keep it for the
-// process's life. It assigns field by field: a pool's Put calls it while
-// a racing second Put may read the header (see [pool.Header]).
+// process's life. It zeroes the common fields, the sections held by value
+// (240 bytes) and only the out-of-line sections the event carries, then
+// sets their pointers to nil: a trade's Reset writes about 450 bytes, not
+// the 1,928 of every section. A section a host pointed at its own memory
+// is let go, not zeroed. It assigns field by field: a pool's Put calls it
+// while a racing second Put may read the header (see [pool.Header]).
 func (e *CanonicalEvent) Reset() {
 	e.Venue, e.Symbol, e.Type = "", "", EventUnknown
 	e.SeqProvider, e.ExchangeTS, e.IngestTS, e.TraceID, e.DecisionID = 0, 0, 0, 0, 0
 	e.Raw = kept(e.Raw)
 	e.Trade, e.BBO = Trade{}, BBO{}
 	e.Book = Book{Bids: kept(e.Book.Bids), Asks: kept(e.Book.Asks)}
-	e.Ticker, e.Kline, e.Mark, e.Liquidation = Ticker{}, Kline{}, Mark{}, Liquidation{}
-	e.Exec, e.Control = Execution{}, Control{}
-	e.Balance, e.Position = Balance{}, Position{}
+	if s := e.kept; s != nil {
+		release(&e.Ticker, &s.Ticker)
+		release(&e.Kline, &s.Kline)
+		release(&e.Mark, &s.Mark)
+		release(&e.Liquidation, &s.Liquidation)
+		release(&e.Exec, &s.Exec)
+		release(&e.Control, &s.Control)
+		release(&e.Balance, &s.Balance)
+		release(&e.Position, &s.Position)
+		return
+	}
+	e.Ticker, e.Kline, e.Mark, e.Liquidation = nil, nil, nil, nil
+	e.Exec, e.Control, e.Balance, e.Position = nil, nil, nil, nil
+}
+
+// release zeroes *p when it is the event's kept section and sets p to nil.
+func release[T any](p **T, kept *T) {
+	if *p == nil {
+		return
+	}
+	if *p == kept {
+		var zero T
+		*kept = zero
+	}
+	*p = nil
 }
 
 // Clone returns an independent heap copy that no pool accepts: one
 // allocation for the event, one for Raw when it is set, one for both book
-// sides when they are set.
+// sides when they are set, one per out-of-line section the event carries.
 func (e *CanonicalEvent) Clone() *CanonicalEvent {
 	c := &CanonicalEvent{}
 	e.CloneInto(c)
@@ -188,11 +311,16 @@ func (e *CanonicalEvent) Clone() *CanonicalEvent {
 }
 
 // CloneInto makes c an independent copy of e, reusing nothing of c's but
-// its header. Used by Clone, and by callers that keep their own copies.
+// its header and, when c is pooled, the storage it keeps for its
+// out-of-line sections. Used by Clone, and by callers that keep their own
+// copies.
 func (e *CanonicalEvent) CloneInto(c *CanonicalEvent) {
-	h := c.Header
+	h, k := c.Header, c.kept
 	*c = *e
-	c.Header = h
+	c.Header, c.kept = h, k
+	c.Ticker, c.Kline, c.Mark, c.Liquidation = nil, nil, nil, nil
+	c.Exec, c.Control, c.Balance, c.Position = nil, nil, nil, nil
+	e.CopySectionsTo(c)
 	c.Raw = cloneBytes(e.Raw)
 	nb, na := len(e.Book.Bids), len(e.Book.Asks)
 	if nb+na == 0 {
@@ -204,6 +332,35 @@ func (e *CanonicalEvent) CloneInto(c *CanonicalEvent) {
 	copy(lv[nb:], e.Book.Asks)
 	c.Book.Bids = lv[:nb:nb]
 	c.Book.Asks = lv[nb:]
+}
+
+// CopySectionsTo copies the out-of-line sections e carries into c's (taken
+// with c's Use methods), leaving c's others as they are.
+func (e *CanonicalEvent) CopySectionsTo(c *CanonicalEvent) {
+	if e.Ticker != nil {
+		*c.UseTicker() = *e.Ticker
+	}
+	if e.Kline != nil {
+		*c.UseKline() = *e.Kline
+	}
+	if e.Mark != nil {
+		*c.UseMark() = *e.Mark
+	}
+	if e.Liquidation != nil {
+		*c.UseLiquidation() = *e.Liquidation
+	}
+	if e.Exec != nil {
+		*c.UseExec() = *e.Exec
+	}
+	if e.Control != nil {
+		*c.UseControl() = *e.Control
+	}
+	if e.Balance != nil {
+		*c.UseBalance() = *e.Balance
+	}
+	if e.Position != nil {
+		*c.UsePosition() = *e.Position
+	}
 }
 
 // Validate checks the fields every event needs and, for account updates,
@@ -218,8 +375,12 @@ func (e *CanonicalEvent) Validate() error {
 		return invalid("CanonicalEvent", "Type", "unknown")
 	case e.Symbol == "" && (!e.Type.Critical() || e.Type == EventPosition):
 		return invalid("CanonicalEvent", "Symbol", "empty")
+	case e.Type == EventBalance && e.Balance == nil:
+		return invalid("CanonicalEvent", "Balance", "missing")
 	case e.Type == EventBalance:
 		return e.Balance.validate()
+	case e.Type == EventPosition && e.Position == nil:
+		return invalid("CanonicalEvent", "Position", "missing")
 	case e.Type == EventPosition:
 		return e.Position.validate()
 	}

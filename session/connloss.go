@@ -271,7 +271,7 @@ func (m *lossMarker) breakBooks(e wsclient.Event) {
 	ctx, cancel := context.WithTimeout(context.Background(), book.StateTimeout)
 	defer cancel()
 	ev := schema.CanonicalEvent{Venue: m.s.spec.venue, Type: schema.EventConnState}
-	ev.Control = schema.Control{Kind: schema.ControlConnState, State: e.State,
+	ev.Control = &schema.Control{Kind: schema.ControlConnState, State: e.State,
 		Reason: "a later connection's frame came first"}
 	for _, sym := range m.sh.syms {
 		if b := m.sh.books.Book(m.s.spec.venue, sym); b != nil {
@@ -308,7 +308,7 @@ func (m *lossMarker) publish(e wsclient.Event) {
 		}
 		ev.Venue, ev.Symbol, ev.Type = m.s.spec.venue, sym, schema.EventGap
 		ev.IngestTS = e.Stamp()
-		ev.Control = schema.Control{Kind: schema.ControlGap, GapType: schema.EventUnknown, GapSource: schema.GapVenue, Reason: markerReason(e)}
+		*ev.UseControl() = schema.Control{Kind: schema.ControlGap, GapType: schema.EventUnknown, GapSource: schema.GapVenue, Reason: markerReason(e)}
 		_ = m.s.disp.Publish(ctx, ev)
 	}
 	if m.syms == nil {

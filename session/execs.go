@@ -27,7 +27,7 @@ func (s *Session) subscribeExecs(ctx context.Context) error {
 			}
 			r.Venue, r.Symbol, r.SeqProvider = ev.Venue, ev.Symbol, ev.SeqProvider
 			r.ExchangeTS, r.IngestTS, r.TraceID, r.DecisionID = ev.ExchangeTS, ev.IngestTS, ev.TraceID, ev.DecisionID
-			r.Execution = ev.Exec
+			r.Execution = execOf(ev)
 			h(r)
 		},
 	})
@@ -58,4 +58,12 @@ func (s *Session) execReport(ctx context.Context) (*schema.ExecReport, error) {
 			"capacity", s.pools.Execs.Capacity())
 	}
 	return s.pools.Execs.Get(ctx) // fails only once the session is closing
+}
+
+// execOf is ev's Exec section, zero when the event carries none.
+func execOf(ev *schema.CanonicalEvent) schema.Execution {
+	if ev.Exec == nil {
+		return schema.Execution{}
+	}
+	return *ev.Exec
 }

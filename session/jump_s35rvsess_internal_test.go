@@ -134,7 +134,7 @@ func TestS35rvJumpNotedWithoutAllocating(t *testing.T) {
 	r := newReconciler(s, &fakeBackend{rules_: bybitRefusals})
 	r.accepted, r.jumping = true, true // (no goroutine: nothing asks)
 	ev := &schema.CanonicalEvent{Venue: schema.VenueBybit, Symbol: "BTC-USDT", Type: schema.EventExecReport}
-	x := &ev.Exec
+	x := ev.UseExec()
 	x.VenueOrderID, x.ExecType, x.Status = schema.MustID("4293154"), schema.ExecNew, schema.StatusNew
 	x.Qty = dec("1")
 	require.False(t, r.observe(ev))

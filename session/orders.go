@@ -434,7 +434,7 @@ func (o *orders) ageOut(conn uint64) {
 // when the User Data Stream is stopped", Binance WebSocket API "User Data
 // Stream requests"), or a listenKeyExpired.
 func streamEnded(ev *schema.CanonicalEvent) bool {
-	c := &ev.Control
+	c := ev.UseControl()
 	return c.Kind == schema.ControlVenueError && c.RequestID == 0 &&
 		(c.Reason == "eventStreamTerminated" || c.Reason == "listenKeyExpired")
 }
@@ -507,7 +507,7 @@ func (o *orders) answer(id uint64, ev *schema.CanonicalEvent) (other error) {
 		// answer that does not say what became of the order.
 		a.noOrder = true
 	default:
-		a.ack = Ack{RequestID: id, Symbol: ev.Symbol, Execution: ev.Exec}
+		a.ack = Ack{RequestID: id, Symbol: ev.Symbol, Execution: execOf(ev)}
 	}
 	return o.deliver(id, a)
 }

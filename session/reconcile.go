@@ -400,7 +400,7 @@ func (r *reconciler) stream(ctx context.Context, ev *schema.CanonicalEvent) erro
 // it was delivered before (caller holds r.mu). It allocates nothing for an
 // order already tracked whose trade ids have room.
 func (r *reconciler) observe(ev *schema.CanonicalEvent) (dup bool) {
-	x := &ev.Exec
+	x := ev.UseExec()
 	key := orderKey{symbol: ev.Symbol, id: x.VenueOrderID}
 	t := r.orders[key]
 	isTrade, anon := tradeID(x), anonTrade(x)
@@ -696,7 +696,7 @@ func statusOnly(x *schema.Execution) {
 // says the order ended (a cancel's) ends nothing: the stream's report of
 // the end, or a reconciliation if that report is lost, does.
 func (r *reconciler) ack(ev *schema.CanonicalEvent) {
-	x := &ev.Exec
+	x := ev.UseExec()
 	if x.VenueOrderID.IsZero() || ev.Symbol == "" || x.Status.Final() {
 		return
 	}
@@ -1331,7 +1331,7 @@ func (r *reconciler) publish(ctx context.Context, key orderKey, order *normalize
 		if err != nil {
 			return err
 		}
-		x := &ev.Exec
+		x := ev.UseExec()
 		x.ExecType, x.TradeID = schema.ExecTrade, f.TradeID
 		x.LastFillPrice, x.LastFillQty, x.CumFillQty, x.CumQuoteQty = f.Price, f.Qty, cum, cumQuote
 		x.Fee, x.FeeAsset, x.IsMaker = f.Fee, f.FeeAsset, f.IsMaker
@@ -1379,7 +1379,7 @@ func (r *reconciler) publish(ctx context.Context, key orderKey, order *normalize
 		if err != nil {
 			return err
 		}
-		x := &ev.Exec
+		x := ev.UseExec()
 		x.ExecType = endExecType(order.Status)
 		x.TransactTime, ev.ExchangeTS = order.TransactTime, order.TransactTime
 		t.status = order.Status
@@ -1458,7 +1458,7 @@ func (r *reconciler) event(ctx context.Context, key orderKey, order *normalize.Q
 	}
 	ev.Venue, ev.Symbol, ev.Type = r.s.spec.venue, key.symbol, schema.EventExecReport
 	ev.IngestTS = time.Now().UnixNano()
-	ev.Exec = order.Execution
+	*ev.UseExec() = order.Execution
 	ev.Exec.Reconciled = true
 	return ev, nil
 }

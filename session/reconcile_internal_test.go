@@ -23,7 +23,7 @@ func bareReconciler(max int) *reconciler {
 func TestObserveAllocs(t *testing.T) {
 	r := bareReconciler(10)
 	ev := &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: "BTC-USDT", Type: schema.EventExecReport}
-	x := &ev.Exec
+	x := ev.UseExec()
 	x.VenueOrderID, x.ExecType, x.Status = schema.MustID("4293154"), schema.ExecNew, schema.StatusNew
 	x.Qty = schema.MustParseDecimal("1")
 	require.False(t, r.observe(ev))
@@ -63,7 +63,7 @@ func TestObserveAllocs(t *testing.T) {
 func TestObserveFloor(t *testing.T) {
 	r := bareReconciler(10)
 	ev := &schema.CanonicalEvent{Symbol: "BTC-USDT", Type: schema.EventExecReport}
-	x := &ev.Exec
+	x := ev.UseExec()
 	x.VenueOrderID, x.ExecType, x.Status = schema.MustID("7"), schema.ExecTrade, schema.StatusPartiallyFilled
 	x.TradeID.SetUint(9)
 	x.LastFillQty, x.CumFillQty = schema.MustParseDecimal("0.2"), schema.MustParseDecimal("0.5")
@@ -176,7 +176,7 @@ func TestTradeID(t *testing.T) {
 func TestObserveBybitTopics(t *testing.T) {
 	r := bareReconciler(10)
 	ev := &schema.CanonicalEvent{Venue: schema.VenueBybit, Symbol: "BTC-USDT", Type: schema.EventExecReport}
-	x := &ev.Exec
+	x := ev.UseExec()
 	x.VenueOrderID, x.ExecType, x.Status = schema.MustID("fd4300ae-7847-404e-b947-b46980a4d140"), schema.ExecNew, schema.StatusNew
 	require.False(t, r.observe(ev))
 	key := orderKey{symbol: "BTC-USDT", id: x.VenueOrderID}
@@ -295,7 +295,7 @@ func TestRateLimitEmptiesBudget(t *testing.T) {
 func TestObserveAnonFills(t *testing.T) {
 	r := bareReconciler(10)
 	ev := &schema.CanonicalEvent{Venue: schema.VenueCoinbase, Symbol: "BTC-USD", Type: schema.EventExecReport}
-	x := &ev.Exec
+	x := ev.UseExec()
 	x.VenueOrderID, x.ExecType, x.Status, x.Qty = schema.MustID("cb-1"), schema.ExecNew, schema.StatusNew, dec("1")
 	require.False(t, r.observe(ev))
 	key := orderKey{symbol: "BTC-USD", id: x.VenueOrderID}

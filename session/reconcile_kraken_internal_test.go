@@ -160,7 +160,7 @@ func TestResolveStreamedFirst(t *testing.T) {
 	id := schema.MustID("c1") // the fake venue's order id is the client id
 	r.unsure[orderKey{symbol: "BTC-USD", id: id}] = struct{}{}
 	ev := &schema.CanonicalEvent{Venue: schema.VenueKraken, Symbol: "BTC-USD", Type: schema.EventExecReport}
-	x := &ev.Exec
+	x := ev.UseExec()
 	x.VenueOrderID, x.ClientOrderID, x.ExecType, x.Status = id, id, schema.ExecTrade, schema.StatusPartiallyFilled
 	x.TradeID, x.LastFillQty, x.CumFillQty = schema.MustID("7"), schema.MustParseDecimal("1"), schema.MustParseDecimal("3")
 	require.False(t, r.observe(ev))

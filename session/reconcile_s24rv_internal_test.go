@@ -32,7 +32,7 @@ func TestS24rvDuplicateWithNewEnd(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := bareReconciler(10)
 			ev := &schema.CanonicalEvent{Venue: schema.VenueCoinbase, Symbol: "BTC-USD", Type: schema.EventExecReport}
-			x := &ev.Exec
+			x := ev.UseExec()
 			x.VenueOrderID, x.ExecType, x.Status, x.Qty = schema.MustID("77"), schema.ExecNew, schema.StatusNew, dec("1")
 			require.False(t, r.observe(ev))
 			key := orderKey{symbol: "BTC-USD", id: x.VenueOrderID}
@@ -57,7 +57,7 @@ func TestS24rvDuplicateWithNewEnd(t *testing.T) {
 	// The end told already: the duplicate is dropped.
 	r := bareReconciler(10)
 	ev := &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: "BTC-USDT", Type: schema.EventExecReport}
-	x := &ev.Exec
+	x := ev.UseExec()
 	x.VenueOrderID, x.ExecType, x.Status, x.Qty = schema.MustID("78"), schema.ExecNew, schema.StatusNew, dec("1")
 	require.False(t, r.observe(ev))
 	tr := r.orders[orderKey{symbol: "BTC-USDT", id: x.VenueOrderID}]

@@ -25,7 +25,7 @@ import (
 func TestObserveFinalStatusHolds(t *testing.T) {
 	r := bareReconciler(10)
 	ev := &schema.CanonicalEvent{Venue: schema.VenueBybit, Symbol: "BTC-USDT", Type: schema.EventExecReport}
-	x := &ev.Exec
+	x := ev.UseExec()
 	x.VenueOrderID, x.ExecType, x.Status = schema.MustID("1321052653536515584"), schema.ExecNew, schema.StatusNew
 	x.Qty = dec("1")
 	require.False(t, r.observe(ev))
@@ -72,7 +72,7 @@ func TestObserveDuplicateEndForgets(t *testing.T) {
 	for _, anon := range []bool{false, true} {
 		r := bareReconciler(10)
 		ev := &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: "BTC-USDT", Type: schema.EventExecReport}
-		x := &ev.Exec
+		x := ev.UseExec()
 		x.VenueOrderID, x.ExecType, x.Status, x.Qty = schema.MustID("77"), schema.ExecNew, schema.StatusNew, dec("1")
 		require.False(t, r.observe(ev))
 		key := orderKey{symbol: "BTC-USDT", id: x.VenueOrderID}

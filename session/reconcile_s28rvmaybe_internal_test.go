@@ -27,7 +27,7 @@ func TestS28rvMaybeSentFillStreamedFirst(t *testing.T) {
 	r := bareReconciler(10)
 	r.unsure = map[orderKey]struct{}{}
 	ev := &schema.CanonicalEvent{Venue: schema.VenueOKX, Symbol: "BTC-USDT", Type: schema.EventExecReport}
-	x := &ev.Exec
+	x := ev.UseExec()
 	x.VenueOrderID, x.ClientOrderID = schema.MustID("ord-1"), schema.MustID("bot1")
 	x.ExecType, x.Status, x.TradeID = schema.ExecTrade, schema.StatusFilled, schema.MustID("t-1")
 	x.Qty, x.LastFillQty, x.CumFillQty = dec("1"), dec("1"), dec("1")

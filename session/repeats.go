@@ -270,13 +270,13 @@ func (e *seenReport) repeatedBy(conn uint64, ev *schema.CanonicalEvent, restatin
 	if e.conn != conn || e.symbol != ev.Symbol {
 		return false
 	}
-	if e.exec == ev.Exec {
+	if e.exec == execOf(ev) {
 		return true
 	}
 	if !restating || e.exec.ExecType == schema.ExecOrderStatus {
 		return false
 	}
-	x := ev.Exec
+	x := execOf(ev)
 	x.ExecType = e.exec.ExecType
 	return e.exec == x
 }
@@ -286,7 +286,7 @@ func (e *seenReport) repeatedBy(conn uint64, ev *schema.CanonicalEvent, restatin
 // restates another). Reports sharing it are told apart by comparing them
 // in full.
 func (r *repeats) hash(conn uint64, ev *schema.CanonicalEvent) uint64 {
-	x := &ev.Exec
+	x := ev.UseExec()
 	var h maphash.Hash
 	h.SetSeed(r.seed)
 	var b [8 + 8 + 1]byte
@@ -309,7 +309,7 @@ func (r *repeats) hash(conn uint64, ev *schema.CanonicalEvent) uint64 {
 func (r *repeats) ringed(conn uint64, ev *schema.CanonicalEvent) {
 	e := &r.ring[r.next]
 	r.next = (r.next + 1) % repeatsCap
-	e.conn, e.symbol, e.exec = conn, ev.Symbol, ev.Exec
+	e.conn, e.symbol, e.exec = conn, ev.Symbol, execOf(ev)
 }
 
 // remember appends ev, read on conn, and indexes it, dropping the oldest
@@ -336,7 +336,7 @@ func (r *repeats) remember(conn uint64, ev *schema.CanonicalEvent) {
 	}
 	seq := r.first + uint64(len(r.seen))
 	key := r.hash(conn, ev)
-	r.seen = append(r.seen, seenEntry{seenReport: seenReport{conn: conn, symbol: ev.Symbol, exec: ev.Exec}, key: key})
+	r.seen = append(r.seen, seenEntry{seenReport: seenReport{conn: conn, symbol: ev.Symbol, exec: execOf(ev)}, key: key})
 	if c, ok := r.index[key]; ok {
 		r.seen[c.latest-r.first].next = seq
 		r.index[key] = repeatHash{c.oldest, seq}

@@ -922,10 +922,10 @@ func (w bookWatch) Publish(ctx context.Context, ev *schema.CanonicalEvent) error
 		if ev.Control.Kind == schema.ControlVenueError && w.conn != nil {
 			conn := w.conn()
 			if b := w.state(); b != nil {
-				b.refuseMarket(w.shard, conn, ev.Venue, &ev.Control)
+				b.refuseMarket(w.shard, conn, ev.Venue, ev.UseControl())
 			}
 			if w.retry != nil {
-				w.retry.refuse(conn, &ev.Control)
+				w.retry.refuse(conn, ev.UseControl())
 			}
 		}
 		if ev.Control.Kind == schema.ControlSubscribeAck && w.conn != nil && w.retry != nil {
@@ -938,7 +938,7 @@ func (w bookWatch) Publish(ctx context.Context, ev *schema.CanonicalEvent) error
 // closeAnnounced reports whether ev is a venue's notice that it will close
 // the connection soon (see bookWatch).
 func closeAnnounced(ev *schema.CanonicalEvent) bool {
-	c := &ev.Control
+	c := ev.UseControl()
 	if c.Kind != schema.ControlStatus {
 		return false
 	}

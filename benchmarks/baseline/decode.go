@@ -210,7 +210,7 @@ func DecodeWith(unmarshal Unmarshal, frame []byte, ingestNs int64) ([]*schema.Ca
 			return nil, err
 		}
 		ev.Type, ev.Symbol, ev.ExchangeTS = schema.EventExecReport, symbol(m.Symbol), m.Time*1e6
-		err = execution(&ev.Exec, &m)
+		err = execution(ev.UseExec(), &m)
 	default:
 		return nil, fmt.Errorf("%w: %q", ErrUnknown, kind)
 	}

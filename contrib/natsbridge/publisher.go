@@ -572,7 +572,7 @@ func (p *Publisher) fit(buf []byte, ev *schema.CanonicalEvent, seq uint64, run u
 // make the same id (an order id may hold any byte; a NATS header keeps
 // neither a line break nor leading or trailing spaces).
 func (p *Publisher) msgID(ev *schema.CanonicalEvent) string {
-	x := &ev.Exec
+	x := ev.UseExec()
 	b := appendIDField(p.idBuf[:0], []byte(ev.Venue))
 	b = appendIDField(b, []byte(ev.Symbol))
 	b = append(append(b, '|'), ev.Type.String()...)
@@ -590,7 +590,7 @@ func (p *Publisher) msgID(ev *schema.CanonicalEvent) string {
 	b = strconv.AppendUint(append(b, '|'), ev.Control.RequestID, 10)
 	switch ev.Type {
 	case schema.EventBalance:
-		a := &ev.Balance
+		a := ev.UseBalance()
 		b = appendIDField(b, a.Asset.Bytes())
 		b = append(append(b, '|'), a.Kind.String()...)
 		b = strconv.AppendUint(append(b, '|'), uint64(a.Index), 10)
@@ -604,7 +604,7 @@ func (p *Publisher) msgID(ev *schema.CanonicalEvent) string {
 		// reconciliation gives up on an order again at the next reconnect,
 		// for the reports of another window), not one published twice: a
 		// store retried keeps the id it was given once.
-		g := &ev.Control
+		g := ev.UseControl()
 		b = strconv.AppendInt(append(b, '|'), ev.IngestTS, 10)
 		b = append(append(b, '|'), g.GapType.String()...)
 		b = strconv.AppendUint(append(b, '|'), uint64(g.GapSource), 10)
@@ -613,7 +613,7 @@ func (p *Publisher) msgID(ev *schema.CanonicalEvent) string {
 		b = strconv.AppendUint(append(b, '|'), g.GapLastSeq, 10)
 		b = appendIDField(b, []byte(g.Reason))
 	case schema.EventPosition:
-		q := &ev.Position
+		q := ev.UsePosition()
 		b = append(append(b, '|'), q.Side.String()...)
 		b = strconv.AppendUint(append(b, '|'), uint64(q.Index), 10)
 		b = strconv.AppendUint(append(b, '|'), uint64(q.Count), 10)

@@ -258,7 +258,7 @@ func gapHandler(out io.Writer, symbols []string, gaps chan<- gapSeen) func(*sche
 		if resync == nil {
 			return
 		}
-		c := &ev.Control
+		c := ev.UseControl()
 		about := ev.Symbol
 		if about == "" {
 			about = "every symbol of " + string(ev.Venue)

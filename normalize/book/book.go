@@ -1705,7 +1705,7 @@ func (b *Book) inherit(old *Book) (broke bool) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // what the pool gives at once
 	ev := schema.CanonicalEvent{Venue: b.rule.Venue, Type: schema.EventConnState, IngestTS: at,
-		Control: schema.Control{Kind: schema.ControlConnState, State: schema.ConnDisconnected, Reason: ReasonReplaced}}
+		Control: &schema.Control{Kind: schema.ControlConnState, State: schema.ConnDisconnected, Reason: ReasonReplaced}}
 	if err := b.lossLocked(ctx, &ev); err != nil && !errors.Is(err, pool.ErrExhausted) {
 		b.warn("book: replacement live on the lost connection's tail: marker not published", "err", err)
 	}

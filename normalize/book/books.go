@@ -593,7 +593,7 @@ func (r *Books) connState(f *Feed, e wsclient.Event) {
 	ctx, cancel := context.WithTimeout(context.Background(), StateTimeout)
 	defer cancel()
 	ev := schema.CanonicalEvent{Venue: venue, Type: schema.EventConnState, IngestTS: e.Stamp()}
-	ev.Control = schema.Control{Kind: schema.ControlConnState, State: e.State, Reason: e.Reason.String()}
+	ev.Control = &schema.Control{Kind: schema.ControlConnState, State: e.State, Reason: e.Reason.String()}
 	if err := r.applyVenue(ctx, &ev, f); err != nil && r.log != nil {
 		r.log.Warn("book: applying a connection state", "venue", string(venue), "state", e.State.String(), "err", err)
 	}
@@ -621,7 +621,7 @@ func (r *Books) publishState(ctx context.Context, venue schema.Venue, m stateMar
 		return err
 	}
 	out.Venue, out.Type, out.IngestTS = venue, schema.EventConnState, m.at
-	out.Control = schema.Control{Kind: schema.ControlConnState, State: m.state, Reason: m.reason}
+	*out.UseControl() = schema.Control{Kind: schema.ControlConnState, State: m.state, Reason: m.reason}
 	_ = r.next.Publish(ctx, out)
 	return nil
 }

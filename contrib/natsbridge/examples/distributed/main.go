@@ -91,7 +91,7 @@ func (n *consumerNode) handle(ev *schema.CanonicalEvent) {
 	case schema.EventConnState:
 		n.states = append(n.states, string(ev.Venue)+" "+ev.Control.State.String())
 	case schema.EventExecReport:
-		x := &ev.Exec
+		x := ev.UseExec()
 		n.execs = append(n.execs, fmt.Sprintf("%s %s %s %s filled %s of %s @ %s", ev.Symbol, x.ClientOrderID.String(),
 			x.ExecType, x.Status, x.CumFillQty, x.Qty, x.LastFillPrice))
 		if x.Status.Final() {

@@ -127,7 +127,7 @@ func AppendVersion(dst []byte, ev *schema.CanonicalEvent, seq uint64, run uint32
 	if len(bk.Bids)+len(bk.Asks) > 0 || bk.FirstSeq|bk.LastSeq|bk.PrevSeq != 0 || bk.Checksum != 0 || bk.HasChecksum || bk.Depth != 0 {
 		mask |= secBook
 	}
-	if ev.Ticker != (schema.Ticker{}) && (v == Version || tickerBefore9(&ev.Ticker)) {
+	if ev.Ticker != (schema.Ticker{}) && (v == Version || tickerBefore9(ev.UseTicker())) {
 		mask |= secTicker
 	}
 	if ev.Kline != (schema.Kline{}) {
@@ -174,7 +174,7 @@ func AppendVersion(dst []byte, ev *schema.CanonicalEvent, seq uint64, run uint32
 		b = binary.AppendUvarint(b, uint64(bk.Depth))
 	}
 	if mask&secTicker != 0 {
-		t := &ev.Ticker
+		t := ev.UseTicker()
 		b = appendDecs(b, t.Last, t.LastQty, t.BidPrice, t.BidQty, t.AskPrice, t.AskQty,
 			t.Open, t.High, t.Low, t.Volume, t.QuoteVolume, t.PriceChange, t.ChangePct,
 			t.MarkPrice, t.IndexPrice, t.FundingRate, t.OpenInt)
@@ -188,7 +188,7 @@ func AppendVersion(dst []byte, ev *schema.CanonicalEvent, seq uint64, run uint32
 		}
 	}
 	if mask&secKline != 0 {
-		k := &ev.Kline
+		k := ev.UseKline()
 		b = appendString(b, k.Interval)
 		b = appendI64(b, k.OpenTime)
 		b = appendI64(b, k.CloseTime)
@@ -197,18 +197,18 @@ func AppendVersion(dst []byte, ev *schema.CanonicalEvent, seq uint64, run uint32
 		b = appendBool(b, k.Closed)
 	}
 	if mask&secMark != 0 {
-		m := &ev.Mark
+		m := ev.UseMark()
 		b = appendDecs(b, m.MarkPrice, m.IndexPrice, m.EstSettlePrice, m.FundingRate)
 		b = appendI64(b, m.NextFundingTime)
 	}
 	if mask&secLiquidation != 0 {
-		l := &ev.Liquidation
+		l := ev.UseLiquidation()
 		b = append(b, byte(l.Side))
 		b = appendDecs(b, l.Price, l.Qty, l.AvgPrice, l.FilledQty)
 		b = append(b, byte(l.Status))
 	}
 	if mask&secExec != 0 {
-		x := &ev.Exec
+		x := ev.UseExec()
 		b = appendID(b, &x.ClientOrderID)
 		b = appendID(b, &x.VenueOrderID)
 		b = appendID(b, &x.OrigClientOrderID)
@@ -227,7 +227,7 @@ func AppendVersion(dst []byte, ev *schema.CanonicalEvent, seq uint64, run uint32
 		b = appendBool(b, x.Reconciled)
 	}
 	if mask&secControl != 0 {
-		c := &ev.Control
+		c := ev.UseControl()
 		b = append(b, byte(c.Kind), byte(c.State), byte(c.GapType), byte(c.GapSource))
 		b = binary.AppendUvarint(b, c.GapCount)
 		b = binary.AppendUvarint(b, c.GapFirstSeq)
@@ -238,7 +238,7 @@ func AppendVersion(dst []byte, ev *schema.CanonicalEvent, seq uint64, run uint32
 		b = appendString(b, c.Reason)
 	}
 	if mask&secBalance != 0 {
-		x := &ev.Balance
+		x := ev.UseBalance()
 		b = appendID(b, &x.Asset)
 		b = append(b, byte(x.Kind))
 		b = appendDecs(b, x.Free, x.Locked, x.Delta, x.Wallet, x.CrossWallet)
@@ -248,7 +248,7 @@ func AppendVersion(dst []byte, ev *schema.CanonicalEvent, seq uint64, run uint32
 		b = binary.AppendUvarint(b, uint64(x.Count))
 	}
 	if mask&secPosition != 0 {
-		x := &ev.Position
+		x := ev.UsePosition()
 		b = append(b, byte(x.Side), byte(x.MarginType))
 		b = appendDecs(b, x.Amount, x.EntryPrice, x.BreakEvenPrice, x.RealizedPnL, x.UnrealizedPnL,
 			x.IsolatedWallet, x.MarkPrice, x.MaintMargin, x.CrossWallet)
@@ -345,7 +345,7 @@ func (d *Decoder) DecodeRun(data []byte, ev *schema.CanonicalEvent) (seq uint64,
 		}
 	}
 	if mask&secTicker != 0 {
-		t := &ev.Ticker
+		t := ev.UseTicker()
 		r.decs(&t.Last, &t.LastQty, &t.BidPrice, &t.BidQty, &t.AskPrice, &t.AskQty,
 			&t.Open, &t.High, &t.Low, &t.Volume, &t.QuoteVolume, &t.PriceChange, &t.ChangePct,
 			&t.MarkPrice, &t.IndexPrice, &t.FundingRate, &t.OpenInt)
@@ -359,7 +359,7 @@ func (d *Decoder) DecodeRun(data []byte, ev *schema.CanonicalEvent) (seq uint64,
 		}
 	}
 	if mask&secKline != 0 {
-		k := &ev.Kline
+		k := ev.UseKline()
 		k.Interval = d.str(&r)
 		k.OpenTime = r.i64()
 		k.CloseTime = r.i64()
@@ -368,18 +368,18 @@ func (d *Decoder) DecodeRun(data []byte, ev *schema.CanonicalEvent) (seq uint64,
 		k.Closed = r.bool()
 	}
 	if mask&secMark != 0 {
-		m := &ev.Mark
+		m := ev.UseMark()
 		r.decs(&m.MarkPrice, &m.IndexPrice, &m.EstSettlePrice, &m.FundingRate)
 		m.NextFundingTime = r.i64()
 	}
 	if mask&secLiquidation != 0 {
-		l := &ev.Liquidation
+		l := ev.UseLiquidation()
 		l.Side = schema.Side(r.u8())
 		r.decs(&l.Price, &l.Qty, &l.AvgPrice, &l.FilledQty)
 		l.Status = schema.OrderStatus(r.u8())
 	}
 	if mask&secExec != 0 {
-		x := &ev.Exec
+		x := ev.UseExec()
 		r.id(&x.ClientOrderID)
 		r.id(&x.VenueOrderID)
 		r.id(&x.OrigClientOrderID)
@@ -402,7 +402,7 @@ func (d *Decoder) DecodeRun(data []byte, ev *schema.CanonicalEvent) (seq uint64,
 		x.Reconciled = r.bool()
 	}
 	if mask&secControl != 0 {
-		c := &ev.Control
+		c := ev.UseControl()
 		c.Kind = schema.ControlKind(r.u8())
 		c.State = schema.ConnState(r.u8())
 		c.GapType = schema.EventType(r.u8())
@@ -416,7 +416,7 @@ func (d *Decoder) DecodeRun(data []byte, ev *schema.CanonicalEvent) (seq uint64,
 		c.Reason = d.str(&r)
 	}
 	if mask&secBalance != 0 {
-		x := &ev.Balance
+		x := ev.UseBalance()
 		r.id(&x.Asset)
 		x.Kind = schema.BalanceKind(r.u8())
 		r.decs(&x.Free, &x.Locked, &x.Delta, &x.Wallet, &x.CrossWallet)
@@ -426,7 +426,7 @@ func (d *Decoder) DecodeRun(data []byte, ev *schema.CanonicalEvent) (seq uint64,
 		x.Count = r.u32var()
 	}
 	if mask&secPosition != 0 {
-		x := &ev.Position
+		x := ev.UsePosition()
 		x.Side = schema.PositionSide(r.u8())
 		x.MarginType = schema.MarginType(r.u8())
 		r.decs(&x.Amount, &x.EntryPrice, &x.BreakEvenPrice, &x.RealizedPnL, &x.UnrealizedPnL,
