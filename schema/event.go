@@ -313,8 +313,10 @@ func (e *CanonicalEvent) UsePosition() *Position {
 // process's life. It zeroes the common fields, the sections held by value
 // (240 bytes) and, of the storage a pooled event keeps, only the sections
 // handed out since the last Reset, then sets the eight pointers to nil: a
-// trade's Reset writes about 450 bytes, not the 1,928 of every section. A
-// section a host pointed at its own memory is let go, never written. It
+// trade's Reset writes about 450 bytes, not the 1,928 of every section
+// (about 73% less time; the numbers and the command are in the package
+// doc). A section a host pointed at its own memory is let go, never
+// written. It
 // assigns field by field: a pool's Put calls it while a racing second Put
 // may read the header (see [pool.Header]).
 func (e *CanonicalEvent) Reset() {
