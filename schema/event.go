@@ -394,29 +394,23 @@ func (e *CanonicalEvent) CloneInto(c *CanonicalEvent) {
 // with c's Use methods: from c's kept storage when c is pooled, so c never
 // points at e's), leaving c's others as they are.
 func (e *CanonicalEvent) CopySectionsTo(c *CanonicalEvent) {
-	if e.Ticker != nil {
-		*c.UseTicker() = *e.Ticker
-	}
-	if e.Kline != nil {
-		*c.UseKline() = *e.Kline
-	}
-	if e.Mark != nil {
-		*c.UseMark() = *e.Mark
-	}
-	if e.Liquidation != nil {
-		*c.UseLiquidation() = *e.Liquidation
-	}
-	if e.Exec != nil {
-		*c.UseExec() = *e.Exec
-	}
-	if e.Control != nil {
-		*c.UseControl() = *e.Control
-	}
-	if e.Balance != nil {
-		*c.UseBalance() = *e.Balance
-	}
-	if e.Position != nil {
-		*c.UsePosition() = *e.Position
+	copyTo(e.Ticker, c.UseTicker)
+	copyTo(e.Kline, c.UseKline)
+	copyTo(e.Mark, c.UseMark)
+	copyTo(e.Liquidation, c.UseLiquidation)
+	copyTo(e.Exec, c.UseExec)
+	copyTo(e.Control, c.UseControl)
+	copyTo(e.Balance, c.UseBalance)
+	copyTo(e.Position, c.UsePosition)
+}
+
+// copyTo copies *src, when src is set, into the section use returns. It
+// reads src first: when e is a value copy of c, src is c's kept section,
+// which use zeroes before handing it out again.
+func copyTo[T any](src *T, use func() *T) {
+	if src != nil {
+		v := *src
+		*use() = v
 	}
 }
 

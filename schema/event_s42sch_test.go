@@ -329,3 +329,18 @@ func FuzzS42schDecodedEvent(f *testing.F) {
 		require.JSONEq(t, string(want), string(got))
 	})
 }
+
+// A value copy kept to restore a pooled event from (saved := *ev, then
+// saved.CloneInto(ev)) points at ev's kept sections: CloneInto must read
+// them before it hands ev's storage out again, zeroed.
+func TestS42schCloneIntoFromValueCopyRestores(t *testing.T) {
+	ev, _ := s42schPooled(t)
+	ev.Type = schema.EventExecReport
+	*ev.UseExec() = s42schExec()
+	ev.UseControl().Kind = schema.ControlGap
+	saved := *ev //nolint:govet // a value copy is the case under test
+	saved.CloneInto(ev)
+	require.NotNil(t, ev.Exec)
+	assert.Equal(t, s42schExec(), *ev.Exec)
+	assert.Equal(t, schema.ControlGap, ev.Control.Kind)
+}
