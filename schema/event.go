@@ -181,7 +181,8 @@ type CanonicalEvent struct {
 
 	// kept is a pooled event's storage for its out-of-line sections, made
 	// at its first Use and kept for the event's life in the pool; nil in
-	// clones and in events made by hand.
+	// clones and in events made by hand. A value copy of the event carries
+	// the original's, which it does not own (see outOfLine.owner).
 	kept *outOfLine
 }
 
