@@ -372,9 +372,13 @@ func (e *CanonicalEvent) CloneInto(c *CanonicalEvent) {
 	if c == e {
 		return
 	}
-	h, k := c.Header, c.kept
-	*c = *e
-	c.Header, c.kept = h, k
+	// Field by field, never writing c's Header: a pool reads the Header
+	// of an event checked out while its holder works on it (Shutdown's
+	// leak report). TestCloneIsIndependent fails on a field left out.
+	c.Venue, c.Symbol, c.Type = e.Venue, e.Symbol, e.Type
+	c.SeqProvider, c.ExchangeTS, c.IngestTS = e.SeqProvider, e.ExchangeTS, e.IngestTS
+	c.TraceID, c.DecisionID = e.TraceID, e.DecisionID
+	c.Trade, c.BBO, c.Book = e.Trade, e.BBO, e.Book
 	c.Ticker, c.Kline, c.Mark, c.Liquidation = nil, nil, nil, nil
 	c.Exec, c.Control, c.Balance, c.Position = nil, nil, nil, nil
 	e.CopySectionsTo(c)

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/schema"
 )
 
@@ -154,6 +155,43 @@ func TestS42schCloneIntoValueCopyDoesNotAliasOriginal(t *testing.T) {
 	cp2 := *ev //nolint:govet // a value copy is the case under test
 	cp2.Reset()
 	assert.Equal(t, s42schExec(), *ev.Exec, "the copy's Reset did not zero the original's Exec")
+}
+
+// A pool's leak report (Shutdown with CaptureStacks) reads the Header of
+// every event still checked out, atomically, while their holders go on:
+// CloneInto a pooled event must leave its Header alone (the race detector
+// sees a plain write of it racing with the report).
+func TestS42schCloneIntoLeavesTheHeaderAlone(t *testing.T) {
+	events := schema.NewPools(&pool.Options{CaptureStacks: true}).Events
+	c, err := events.Get(context.Background())
+	require.NoError(t, err)
+	e := &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: "BTC-USDT", Type: schema.EventTrade}
+	started, stop, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		e.CloneInto(c)
+		close(started)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				e.CloneInto(c)
+			}
+		}
+	}()
+	<-started
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	for range 50 {
+		require.ErrorIs(t, events.Shutdown(ended), pool.ErrLeaked)
+	}
+	close(stop)
+	<-done
+	assert.True(t, c.Pooled())
+	assert.Equal(t, "BTC-USDT", c.Symbol)
+	events.Put(c)
+	require.NoError(t, events.Shutdown(context.Background()))
 }
 
 // A clone's sections are its own: changing one (the original's or the
