@@ -35,7 +35,7 @@ func TestValidateAccount(t *testing.T) {
 	d := schema.MustParseDecimal
 	balance := func(mut func(b *schema.Balance)) *schema.CanonicalEvent {
 		ev := &schema.CanonicalEvent{Venue: schema.VenueBinance, Type: schema.EventBalance}
-		ev.Balance = schema.Balance{Asset: schema.MustID("BTC"), Kind: schema.BalanceSnapshot, Free: d("1.5"), Locked: d("0"), Count: 2, Index: 1}
+		ev.Balance = &schema.Balance{Asset: schema.MustID("BTC"), Kind: schema.BalanceSnapshot, Free: d("1.5"), Locked: d("0"), Count: 2, Index: 1}
 		if mut != nil {
 			mut(ev.UseBalance())
 		}
@@ -43,7 +43,7 @@ func TestValidateAccount(t *testing.T) {
 	}
 	position := func(mut func(ev *schema.CanonicalEvent)) *schema.CanonicalEvent {
 		ev := &schema.CanonicalEvent{Venue: schema.VenueBinance, Type: schema.EventPosition, Symbol: "BTC-USDT"}
-		ev.Position = schema.Position{Side: schema.PositionBoth, MarginType: schema.MarginCross, Amount: d("-0.010"), EntryPrice: d("375.74")}
+		ev.Position = &schema.Position{Side: schema.PositionBoth, MarginType: schema.MarginCross, Amount: d("-0.010"), EntryPrice: d("375.74")}
 		if mut != nil {
 			mut(ev)
 		}

@@ -31,6 +31,9 @@ func s25ctFill(v reflect.Value, n *int) {
 				s25ctFill(v.Field(i), n)
 			}
 		}
+	case reflect.Pointer: // an event's out-of-line section: carried
+		v.Set(reflect.New(v.Type().Elem()))
+		s25ctFill(v.Elem(), n)
 	case reflect.Slice:
 		s := reflect.MakeSlice(v.Type(), 2, 2)
 		for i := range 2 {
