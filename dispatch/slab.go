@@ -8,7 +8,9 @@ import (
 
 // The clones of one publish come from one allocation, a slab: an array of
 // events, each followed by a pointer-free tail for its book levels and raw
-// bytes when the event has any. The slab is made when the first
+// bytes when the event has any, or by its one out-of-line section when it
+// carries one and no payload; otherwise each out-of-line section kind the
+// event carries is a typed array of N sections beside the slab. The slab is made when the first
 // subscription needs a clone and holds one clone for every subscription the
 // event may still reach, so a publish to N subscribers costs one
 // allocation, not N; an event whose payload is larger than the largest tail
@@ -20,7 +22,8 @@ import (
 // any other subscriber. What it shares with the other clones of the same
 // publish is the allocation's lifetime: the garbage collector frees the
 // slab when no clone in it is referenced any more. So a clone kept by one
-// subscriber keeps its N−1 siblings' memory (N × ~1.5 KB plus payloads)
+// subscriber keeps its N−1 siblings' memory (N × 448 bytes plus sections
+// and payloads)
 // until it is dropped. The dispatcher itself keeps a clone only while it is
 // queued, so what it pins is bounded by the queues: at most N slabs per
 // queued event, in practice far fewer, as fast subscribers release their
@@ -224,10 +227,11 @@ func (cl *clones) stream() (routeKey, uint64) {
 // next moves on to the next subscription.
 func (cl *clones) next() { cl.rest-- }
 
-// sections says which of an event's sections hold anything. An event
-// carries the section of its type and, now and then, another; the rest
-// are zero, and a clone made in fresh (zeroed) memory need not copy them:
-// a trade's clone copies about 220 bytes instead of the event's 1,928.
+// sections says which of an event's sections hold anything: of those held
+// by value, the ones not zero; of those out of line, the ones carried
+// (non-nil, even zero). An event carries the section of its type and, now
+// and then, another; a clone made in fresh (zeroed) memory need not copy
+// the rest: a trade's clone copies about 220 bytes of the event's 448.
 type sections uint16
 
 const (
