@@ -135,9 +135,9 @@ func TestS36rvAccountingWhileDelivering(t *testing.T) {
 		case 6:
 			ev.Type = schema.EventExecReport
 		case 7:
-			ev.Type, ev.Control = schema.EventGap, schema.Control{Kind: schema.ControlGap, GapType: schema.EventTrade, GapCount: 2, GapSource: schema.GapVenue}
+			ev.Type, ev.Control = schema.EventGap, &schema.Control{Kind: schema.ControlGap, GapType: schema.EventTrade, GapCount: 2, GapSource: schema.GapVenue}
 		case 8:
-			ev.Type, ev.Control = schema.EventGap, schema.Control{Kind: schema.ControlGap, GapType: schema.EventBBO, GapCount: 1, GapSource: schema.GapVenue}
+			ev.Type, ev.Control = schema.EventGap, &schema.Control{Kind: schema.ControlGap, GapType: schema.EventBBO, GapCount: 1, GapSource: schema.GapVenue}
 		default:
 			ev.Type = schema.EventBookUpdate
 		}

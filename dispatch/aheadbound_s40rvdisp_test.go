@@ -50,7 +50,7 @@ func TestS40rvdispMarkersAheadAreNotOverTheCriticalBound(t *testing.T) {
 	require.Equal(t, 3, s.Stats().Markers, "the queue's markers of three books wait")
 	publish(func(ev *schema.CanonicalEvent) { // the connection lost
 		ev.Type = schema.EventGap
-		ev.Control = schema.Control{Kind: schema.ControlGap, GapSource: schema.GapVenue, Reason: "connection lost"}
+		ev.Control = &schema.Control{Kind: schema.ControlGap, GapSource: schema.GapVenue, Reason: "connection lost"}
 	})
 	publish(func(ev *schema.CanonicalEvent) {
 		ev.Type, ev.Symbol = schema.EventExecReport, "BTCUSDT"
@@ -101,7 +101,7 @@ func TestS40rvdispMarkersAheadStayOnePerStream(t *testing.T) {
 		}
 		publish(func(ev *schema.CanonicalEvent) { // the connection lost
 			ev.Type = schema.EventGap
-			ev.Control = schema.Control{Kind: schema.ControlGap, GapSource: schema.GapVenue, Reason: "connection lost"}
+			ev.Control = &schema.Control{Kind: schema.ControlGap, GapSource: schema.GapVenue, Reason: "connection lost"}
 		})
 	}
 	st := s.Stats()

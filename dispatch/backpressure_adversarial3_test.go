@@ -36,7 +36,11 @@ func streamOfEvent(ev *schema.CanonicalEvent) adv3Stream {
 	if typ == schema.EventGap {
 		typ = ev.Control.GapType
 	}
-	return adv3Stream{ev.Venue, ev.Symbol, typ, ev.Book.Depth, ev.Kline.Interval}
+	var interval string // a gap marker about a stream without one carries no Kline
+	if ev.Kline != nil {
+		interval = ev.Kline.Interval
+	}
+	return adv3Stream{ev.Venue, ev.Symbol, typ, ev.Book.Depth, interval}
 }
 
 func TestAdversarial3BackpressureModel(t *testing.T) {
@@ -87,7 +91,7 @@ func backpressureModel(t *testing.T, seed uint64) {
 		ev, err := p.TryGet()
 		require.NoError(t, err)
 		ev.Venue, ev.Symbol, ev.Type = st.venue, st.symbol, st.typ
-		ev.Book.Depth, ev.Kline.Interval = st.depth, st.intvl
+		ev.Book.Depth, ev.UseKline().Interval = st.depth, st.intvl
 		n := seq[st]
 		switch st.typ {
 		case schema.EventBookUpdate:

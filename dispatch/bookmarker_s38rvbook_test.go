@@ -48,7 +48,7 @@ func TestS38rvbookDiffMarkerReachesSnapshotSubscribersOnce(t *testing.T) {
 		require.NoError(t, err)
 		ev.Venue, ev.Symbol, ev.Type, ev.IngestTS, ev.Book.Depth = schema.VenueOKX, "BTC-USDT", typ, ingest, 400
 		if typ == gap {
-			ev.Control = schema.Control{Kind: schema.ControlGap, GapType: gapType, GapSource: schema.GapVenue}
+			ev.Control = &schema.Control{Kind: schema.ControlGap, GapType: gapType, GapSource: schema.GapVenue}
 		}
 		require.NoError(t, d.Publish(context.Background(), ev))
 	}

@@ -42,7 +42,7 @@ func TestS27BurstOfFirstQuotesNeverStale(t *testing.T) {
 		require.NoError(t, err)
 		seq++
 		ev.Venue, ev.Type, ev.SeqProvider = bin, schema.EventGap, seq
-		ev.Control = schema.Control{Kind: schema.ControlGap, GapType: schema.EventUnknown, GapSource: schema.GapVenue}
+		ev.Control = &schema.Control{Kind: schema.ControlGap, GapType: schema.EventUnknown, GapSource: schema.GapVenue}
 		require.NoError(t, d.Publish(ctx, ev))
 		markers = append(markers, seq)
 	}

@@ -4,58 +4,19 @@ import (
 	"reflect"
 	"unsafe"
 
-	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/schema"
 )
-
-// A subscriber's clone is made with one allocation, payload included: the
-// event and a pointer-free tail that holds the book levels and the raw
-// bytes. [schema.CanonicalEvent.Clone] makes up to three (event, Raw, both
-// book sides). The tail comes in a few sizes chosen so that event plus tail
-// fills a malloc size class; a payload larger than the largest tail costs a
-// second allocation.
 
 const (
 	eventSize = unsafe.Sizeof(schema.CanonicalEvent{})
 	levelSize = int(unsafe.Sizeof(schema.Level{}))
 )
 
-// Tail sizes in 8-byte words: a size class less the event and the 8-byte
-// header the allocator puts before objects over 512 bytes that hold
-// pointers. max keeps every tail useful should the event grow.
-const (
-	fixed = eventSize + 8
-	tail0 = (max(2048, fixed+256) - fixed) / 8
-	tail1 = (max(3072, fixed+512) - fixed) / 8
-	tail2 = (max(4096, fixed+1024) - fixed) / 8
-	tail3 = (max(8192, fixed+2048) - fixed) / 8
-	tail4 = (max(16384, fixed+4096) - fixed) / 8
-	tail5 = (max(32768, fixed+8192) - fixed) / 8
-)
-
-// box is one clone: the event, then room for its payload.
+// box is one clone: the event, then room for its payload (book levels and
+// raw bytes, pointer-free) or for its one out-of-line section.
 type box[T any] struct {
 	ev   schema.CanonicalEvent
 	tail T
-}
-
-func newBox[T any]() (*schema.CanonicalEvent, unsafe.Pointer) {
-	b := new(box[T])
-	return &b.ev, unsafe.Pointer(&b.tail)
-}
-
-type sizeClass struct {
-	bytes int
-	alloc func() (*schema.CanonicalEvent, unsafe.Pointer)
-}
-
-var sizeClasses = [...]sizeClass{
-	{int(tail0) * 8, newBox[[tail0]uint64]},
-	{int(tail1) * 8, newBox[[tail1]uint64]},
-	{int(tail2) * 8, newBox[[tail2]uint64]},
-	{int(tail3) * 8, newBox[[tail3]uint64]},
-	{int(tail4) * 8, newBox[[tail4]uint64]},
-	{int(tail5) * 8, newBox[[tail5]uint64]},
 }
 
 // levelsPointerFree guards the layout trick: levels may only live in a
@@ -83,33 +44,13 @@ func pointerFree(t reflect.Type) bool {
 	return false
 }
 
-// cloneEvent returns an independent heap copy of src that no pool accepts,
-// in one allocation when the payload fits the largest tail.
+// cloneEvent returns an independent heap copy of src that no pool accepts:
+// a publish's clone for one subscriber (see clones), one allocation when
+// the payload fits the largest tail and src carries at most one
+// out-of-line section.
 func cloneEvent(src *schema.CanonicalEvent) *schema.CanonicalEvent {
-	need := payloadBytes(src)
-	if need == 0 {
-		c := new(schema.CanonicalEvent)
-		copyScalars(c, src)
-		return c
-	}
-	if !levelsPointerFree {
-		return src.Clone()
-	}
-	var c *schema.CanonicalEvent
-	var tail unsafe.Pointer
-	for i := range sizeClasses {
-		if need <= sizeClasses[i].bytes {
-			c, tail = sizeClasses[i].alloc()
-			break
-		}
-	}
-	if c == nil { // larger than any tail: a second, pointer-free allocation
-		c = new(schema.CanonicalEvent)
-		tail = unsafe.Pointer(unsafe.SliceData(make([]uint64, (need+7)/8)))
-	}
-	copyScalars(c, src)
-	fillPayload(c, tail, src)
-	return c
+	cl := newClones(src, 1)
+	return cl.take()
 }
 
 // payloadBytes is the room src's book levels and raw bytes take in a tail.
@@ -136,14 +77,16 @@ func fillPayload(c *schema.CanonicalEvent, tail unsafe.Pointer, src *schema.Cano
 }
 
 // copyInto makes dst, a clone the dispatcher still owns, a copy of src
-// without allocating, when dst's payload capacity suffices. It reports
-// whether it did. had is sectionsOf(dst) (dst's slot keeps it: computing
-// it per subscriber cost as much as the copy it spares), s sectionsOf(src).
-// The coalescing lane uses it to
-// replace a queued event in place: it writes the common fields, the
-// sections of src in use and those of dst no longer in use (zeroed), not
-// the whole event — a quote replacing a quote writes about 150 of its
-// 1,928 bytes.
+// when dst's payload capacity suffices. It reports whether it did. had is
+// sectionsOf(dst) (dst's slot keeps it: computing it per subscriber cost
+// as much as the copy it spares), s sectionsOf(src). The coalescing lane
+// uses it to replace a queued event in place: it writes the common
+// fields, the sections of src in use and those of dst no longer in use
+// (zeroed, or for an out-of-line section let go: nil, as in src), not the
+// whole event — a quote replacing a quote writes about 150 of its 448
+// bytes. An out-of-line section both carry is written where dst's is (a
+// ticker replacing a ticker allocates nothing); one only src carries is
+// made, one allocation (a slot holds one stream, so one type: rare).
 func copyInto(dst, src *schema.CanonicalEvent, had, s sections) bool {
 	nb, na, nr := len(src.Book.Bids), len(src.Book.Asks), len(src.Raw)
 	if nr > cap(dst.Raw) || nb > cap(dst.Book.Bids) || na > cap(dst.Book.Asks) {
@@ -157,15 +100,6 @@ func copyInto(dst, src *schema.CanonicalEvent, had, s sections) bool {
 	copySections(dst, src, s)
 	dst.Raw, dst.Book.Bids, dst.Book.Asks = raw, bids, asks
 	return true
-}
-
-// copyScalars copies every field of src into dst but the header (dst stays
-// unpooled) and the three slices, which it sets to nil: they must never
-// point into the pooled original's buffers.
-func copyScalars(dst, src *schema.CanonicalEvent) {
-	*dst = *src
-	dst.Header = pool.Header{}
-	dst.Raw, dst.Book.Bids, dst.Book.Asks = nil, nil, nil
 }
 
 func nilIfEmpty[T any](s []T) []T {

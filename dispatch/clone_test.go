@@ -21,12 +21,12 @@ func payloadEvent(levels, raw int) *schema.CanonicalEvent {
 	}
 	ev.Raw = bytes.Repeat([]byte("x"), raw)
 	ev.Book.LastSeq = 77
-	ev.Exec.RejectReason = "kept"
+	ev.UseExec().RejectReason = "kept"
 	return ev
 }
 
 func TestCloneEvent(t *testing.T) { // not parallel: it counts allocations
-	big := sizeClasses[len(sizeClasses)-1].bytes
+	big := slabClasses[len(slabClasses)-1].bytes
 	cases := []struct {
 		name        string
 		levels, raw int
@@ -44,6 +44,7 @@ func TestCloneEvent(t *testing.T) { // not parallel: it counts allocations
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			src := payloadEvent(tc.levels, tc.raw)
+			src.Exec = nil // no out-of-line section: those are counted in TestS42dispSectionsCarvedPerPublish
 			if tc.asksOnly {
 				src.Book.Bids = src.Book.Bids[:0]
 			}
@@ -114,8 +115,8 @@ func TestPointerFree(t *testing.T) {
 
 func TestSizeClassesGrow(t *testing.T) {
 	t.Parallel()
-	for i := 1; i < len(sizeClasses); i++ {
-		assert.Greater(t, sizeClasses[i].bytes, sizeClasses[i-1].bytes)
+	for i := 1; i < len(slabClasses); i++ {
+		assert.Greater(t, slabClasses[i].bytes, slabClasses[i-1].bytes)
 	}
 }
 

@@ -60,21 +60,21 @@ func s33rvfanQuote(ev *schema.CanonicalEvent, i, r int) {
 	v := int64(i*1000 + r)
 	ev.Venue, ev.Symbol, ev.Type = st.venue, st.symbol, st.typ
 	ev.SeqProvider, ev.ExchangeTS, ev.IngestTS = uint64(v), v, v
-	ev.Book.Depth, ev.Kline.Interval = st.depth, st.iv
+	ev.Book.Depth, ev.UseKline().Interval = st.depth, st.iv
 	ev.Raw = fmt.Appendf(ev.Raw[:0], `{"i":%d,"r":%d}`, i, r)
 	switch st.typ {
 	case schema.EventBBO:
 		ev.BBO.BidPrice, ev.BBO.AskPrice = schema.NewDecimal(v, 1), schema.NewDecimal(v+1, 1)
 	case schema.EventTicker:
-		ev.Ticker.Last = schema.NewDecimal(v, 2)
+		ev.UseTicker().Last = schema.NewDecimal(v, 2)
 		if st.window {
-			ev.Ticker.WindowOpen, ev.Ticker.WindowClose = v, v+1
-			ev.Ticker.BidPrice = schema.NewDecimal(v, 3)
+			ev.UseTicker().WindowOpen, ev.UseTicker().WindowClose = v, v+1
+			ev.UseTicker().BidPrice = schema.NewDecimal(v, 3)
 		}
 	case schema.EventKlineLive:
-		ev.Kline.Close = schema.NewDecimal(v, 2)
+		ev.UseKline().Close = schema.NewDecimal(v, 2)
 	default:
-		ev.Mark.MarkPrice, ev.Mark.FundingRate = schema.NewDecimal(v, 4), schema.NewDecimal(v, 6)
+		ev.UseMark().MarkPrice, ev.UseMark().FundingRate = schema.NewDecimal(v, 4), schema.NewDecimal(v, 6)
 	}
 	if r%2 == 1 {
 		ev.Trade.Price, ev.Trade.Side = schema.NewDecimal(v, 0), schema.SideSell
@@ -153,7 +153,7 @@ func TestS33rvfanGapMarkerEmptiesItsStreamOnlyInAChain(t *testing.T) {
 		require.NoError(t, err)
 		ev.Venue, ev.Symbol, ev.Type = bin, sym, schema.EventGap
 		ev.Book.Depth = depth
-		ev.Control = schema.Control{Kind: schema.ControlGap, GapType: typ, GapCount: 1, GapSource: schema.GapVenue}
+		ev.Control = &schema.Control{Kind: schema.ControlGap, GapType: typ, GapCount: 1, GapSource: schema.GapVenue}
 		require.NoError(t, d.Publish(context.Background(), ev))
 	}
 	queued := func() []string {
@@ -346,22 +346,43 @@ func TestS33rvfanNeverStaleUnderConcurrency(t *testing.T) {
 }
 
 // s33rvfanLeaves lists the paths (field indexes) of every field of v's
-// type that is not a struct, through nested structs: all of the event's
-// values, one by one. Skipped: the pool header and the payload slices.
+// type that is not a struct, through nested structs and the out-of-line
+// sections (pointers to structs): all of the event's values, one by one.
+// Skipped: the pool header, the payload slices and a pooled event's kept
+// storage (never a clone's).
 func s33rvfanLeaves(t reflect.Type, path []int, out *[][]int) {
 	for i := range t.NumField() {
 		f := t.Field(i)
 		switch f.Name {
-		case "Header", "Raw", "Bids", "Asks":
+		case "Header", "Raw", "Bids", "Asks", "kept":
 			continue
 		}
 		p := append(append([]int(nil), path...), i)
-		if f.Type.Kind() == reflect.Struct {
+		switch {
+		case f.Type.Kind() == reflect.Struct:
 			s33rvfanLeaves(f.Type, p, out)
+			continue
+		case f.Type.Kind() == reflect.Pointer && f.Type.Elem().Kind() == reflect.Struct:
+			s33rvfanLeaves(f.Type.Elem(), p, out)
 			continue
 		}
 		*out = append(*out, p)
 	}
+}
+
+// s33rvfanAt is v's field at path, making the out-of-line sections on the
+// way (the event then carries them, zero but for what the caller sets).
+func s33rvfanAt(v reflect.Value, path []int) reflect.Value {
+	for _, i := range path {
+		if v.Kind() == reflect.Pointer {
+			if v.IsNil() {
+				v.Set(reflect.New(v.Type().Elem()))
+			}
+			v = v.Elem()
+		}
+		v = v.Field(i)
+	}
+	return v
 }
 
 // s33rvfanPayload gives ev two levels a side and eight raw bytes: the
@@ -395,11 +416,11 @@ func TestS33rvfanEveryValueAloneClonedAndReplaced(t *testing.T) {
 		return s33rvfanPayload(ev, 'o')
 	}
 	for _, path := range leaves {
-		name := reflect.TypeFor[schema.CanonicalEvent]().FieldByIndex(path).Name
+		name := reflect.TypeFor[schema.CanonicalEvent]().Field(path[0]).Name
 		t.Run(fmt.Sprint(path, name), func(t *testing.T) {
 			alone := s33rvfanPayload(new(schema.CanonicalEvent), 'a')
 			var n int
-			fillNonZero(reflect.ValueOf(alone).Elem().FieldByIndex(path), &n)
+			fillNonZero(s33rvfanAt(reflect.ValueOf(alone).Elem(), path), &n)
 			require.NotEqual(t, unheadered(s33rvfanPayload(new(schema.CanonicalEvent), 'a')), unheadered(alone))
 
 			cl := newClones(alone, 1)

@@ -172,7 +172,7 @@ func execStress(t *testing.T, seed uint64) {
 					order, seq = uint64(g*100+k), next[k]
 					ev.Type, ev.TraceID, ev.SeqProvider = schema.EventExecReport, order, seq
 					ev.Venue, ev.Symbol = venues[k%len(venues)], fmt.Sprint("S", (k/len(venues))%symbolsPerVenue)
-					ev.Exec.ExecType, ev.Exec.Status = schema.ExecTrade, schema.StatusPartiallyFilled
+					ev.UseExec().ExecType, ev.UseExec().Status = schema.ExecTrade, schema.StatusPartiallyFilled
 				case r < 6:
 					ev.Type, ev.SeqProvider = schema.EventTrade, uint64(rng.IntN(1000))
 				case r < 8:

@@ -337,7 +337,7 @@ func TestAdversarial2VenueMarkerKeepsItsPlace(t *testing.T) {
 			diff(seq)
 		}
 		g := take(t, p, bin, "BTC-USDT", schema.EventGap, 0)
-		g.Control = schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate, GapCount: 10,
+		g.Control = &schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate, GapCount: 10,
 			GapFirstSeq: 5, GapLastSeq: 14, GapSource: schema.GapVenue}
 		require.NoError(t, d.Publish(context.Background(), g))
 		publish(t, d, p, bin, "ETH-USDT", schema.EventTrade, 1) // another stream, after it
@@ -407,7 +407,7 @@ func TestAdversarial2MarkerReachesItsStreamsSubscribers(t *testing.T) {
 	books, gaps, both, trades := sub(schema.EventBookUpdate), sub(schema.EventGap), sub(schema.EventBookUpdate, schema.EventGap), sub(schema.EventTrade)
 	publish(t, d, p, bin, "BTC-USDT", schema.EventBookUpdate, 1)
 	g := take(t, p, bin, "BTC-USDT", schema.EventGap, 0)
-	g.Control = schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate, GapCount: 3, GapSource: schema.GapVenue}
+	g.Control = &schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate, GapCount: 3, GapSource: schema.GapVenue}
 	require.NoError(t, d.Publish(context.Background(), g))
 	publish(t, d, p, bin, "BTC-USDT", schema.EventBookUpdate, 5)
 	publish(t, d, p, bin, "BTC-USDT", schema.EventTrade, 1)

@@ -12,111 +12,103 @@
 // # Clones
 //
 // Every subscriber gets its own copy of each event: it may change any
-// field, write to its book levels and raw bytes, append to them and keep
-// the event for as long as it likes, and no other subscriber sees any of
-// it. No pool accepts a clone; the garbage collector reclaims it.
+// field, write to its book levels, raw bytes and out-of-line sections,
+// append to its slices and keep the event for as long as it likes, and no
+// other subscriber sees any of it. No pool accepts a clone; the garbage
+// collector reclaims it. A clone carries exactly the out-of-line sections
+// the original carries (schema's compact event: Ticker, Kline, Mark,
+// Liquidation, Exec, Control, Balance, Position are nil unless carried; a
+// carried one is copied even when zero), each in memory of its own.
 //
 // The copies of one publish come from one allocation, a slab: an array of
-// events, each followed by a pointer-free tail that holds its book levels
-// and raw bytes (tails from 256 bytes to 32 KiB, doubling, so a tail wastes
-// less than its payload's size). The slab is made when the first matching
-// subscription needs a copy and has room for every subscription the event
-// may still reach, up to 256 KiB: 135 copies of an event without book
-// levels or raw bytes (a trade, a quote, a ticker, an execution report),
-// fewer of one with them (120 with a 256-byte tail — 8 levels —, 65 with
-// 2 KiB, 7 with 32 KiB). So publishing to N subscribers costs one
-// allocation per slab: one for N ≤ 135 without a payload, one for N ≤ 120
-// with a small book diff, one more per further slab; and an event whose payload
-// is larger than the largest tail costs a second, pointer-free one for all
-// N payloads. A copy is written into zeroed memory, so it copies the common
-// fields and only the sections that are not zero (a trade: about 220 of
-// the event's 1,928 bytes); sectionsOf finds them once per publish.
+// 448-byte events, each followed by a pointer-free tail that holds its
+// book levels and raw bytes (tails from 256 bytes to 32 KiB, doubling, so
+// a tail wastes less than its payload's size), or, for an event with one
+// out-of-line section and no payload (a ticker, a kline, an execution
+// report, a connection state), by that section. The slab is made when the
+// first matching subscription needs a copy and has room for every
+// subscription the event may still reach, up to 256 KiB: 585 copies of an
+// event without book levels, raw bytes or out-of-line section (a trade, a
+// quote), 334 of a ticker, 282 of an execution report, fewer with a
+// payload (372 with a 256-byte tail — 8 levels —, 105 with 2 KiB, 7 with
+// 32 KiB). So publishing to N subscribers costs one allocation per slab:
+// one for N ≤ 585 for a trade; an event whose payload is larger than the
+// largest tail costs a second, pointer-free one for all N payloads; an
+// event with a payload and a section, or several sections (a gap marker
+// about an order: Control and Exec), one more per section kind: a typed
+// array holding the N copies of that section. A copy is written into
+// zeroed memory, so it copies the common fields and only the sections the
+// event uses (a trade: about 220 of its 448 bytes); sectionsOf finds them
+// once per publish. A quote that replaces its stream's quote still queued
+// is written over it in place (copyInto), its out-of-line section too: a
+// ticker replacing a ticker allocates nothing.
 //
-// What the copies share is their allocation's lifetime: the slab is freed
-// when none of its copies is referenced. A subscriber that keeps one event
-// keeps its N−1 siblings' memory (N × 1,928 bytes plus payloads) alive with
-// it. The dispatcher holds a copy only while it is queued, so what it pins
-// is bounded by its queues (per subscription: the critical lane, one slot
-// per coalescable stream and OrderedBound ordered events), each queued
-// copy pinning at most one slab; a slow subscriber's backlog of Q events
-// may pin up to Q slabs, that is up to N times the memory of its own
-// copies. A host that keeps events for long should copy what it needs out
-// of them (or Clone them: schema's Clone makes a standalone copy).
+// What the copies share is their allocation's lifetime: the slab (and the
+// sections' arrays) is freed when none of its copies is referenced. A
+// subscriber that keeps one event keeps its N−1 siblings' memory (N × 448
+// bytes plus sections and payloads) alive with it. The dispatcher holds a
+// copy only while it is queued, so what it pins is bounded by its queues
+// (per subscription: the critical lane, one slot per coalescable stream
+// and OrderedBound ordered events), each queued copy pinning at most one
+// slab; a slow subscriber's backlog of Q events may pin up to Q slabs,
+// that is up to N times the memory of its own copies. A host that keeps
+// events for long should copy what it needs out of them (or Clone them:
+// schema's Clone makes a standalone copy).
 //
-// Bytes allocated per publish are unchanged by the slab: every subscriber
-// still needs an event of its own, 1,928 bytes (a slab of 16 trades is
-// 30,848 bytes, which Go's allocator rounds to 32 KiB). Allocating less
-// needs a smaller event — common fields plus the section in use, the rare
-// large sections (Exec 480 bytes, Ticker 336, Kline 144) out of line — which is
-// a change of schema.CanonicalEvent's layout that every package reading
-// events would see; it is not made here.
+// A gap marker the dispatcher makes itself (a slow subscriber's, see Gap
+// markers below) is one allocation with its Control and the Kline or
+// Ticker naming its stream's view, when the dropped event names one.
 //
-// Measured (2026-11-30 06:55–07:03 UTC, 2 vCPUs shared with other
-// engineers' work, load average 9–17, so rough: only ratios within the run
-// mean anything). CPU time per publish over all threads (the publisher,
-// the subscribers' goroutines, the garbage collector), draining included;
-// benchstat medians of 6, the baseline and Meltica in one run. Fanout and
-// Pipeline are the benchmarks module's (one trade to N subscribers; a frame
-// parsed and fanned out), Slab and Paced this package's: Slab makes the
-// clones of one trade for N subscribers and nothing else (no queue, no
-// goroutine: the memory alone), Paced publishes one trade and waits until
-// every handler has run, so every publish wakes N parked goroutines.
+// Measured (2026-12-03 05:06–05:11 UTC, 2 vCPUs shared with other
+// helpers' work, load average 19–22, so rough: only ratios within the run
+// mean anything; the CPU time is steadier than wall time, as waiting for
+// a CPU is not counted). The benchmarks module's Fanout (one trade to N
+// subscribers) and Pipeline (a frame parsed and fanned out), CPU time per
+// publish over all threads (the publisher, the subscribers' goroutines,
+// the garbage collector), draining included; benchstat medians of 6, old
+// (main at c7db293b, the 1,928-byte event) and new (this layout) test
+// binaries run alternately, -count 1 each, six times:
 //
-//	subscribers                     1        4       16       64
-//	Fanout, baseline (one pointer)  2.0 µs   2.2 µs   3.0 µs   6.6 µs
-//	Fanout, Meltica                 2.4 µs   7.8 µs  31.1 µs  82.2 µs
-//	Slab (the clones' memory)       1.8 µs   7.0 µs  19.5 µs  51.7 µs
-//	Paced, Meltica                  3.1 µs   9.7 µs  29.8 µs  95.6 µs
-//	Pipeline, baseline             22.1 µs  23.9 µs  23.9 µs     –
-//	Pipeline, Meltica               7.9 µs  13.9 µs  43.9 µs     –
-//	bytes per publish (Fanout)      2,048    8,192   32,768  122,880
+//	cd benchmarks && go test -c -o /tmp/bench.new .   # and /tmp/bench.old in a worktree of the old commit
+//	for i in 1 2 3 4 5 6; do for v in old new; do
+//	  /tmp/bench.$v -test.run '^$' -test.bench '^(BenchmarkFanout|BenchmarkPipeline)$' -test.benchmem -test.count 1 >> $v.txt
+//	done; done
+//	benchstat -filter '.name:(Pipeline OR Fanout)' -col '/impl@(baseline meltica)' new.txt
+//	benchstat old.txt new.txt
 //
-// The clones' memory is most of the cost: making them, with nothing queued
-// or delivered, is 63 % of Fanout's CPU at N=16 and at N=64 (both measured
-// interleaved in the same run), and an extra subscriber at N=64 costs
-// 0.67 µs for the memory alone ((51.7 − 19.5) / 48) out of 1.06 µs in all.
-// A profile (perf, Fanout at N=16) puts about four fifths of the CPU in
-// the runtime's memory work: making the slabs 42 % (malloc, zeroing, and
-// page faults on first touch, about 20 % on their own: the runtime returns
-// freed pages to the OS and faults them in again), the collector's
-// sweeping and the scheduler round trips it yields with about 29 %,
-// marking 10 %, scavenging 5 %; the subscribers' goroutines (wake, park,
-// pop, deliver) take 10–15 %. The collector's cycle rate drives it: three
-// single runs each gave 25–33 µs at N=16 and 57–81 µs at N=64 by default,
-// 15–18 µs and 39–62 µs under GOGC=200, 60–71 µs and 232–322 µs under
-// GOGC=50. A host with a larger live heap than this benchmark's few MiB
-// collects less often per byte allocated. The cost is per byte, not per
-// allocation: carving the clones of one to eight publishes from one block
-// (a probe, not kept) cost the same, 12–14 µs at N=16 and 41–43 µs at
-// N=64 in that run.
+//	subscribers                        1         4        16        64
+//	Fanout, Meltica, old            2.44 µs  11.26 µs  39.53 µs  267.8 µs
+//	Fanout, Meltica, new            1.03 µs   3.17 µs  14.52 µs   52.6 µs
+//	Fanout, baseline, new           0.68 µs   0.86 µs   1.58 µs    4.6 µs
+//	Pipeline, Meltica, old          7.77 µs  20.24 µs  51.89 µs      –
+//	Pipeline, Meltica, new          6.29 µs   9.74 µs  19.65 µs      –
+//	Pipeline, baseline, new        23.94 µs  21.70 µs  20.62 µs      –
+//	bytes per publish (Fanout), old   2,048     8,192    32,768   131,072
+//	bytes per publish (Fanout), new     448     2,049     8,192    32,768
 //
-// A subscriber now parks on a plain receive of its wake channel (before:
-// a select with its abort channel) and counts its deliveries and lag under
-// the lock it takes the next event under (before: an atomic add and a
-// compare-and-swap loop, and two clock reads for the lag): Paced at N=1 went from 2.77 to 2.48 µs (−11 %,
-// p=0.003, 10 runs each, interleaved); the other rows moved within the
-// noise of this machine. A profile showed no contention on the
-// subscription's lock worth batching for (sync.Mutex's slow path under
-// 1 %), so the subscriber still pops one event per lock.
+// Every new Meltica row is lower than the old one (p=0.002 each). Against
+// #15's goals: bytes per publish at N=16 are 8,192, 25 % of the old
+// 32,768 (goal ≤ 25 %: met, one 8 KiB slab of 16 trades); an extra
+// subscriber at N=64 costs (52.6 − 14.5) / 48 ≈ 0.79 µs of CPU (old run:
+// 4.8 µs; goal 200 ns: not met); Pipeline at 16 subscribers is on a par
+// with the baseline, 19.65 µs against 20.62 µs (−5 %, p=0.49: not shown
+// faster, so not met in this run; old: +117 %). Under this load the
+// Meltica Fanout at N=1 and N=4 dropped part of what it published (a
+// subscriber's goroutine behind the publisher: 55 % and 22 % of the
+// trades, each announced by a gap marker), and Pipeline coalesced 18 %
+// (quotes replaced in place), so those rows did less work than the
+// baseline, which blocks instead. benchmarks/README.md has the tables
+// (results/s42-compact*.txt).
 //
-// #15's goals are not met, and cannot be with a clone of 1,928 bytes per
-// subscriber that the GC reclaims: Pipeline at 16 subscribers costs 84 %
-// more CPU than the baseline here (+56 % and +87 % on an idle machine at 05:54 and 08:07), and
-// an extra subscriber at N=64 about 1.1 µs (goal 200 ns; 2.0 µs idle, where
-// the subscribers park between publishes), of which the memory alone is
-// 0.67 µs. Bytes per publish are unchanged by design. Only
-// a smaller event or clones that are reused (both ruled out) would allocate
-// less. See benchmarks/README.md for the tables and the commands.
-//
-// Where an extra subscriber's time goes (a CPU profile of Fanout at 16
-// and 64, 2026-12-01): about half of all samples on the first store into
+// Where an extra subscriber's time went with the 1,928-byte event (a CPU
+// profile of Fanout at 16 and 64, 2026-12-01): about half of all samples on the first store into
 // each fresh clone — the page faults, TLB and cache misses of slab memory
 // the runtime had freed, often returned to the OS, and handed out again
 // (getrusage: 29 % and 42 % of the CPU in the kernel; 0.6 and 5 minor
 // faults per publish) —, the allocation and the collector most of the
 // rest; the queue hand-off (the subscription's lock, the ring, the
 // wake-up) 3–5 %, the subscribers' goroutines about 3 %. Only a clone
-// that touches less memory would cut it. A quote that replaces its
+// that touches less memory would cut it: hence the compact event. A quote that replaces its
 // stream's quote still queued costs no memory: there, hashing the
 // stream's key in each subscription's slot table was 35 % of the CPU and
 // copying the whole event most of the rest; the key is now hashed once per
@@ -218,7 +210,7 @@
 //     stream waits; a newer one replaces it in place (without allocating
 //     when the payload fits) and keeps its place in line. A slow subscriber
 //     sees fewer, fresher updates, and always the latest in the end. It
-//     holds one event per stream, and at most 32,768 (about 60 MiB of 1,928-byte events): a
+//     holds one event per stream, and at most 32,768 (about 14 MiB of 448-byte events, plus their sections): a
 //     subscriber held still while new streams keep coming (options listed
 //     by the thousand) would otherwise grow it without end. Past that the
 //     quote queued first is dropped (counted in Stats.Coalesced) and

@@ -19,16 +19,16 @@ import (
 // real subscriber goroutines and no sleeps: a handler that blocks on a
 // channel holds its subscription still while the test publishes.
 
-// "the event is 1,928 bytes"; "the rare large sections (Exec 480 bytes,
-// Ticker 336, Kline 144)"; "up to 256 KiB (135 trades)". The numbers the
-// Clones section reasons with must be the schema's.
+// "the event is 448 bytes"; "the rare large sections, held out of line
+// (Exec 480 bytes, Ticker 336, Kline 144)"; "up to 256 KiB (585 trades)".
+// The numbers the Clones section reasons with must be the schema's.
 func TestDocEventSizes(t *testing.T) {
 	var ev schema.CanonicalEvent
-	assert.Equal(t, uintptr(1928), unsafe.Sizeof(ev), "dispatch/doc.go says 1,928 bytes")
-	assert.Equal(t, uintptr(480), unsafe.Sizeof(ev.Exec))
-	assert.Equal(t, uintptr(336), unsafe.Sizeof(ev.Ticker))
-	assert.Equal(t, uintptr(144), unsafe.Sizeof(ev.Kline))
-	assert.Equal(t, uintptr(135), (256<<10)/unsafe.Sizeof(ev), "256 KiB holds 135 events")
+	assert.Equal(t, uintptr(448), unsafe.Sizeof(ev), "dispatch/doc.go says 448 bytes")
+	assert.Equal(t, uintptr(480), unsafe.Sizeof(*ev.Exec))
+	assert.Equal(t, uintptr(336), unsafe.Sizeof(*ev.Ticker))
+	assert.Equal(t, uintptr(144), unsafe.Sizeof(*ev.Kline))
+	assert.Equal(t, uintptr(585), (256<<10)/unsafe.Sizeof(ev), "256 KiB holds 585 events")
 }
 
 type claimRig struct {
@@ -149,7 +149,7 @@ func TestDocOrderedDropOldestOneMarkerCriticalFirst(t *testing.T) {
 	for i := 0; i < 3; i++ { // over CriticalBound: grows, never drops
 		require.NoError(t, r.publish(t, func(ev *schema.CanonicalEvent) {
 			ev.Type = schema.EventExecReport
-			ev.Exec.TradeID.SetUint(uint64(100 + i))
+			ev.UseExec().TradeID.SetUint(uint64(100 + i))
 		}))
 	}
 	var seq []string
@@ -190,11 +190,11 @@ func TestDocFilterLetsStateAndStreamMarkersThrough(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, r.publish(t, func(ev *schema.CanonicalEvent) {
 		ev.Symbol, ev.Type = "", schema.EventConnState
-		ev.Control.Kind, ev.Control.State = schema.ControlConnState, schema.ConnDisconnected
+		ev.UseControl().Kind, ev.UseControl().State = schema.ControlConnState, schema.ConnDisconnected
 	}))
 	require.NoError(t, r.publish(t, func(ev *schema.CanonicalEvent) {
 		ev.Symbol, ev.Type = "ETH-USDT", schema.EventGap
-		ev.Control.Kind, ev.Control.GapType = schema.ControlGap, schema.EventBookUpdate
+		ev.UseControl().Kind, ev.UseControl().GapType = schema.ControlGap, schema.EventBookUpdate
 	}))
 	require.NoError(t, r.publish(t, trade(1))) // BTC-USDT: not wanted
 	require.NoError(t, r.publish(t, func(ev *schema.CanonicalEvent) { ev.Symbol, ev.Type = "ETH-USDT", schema.EventBookUpdate }))

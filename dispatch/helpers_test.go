@@ -129,8 +129,8 @@ func describe(evs []*schema.CanonicalEvent) []seen {
 	out := make([]seen, len(evs))
 	for i, ev := range evs {
 		out[i] = seen{Type: ev.Type, Symbol: ev.Symbol, Seq: ev.SeqProvider}
-		if ev.Type == schema.EventGap {
-			out[i].Gap = ev.Control
+		if ev.Type == schema.EventGap && ev.Control != nil {
+			out[i].Gap = *ev.Control
 		}
 	}
 	return out

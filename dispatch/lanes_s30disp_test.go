@@ -21,7 +21,7 @@ import (
 func TestS30HandlerPanicsOnEveryLane(t *testing.T) {
 	gapOf := func(typ schema.EventType) func(ev *schema.CanonicalEvent) {
 		return func(ev *schema.CanonicalEvent) {
-			ev.Type, ev.Control.Kind, ev.Control.GapType, ev.Control.GapCount = schema.EventGap, schema.ControlGap, typ, 1
+			ev.Type, ev.UseControl().Kind, ev.UseControl().GapType, ev.UseControl().GapCount = schema.EventGap, schema.ControlGap, typ, 1
 			ev.Book.Depth = 50
 		}
 	}
@@ -135,8 +135,8 @@ func TestS30OrderedLaneWithVenueMarkers(t *testing.T) {
 			}
 			ev := take(t, p, bin, "BTC-USDT", schema.EventTrade, 0)
 			if rng.IntN(10) == 0 {
-				ev.Type, ev.Control.Kind, ev.Control.GapType = schema.EventGap, schema.ControlGap, schema.EventTrade
-				ev.Control.GapSource, ev.Control.GapCount = schema.GapVenue, 1+uint64(rng.IntN(3))
+				ev.Type, ev.UseControl().Kind, ev.UseControl().GapType = schema.EventGap, schema.ControlGap, schema.EventTrade
+				ev.UseControl().GapSource, ev.UseControl().GapCount = schema.GapVenue, 1+uint64(rng.IntN(3))
 				venueMarkers++
 				venueLost += ev.Control.GapCount
 			} else {

@@ -77,7 +77,7 @@ func TestS27StreamMarkerDiscardsInO1(t *testing.T) {
 		ev.Venue, ev.Symbol, ev.Type, ev.SeqProvider = bin, sym, typ, seq
 		if gap {
 			ev.Type = schema.EventGap
-			ev.Control = schema.Control{Kind: schema.ControlGap, GapType: typ, GapSource: schema.GapVenue}
+			ev.Control = &schema.Control{Kind: schema.ControlGap, GapType: typ, GapSource: schema.GapVenue}
 		}
 		require.NoError(t, d.Publish(ctx, ev))
 	}

@@ -27,7 +27,7 @@ func TestS27rvDeadEntriesAreBounded(t *testing.T) {
 		ev.Venue, ev.Symbol, ev.Type, ev.SeqProvider = bin, "S-0", schema.EventBBO, seq
 		if gap {
 			ev.Type = schema.EventGap
-			ev.Control = schema.Control{Kind: schema.ControlGap, GapType: schema.EventBBO, GapSource: schema.GapVenue}
+			ev.Control = &schema.Control{Kind: schema.ControlGap, GapType: schema.EventBBO, GapSource: schema.GapVenue}
 		}
 		require.NoError(t, d.Publish(ctx, ev))
 	}

@@ -225,7 +225,7 @@ func publishFeed(d *Dispatcher, p *pool.Pool[*schema.CanonicalEvent], rng *rand.
 		case schema.EventBookUpdate, schema.EventBookSnapshot:
 			ev.Book.Depth = []int{0, 50, 200}[rng.IntN(3)]
 		case schema.EventKlineLive, schema.EventKlineClosed:
-			ev.Kline.Interval = []string{"1m", "1h"}[rng.IntN(2)]
+			ev.UseKline().Interval = []string{"1m", "1h"}[rng.IntN(2)]
 		}
 		f.stamp(ev, traces)
 		if err := d.Publish(ctx, ev); err != nil {

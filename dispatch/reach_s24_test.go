@@ -56,7 +56,7 @@ func TestGapMarkerReach(t *testing.T) {
 				require.NoError(t, err)
 			}
 			ev := take(t, p, bin, mk.symbol, schema.EventGap, 0)
-			ev.Control = schema.Control{Kind: schema.ControlGap, GapType: mk.typ, GapSource: schema.GapVenue}
+			ev.Control = &schema.Control{Kind: schema.ControlGap, GapType: mk.typ, GapSource: schema.GapVenue}
 			require.NoError(t, d.Publish(context.Background(), ev))
 			closeDispatcher(t, d)
 			var reached []string

@@ -37,7 +37,7 @@ func TestS40dispRelayedWideMarkerDropsQueuedBookEvents(t *testing.T) {
 			const reason = "natsbridge: an unknown number of events (link lost) lost between ingest and consumer"
 			d, s, publish := bookSub(t, []schema.EventType{schema.EventBookSnapshot, schema.EventBookUpdate, schema.EventTrade}, 5, func(ev *schema.CanonicalEvent) {
 				ev.Symbol, ev.Book.Depth = "", tc.depth
-				ev.Control = schema.Control{Kind: schema.ControlGap, GapType: tc.gapType, GapSource: schema.GapRelay, Reason: reason}
+				ev.Control = &schema.Control{Kind: schema.ControlGap, GapType: tc.gapType, GapSource: schema.GapRelay, Reason: reason}
 			})
 			// 1 in hand (offered on C, not read); 2-5 queued, the lane
 			// full; the relay's marker (6); then 7, published after it.

@@ -59,15 +59,35 @@ func keyOf(ev *schema.CanonicalEvent) routeKey {
 // streamKey is the stream of type typ that ev names: its own (typ is
 // ev.Type), or the one a gap marker reports on (typ is Control.GapType),
 // whose view the marker names as the stream's events do.
+//
+// The view is read from the sections ev carries: one it does not carry
+// (a host's marker naming no interval, a kline published without its
+// section) names the view "", as a zero section would.
 func streamKey(ev *schema.CanonicalEvent, typ schema.EventType) routeKey {
-	k := routeKey{venue: ev.Venue, symbol: ev.Symbol, typ: typ, depth: ev.Book.Depth, interval: ev.Kline.Interval}
+	k := routeKey{venue: ev.Venue, symbol: ev.Symbol, typ: typ, depth: ev.Book.Depth}
+	if ev.Kline != nil {
+		k.interval = ev.Kline.Interval
+	}
 	if typ == schema.EventTicker {
-		k.interval = ev.Ticker.Window // a ticker's view is its window: "" (24 h), "1h", "4h", "1d"
-		if ev.Ticker.WindowClose != 0 {
-			k.depth = windowed
+		k.interval = "" // a ticker's view is its window: "" (24 h), "1h", "4h", "1d"
+		if t := ev.Ticker; t != nil {
+			k.interval = t.Window
+			if t.WindowClose != 0 {
+				k.depth = windowed
+			}
 		}
 	}
 	return k
+}
+
+// gapType is the type of the events gap marker ev reports lost
+// (Control.GapType): EventUnknown, every type, when it carries no Control
+// (a host's marker published without its section).
+func gapType(ev *schema.CanonicalEvent) schema.EventType {
+	if ev.Control == nil {
+		return schema.EventUnknown
+	}
+	return ev.Control.GapType
 }
 
 // windowed is routeKey.depth of the tickers that state their window

@@ -56,7 +56,7 @@ func TestS23MarkerOfNoTypeReachesTypeFilteredSubscribers(t *testing.T) {
 	// The whole connection: every subscriber of the venue hears it.
 	adv3Publish(t, d, p, func(ev *schema.CanonicalEvent) {
 		ev.Venue, ev.Type = venue, schema.EventGap
-		ev.Control = schema.Control{Kind: schema.ControlGap, GapSource: schema.GapVenue}
+		ev.Control = &schema.Control{Kind: schema.ControlGap, GapSource: schema.GapVenue}
 	})
 	for _, s := range []*dispatch.Subscription{books, btcBooks, ethTrades, gaps} {
 		ev := recv(s)
@@ -66,7 +66,7 @@ func TestS23MarkerOfNoTypeReachesTypeFilteredSubscribers(t *testing.T) {
 	// One symbol, every type: its subscribers hear it, ETH's do not.
 	adv3Publish(t, d, p, func(ev *schema.CanonicalEvent) {
 		ev.Venue, ev.Symbol, ev.Type = venue, "BTC-USD", schema.EventGap
-		ev.Control = schema.Control{Kind: schema.ControlGap, GapSource: schema.GapVenue}
+		ev.Control = &schema.Control{Kind: schema.ControlGap, GapSource: schema.GapVenue}
 	})
 	for _, s := range []*dispatch.Subscription{books, btcBooks, gaps} {
 		ev := recv(s)
@@ -132,7 +132,7 @@ func TestS23MarkerDiscardsTheQuotesQueuedBeforeIt(t *testing.T) {
 			}
 			adv3Publish(t, d, p, func(ev *schema.CanonicalEvent) {
 				ev.Venue, ev.Symbol, ev.Type = x, tc.sym, schema.EventGap
-				ev.Control = schema.Control{Kind: schema.ControlGap, GapType: tc.gapType, GapSource: schema.GapVenue}
+				ev.Control = &schema.Control{Kind: schema.ControlGap, GapType: tc.gapType, GapSource: schema.GapVenue}
 			})
 			// After the marker: the stream's fresh state.
 			adv3Publish(t, d, p, func(ev *schema.CanonicalEvent) {
@@ -207,10 +207,10 @@ func TestS23MarkersAndQuotesRandom(t *testing.T) {
 			ev.Venue = venues[rng.IntN(len(venues))]
 			if rng.IntN(15) == 0 {
 				ev.Type = schema.EventGap
-				ev.Control = schema.Control{Kind: schema.ControlGap, GapSource: schema.GapVenue}
+				ev.Control = &schema.Control{Kind: schema.ControlGap, GapSource: schema.GapVenue}
 				switch rng.IntN(3) {
 				case 0:
-					ev.Symbol, ev.Control.GapType = syms[rng.IntN(len(syms))], types[rng.IntN(len(types))]
+					ev.Symbol, ev.UseControl().GapType = syms[rng.IntN(len(syms))], types[rng.IntN(len(types))]
 				case 1:
 					ev.Symbol = syms[rng.IntN(len(syms))]
 				}

@@ -8,7 +8,9 @@ import (
 
 // The clones of one publish come from one allocation, a slab: an array of
 // events, each followed by a pointer-free tail for its book levels and raw
-// bytes when the event has any. The slab is made when the first
+// bytes when the event has any, or by its one out-of-line section when it
+// carries one and no payload; otherwise each out-of-line section kind the
+// event carries is a typed array of N sections beside the slab. The slab is made when the first
 // subscription needs a clone and holds one clone for every subscription the
 // event may still reach, so a publish to N subscribers costs one
 // allocation, not N; an event whose payload is larger than the largest tail
@@ -20,7 +22,8 @@ import (
 // any other subscriber. What it shares with the other clones of the same
 // publish is the allocation's lifetime: the garbage collector frees the
 // slab when no clone in it is referenced any more. So a clone kept by one
-// subscriber keeps its N−1 siblings' memory (N × ~1.5 KB plus payloads)
+// subscriber keeps its N−1 siblings' memory (N × 448 bytes plus sections
+// and payloads)
 // until it is dropped. The dispatcher itself keeps a clone only while it is
 // queued, so what it pins is bounded by the queues: at most N slabs per
 // queued event, in practice far fewer, as fast subscribers release their
@@ -86,6 +89,14 @@ type clones struct {
 	stride, pstride uintptr
 	boxed           bool // payload in each clone's tail
 	n, used         int
+	// out is where the clones' out-of-line sections are carved, one
+	// entry per kind src carries (sections&outOfLine): right after each
+	// clone in the slab (a box) when src carries one and no payload, else
+	// a typed array per kind and slab.
+	out [len(outKinds)]struct {
+		base   unsafe.Pointer
+		stride uintptr
+	}
 }
 
 func newClones(src *schema.CanonicalEvent, subs int) clones {
@@ -108,7 +119,13 @@ func (cl *clones) take() *schema.CanonicalEvent {
 	i := uintptr(cl.used)
 	cl.used++
 	c := (*schema.CanonicalEvent)(unsafe.Add(cl.base, i*cl.stride))
-	copySections(c, cl.src, cl.sections) // c is zero: the slab is fresh
+	copySections(c, cl.src, cl.sections&^outOfLine) // c is zero: the slab is fresh
+	for k, rest := 0, cl.sections&outOfLine; rest != 0; k++ {
+		if rest&outKinds[k].bit != 0 {
+			rest &^= outKinds[k].bit
+			outKinds[k].carve(c, unsafe.Add(cl.out[k].base, i*cl.out[k].stride), cl.src)
+		}
+	}
 	switch {
 	case cl.need == 0:
 	case cl.boxed:
@@ -124,11 +141,19 @@ func (cl *clones) take() *schema.CanonicalEvent {
 func (cl *clones) grow() {
 	class := &eventSlab
 	cl.boxed, cl.payload = false, nil
+	out := cl.sections & outOfLine
+	boxedKind := -1 // the one section kind boxed after each clone
 	if cl.need > 0 {
 		for i := range slabClasses {
 			if cl.need <= slabClasses[i].bytes {
 				class, cl.boxed = &slabClasses[i], true
 				break
+			}
+		}
+	} else if out != 0 && out&(out-1) == 0 { // one out-of-line section, no payload: boxed
+		for k := range outKinds {
+			if outKinds[k].bit == out {
+				class, boxedKind = &outKinds[k].boxed, k
 			}
 		}
 	}
@@ -139,6 +164,51 @@ func (cl *clones) grow() {
 		cl.pstride = uintptr(words * 8)
 	}
 	cl.base, cl.stride, cl.n, cl.used = class.alloc(n), class.stride, n, 0
+	for k := range outKinds {
+		switch {
+		case k == boxedKind:
+			cl.out[k].base, cl.out[k].stride = unsafe.Add(cl.base, tailOffset), cl.stride
+		case out&outKinds[k].bit != 0:
+			cl.out[k].base, cl.out[k].stride = outKinds[k].array(n), outKinds[k].size
+		}
+	}
+}
+
+// outKind is one kind of out-of-line section, for carving a publish's
+// clones' sections from one allocation.
+type outKind struct {
+	bit   sections
+	size  uintptr                    // bytes of one section
+	boxed slabClass                  // a slab of events each followed by one section
+	array func(n int) unsafe.Pointer // n sections, zero
+	// carve points c's section at at (zero) and copies src's into it.
+	carve func(c *schema.CanonicalEvent, at unsafe.Pointer, src *schema.CanonicalEvent)
+}
+
+func kindOf[S any](bit sections, field func(*schema.CanonicalEvent) **S) outKind {
+	return outKind{
+		bit:   bit,
+		size:  unsafe.Sizeof(*new(S)),
+		boxed: slabOf[S](),
+		array: func(n int) unsafe.Pointer { return unsafe.Pointer(unsafe.SliceData(make([]S, n))) },
+		carve: func(c *schema.CanonicalEvent, at unsafe.Pointer, src *schema.CanonicalEvent) {
+			p := (*S)(at)
+			*p = **field(src)
+			*field(c) = p
+		},
+	}
+}
+
+// outKinds are the out-of-line sections, in sections' order.
+var outKinds = [...]outKind{
+	kindOf(secTicker, func(e *schema.CanonicalEvent) **schema.Ticker { return &e.Ticker }),
+	kindOf(secKline, func(e *schema.CanonicalEvent) **schema.Kline { return &e.Kline }),
+	kindOf(secMark, func(e *schema.CanonicalEvent) **schema.Mark { return &e.Mark }),
+	kindOf(secLiquidation, func(e *schema.CanonicalEvent) **schema.Liquidation { return &e.Liquidation }),
+	kindOf(secExec, func(e *schema.CanonicalEvent) **schema.Execution { return &e.Exec }),
+	kindOf(secControl, func(e *schema.CanonicalEvent) **schema.Control { return &e.Control }),
+	kindOf(secBalance, func(e *schema.CanonicalEvent) **schema.Balance { return &e.Balance }),
+	kindOf(secPosition, func(e *schema.CanonicalEvent) **schema.Position { return &e.Position }),
 }
 
 // stream returns src's stream and its hash in Subscription.slots,
@@ -157,10 +227,11 @@ func (cl *clones) stream() (routeKey, uint64) {
 // next moves on to the next subscription.
 func (cl *clones) next() { cl.rest-- }
 
-// sections says which of an event's sections hold anything. An event
-// carries the section of its type and, now and then, another; the rest
-// are zero, and a clone made in fresh (zeroed) memory need not copy them:
-// a trade's clone copies about 220 bytes instead of the event's 1,928.
+// sections says which of an event's sections hold anything: of those held
+// by value, the ones not zero; of those out of line, the ones carried
+// (non-nil, even zero). An event carries the section of its type and, now
+// and then, another; a clone made in fresh (zeroed) memory need not copy
+// the rest: a trade's clone copies about 220 bytes of the event's 448.
 type sections uint16
 
 const (
@@ -175,6 +246,10 @@ const (
 	secControl
 	secBalance
 	secPosition
+
+	// outOfLine are the sections held through a pointer, nil unless the
+	// event carries them.
+	outOfLine = secTicker | secKline | secMark | secLiquidation | secExec | secControl | secBalance | secPosition
 )
 
 // sectionsOf compares every section of src with zero, once per publish.

@@ -34,7 +34,7 @@ func TestS39rvciDisplacedDiffMarkerBeforeLaterTopsOfAnyView(t *testing.T) {
 			var view int // the next marker's
 			d, s, pub := dispatch.BookSub(t, []schema.EventType{schema.EventBookSnapshot}, tc.tops, func(ev *schema.CanonicalEvent) {
 				ev.Book.Depth = view
-				ev.Control = schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate, GapCount: 3, GapSource: schema.GapVenue}
+				ev.Control = &schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate, GapCount: 3, GapSource: schema.GapVenue}
 			})
 			publish := func(typ schema.EventType, seq uint64, v int) {
 				view = v

@@ -18,7 +18,7 @@ import (
 func TestS39rvciDiffMarkerMadeWhileStagedGoesAfterTheSnapshot(t *testing.T) {
 	d, s, publish := bookSub(t, []schema.EventType{schema.EventBookSnapshot}, 5, func(ev *schema.CanonicalEvent) {
 		ev.Book.Depth = 0
-		ev.Control = schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate, GapCount: 3, GapSource: schema.GapVenue}
+		ev.Control = &schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate, GapCount: 3, GapSource: schema.GapVenue}
 	})
 	got := stageTop3(t, s, publish)
 	// Top 7 fills the lane again; the venue's marker (8) queues behind

@@ -59,6 +59,6 @@ func publishKline(t testing.TB, d *Dispatcher, p *pool.Pool[*schema.CanonicalEve
 	ev, err := p.TryGet()
 	require.NoError(t, err)
 	ev.Venue, ev.Symbol, ev.Type, ev.SeqProvider = bin, sym, schema.EventKlineLive, id
-	ev.Kline.Interval = interval
+	ev.UseKline().Interval = interval
 	require.NoError(t, d.Publish(context.Background(), ev))
 }

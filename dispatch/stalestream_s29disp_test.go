@@ -64,13 +64,13 @@ func TestS29QuoteBoundMarkerNamesTheStream(t *testing.T) {
 		ev, err := p.TryGet()
 		require.NoError(t, err)
 		ev.Venue, ev.Symbol, ev.Type, ev.SeqProvider = bin, sym, schema.EventKlineLive, uint64(10+i)
-		ev.Kline.Interval = "1m"
+		ev.UseKline().Interval = "1m"
 		require.NoError(t, far.Publish(context.Background(), ev))
 	}
 	ev, err := p.TryGet()
 	require.NoError(t, err)
 	m := markers[0]
-	ev.Venue, ev.Symbol, ev.Type, ev.Control, ev.Kline.Interval = m.Venue, m.Symbol, m.Type, m.Control, m.Kline.Interval
+	ev.Venue, ev.Symbol, ev.Type, ev.Control, ev.UseKline().Interval = m.Venue, m.Symbol, m.Type, m.Control, m.Kline.Interval
 	require.NoError(t, far.Publish(context.Background(), ev))
 	fs.mu.Lock()
 	require.Equal(t, 1, fs.coalN, "a marker about A dropped the other streams' quotes")

@@ -97,7 +97,7 @@ func adv3Stalled(t *testing.T, d *dispatch.Dispatcher, p *pool.Pool[*schema.Cano
 	s, err := d.Subscribe(dispatch.Filter{}, &opts)
 	require.NoError(t, err)
 	adv3Publish(t, d, p, func(ev *schema.CanonicalEvent) {
-		ev.Venue, ev.Type, ev.Control.Kind = adv3Venue, schema.EventControl, schema.ControlStatus
+		ev.Venue, ev.Type, ev.UseControl().Kind = adv3Venue, schema.EventControl, schema.ControlStatus
 	})
 	g.waitEntered(t)
 	return g, s
@@ -130,7 +130,7 @@ func TestAdversarial3KlineIntervalsCoalesceApart(t *testing.T) {
 	kline := func(interval string, close int64) {
 		adv3Publish(t, d, p, func(ev *schema.CanonicalEvent) {
 			ev.Venue, ev.Symbol, ev.Type = schema.VenueBinance, "BTC-USDT", schema.EventKlineLive
-			ev.Kline.Interval, ev.Kline.Close = interval, schema.NewDecimal(close, 0)
+			ev.UseKline().Interval, ev.UseKline().Close = interval, schema.NewDecimal(close, 0)
 		})
 	}
 	kline("1m", 100)
@@ -221,7 +221,7 @@ func TestAdversarial3ClosedKlineMarkersNameTheInterval(t *testing.T) {
 	kline := func(interval string, seq uint64) {
 		adv3Publish(t, d, p, func(ev *schema.CanonicalEvent) {
 			ev.Venue, ev.Symbol, ev.Type, ev.SeqProvider = schema.VenueBinance, "ETH-USDT", schema.EventKlineClosed, seq
-			ev.Kline.Interval, ev.Kline.Closed = interval, true
+			ev.UseKline().Interval, ev.UseKline().Closed = interval, true
 		})
 	}
 	kline("1m", 1)
@@ -250,7 +250,7 @@ func TestAdversarial3UnknownVenueCountStaysUnknown(t *testing.T) {
 	}
 	venueMarker := func(ev *schema.CanonicalEvent) {
 		ev.Venue, ev.Symbol, ev.Type = adv3Venue, "BTC-USDT", schema.EventGap
-		ev.Control = schema.Control{Kind: schema.ControlGap, GapType: schema.EventTrade} // count unknown
+		ev.Control = &schema.Control{Kind: schema.ControlGap, GapType: schema.EventTrade} // count unknown
 	}
 	for _, tc := range []struct {
 		name string
@@ -274,7 +274,8 @@ func TestAdversarial3UnknownVenueCountStaysUnknown(t *testing.T) {
 			var gaps []schema.Control
 			for _, ev := range g.events() {
 				if ev.Type == schema.EventGap {
-					gaps = append(gaps, ev.Control)
+					require.NotNil(t, ev.Control, "a gap marker carries Control")
+					gaps = append(gaps, *ev.Control)
 				}
 			}
 			require.Len(t, gaps, 1)

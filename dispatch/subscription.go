@@ -281,7 +281,7 @@ const sweepStep = 4
 
 // maxQuotes is the most coalescable events one subscription queues (see
 // dropOldestQuoteLocked): one per stream is no bound when new streams
-// keep coming to a subscriber held still. 1,928 bytes each, about 60 MiB.
+// keep coming to a subscriber held still. 448 bytes each (plus their out-of-line sections), about 14 MiB.
 const maxQuotes = 1 << 15
 
 func newSubscription(d *Dispatcher, id uint64, f Filter, o SubscribeOptions) *Subscription {
@@ -501,11 +501,7 @@ func (s *Subscription) dropOldestQuoteLocked() (alarm bool) {
 		g.Control.GapCount++
 		return false
 	}
-	g = queueGap(old)
-	if k == sl.key {
-		g.Symbol, g.Book.Depth, g.Kline.Interval = old.Symbol, old.Book.Depth, old.Kline.Interval
-		g.Ticker.WindowClose, g.Ticker.Window = old.Ticker.WindowClose, old.Ticker.Window // the ticker's kind and window, so that staleKey finds it (see windowed)
-	}
+	g = queueGap(old, k == sl.key) // naming the ticker's kind and window too, so that staleKey finds it (see windowed)
 	g.Control.Reason = "dispatch: subscriber's queue held more quotes than its bound: the oldest dropped, stale until its stream's next"
 	if s.stale == nil {
 		s.stale = make(map[routeKey]*schema.CanonicalEvent)
@@ -530,7 +526,7 @@ const maxStaleStreams = 256
 // is keyed by its view too, as dropOldestQuoteLocked keys it: read as
 // the (venue, type) marker, its entry outlived its delivery.
 func staleKey(g *schema.CanonicalEvent) routeKey {
-	return streamKey(g, g.Control.GapType)
+	return streamKey(g, gapType(g))
 }
 
 // sweepSlotsLocked forgets the slots of streams gone quiet: a venue's
@@ -678,7 +674,7 @@ func (s *Subscription) forgottenLocked(k routeKey) bool {
 // A marker about more than one stream looks at the queued slots only, not
 // every slot.
 func (s *Subscription) discardStaleLocked(g *schema.CanonicalEvent) {
-	t := g.Control.GapType
+	t := gapType(g)
 	if s.coalN == 0 || (t != schema.EventUnknown && !t.Coalescable()) {
 		return
 	}
@@ -849,7 +845,7 @@ func mergeGap(g, o *schema.Control, sameStream bool) {
 // aboutBooks reports whether gap marker g may cover book streams: its
 // GapType is the book's diffs, its snapshots, or no type.
 func aboutBooks(g *schema.CanonicalEvent) bool {
-	t := g.Control.GapType
+	t := gapType(g)
 	return t == schema.EventUnknown || t == schema.EventBookUpdate || t == schema.EventBookSnapshot
 }
 
@@ -860,7 +856,7 @@ func aboutBooks(g *schema.CanonicalEvent) bool {
 // venue and type: dropOldestLocked's past gapBound).
 func bookCovered(g *schema.CanonicalEvent, k routeKey, everySymbol bool) bool {
 	return k.venue == g.Venue && (g.Symbol == "" || k.symbol == g.Symbol || (everySymbol && k.symbol == "")) &&
-		(k.typ == schema.EventBookSnapshot || (k.typ == schema.EventBookUpdate && g.Control.GapType != schema.EventBookSnapshot))
+		(k.typ == schema.EventBookSnapshot || (k.typ == schema.EventBookUpdate && gapType(g) != schema.EventBookSnapshot))
 }
 
 // emptySlotLocked drops the quote queued in stream k's slot, if any
@@ -944,13 +940,9 @@ func (s *Subscription) dropOldestLocked() news {
 		s.touchLocked(m)
 		return report
 	}
-	g := queueGap(old)
+	g := queueGap(old, k == own) // naming the view that lost events, as a venue's marker names it
 	g.Control.GapFirstSeq, g.Control.GapLastSeq = first, last
-	if k == own {
-		g.Symbol = old.Symbol
-		// The view that lost events, as a venue's marker names it.
-		g.Book.Depth, g.Kline.Interval = old.Book.Depth, old.Kline.Interval
-	} else {
+	if k != own {
 		g.Control.Reason = wideGapReason
 		first = 0 // no range: see above
 	}
@@ -964,20 +956,44 @@ func (s *Subscription) dropOldestLocked() news {
 
 // queueGap returns a gap marker of the subscriber's queue about the
 // stream of old, an event it dropped: its venue, type and times, a count
-// of one. The caller names the symbol and view it covers.
-func queueGap(old *schema.CanonicalEvent) *schema.CanonicalEvent {
-	return &schema.CanonicalEvent{
-		Venue:      old.Venue,
-		Type:       schema.EventGap,
-		ExchangeTS: old.ExchangeTS,
-		IngestTS:   old.IngestTS,
-		Control: &schema.Control{
-			Kind:      schema.ControlGap,
-			GapType:   old.Type,
-			GapCount:  1,
-			GapSource: schema.GapSubscriberQueue,
-		},
+// of one; with view, its symbol and view too (Book.Depth, Kline.Interval,
+// Ticker.Window and WindowClose, in a Kline or Ticker section carried
+// only when old names a view there). The marker and its sections are one
+// allocation (gapBox).
+func queueGap(old *schema.CanonicalEvent, view bool) *schema.CanonicalEvent {
+	var g *schema.CanonicalEvent
+	switch kl, tk := old.Kline, old.Ticker; {
+	case view && kl != nil && kl.Interval != "":
+		b := new(gapBox[schema.Kline])
+		g, b.ev.Control, b.ev.Kline = &b.ev, &b.ctl, &b.view
+		b.view.Interval = kl.Interval
+	case view && tk != nil && (tk.Window != "" || tk.WindowClose != 0):
+		b := new(gapBox[schema.Ticker])
+		g, b.ev.Control, b.ev.Ticker = &b.ev, &b.ctl, &b.view
+		b.view.Window, b.view.WindowClose = tk.Window, tk.WindowClose
+	default:
+		b := new(gapBox[struct{}])
+		g, b.ev.Control = &b.ev, &b.ctl
 	}
+	g.Venue, g.Type, g.ExchangeTS, g.IngestTS = old.Venue, schema.EventGap, old.ExchangeTS, old.IngestTS
+	*g.Control = schema.Control{
+		Kind:      schema.ControlGap,
+		GapType:   old.Type,
+		GapCount:  1,
+		GapSource: schema.GapSubscriberQueue,
+	}
+	if view {
+		g.Symbol, g.Book.Depth = old.Symbol, old.Book.Depth
+	}
+	return g
+}
+
+// gapBox is a gap marker made by the dispatcher: the event, its Control
+// and the section naming its view, if any (V), in one allocation.
+type gapBox[V any] struct {
+	ev   schema.CanonicalEvent
+	ctl  schema.Control
+	view V
 }
 
 // inLine reports whether ev is a gap marker published about one ordered
@@ -986,7 +1002,7 @@ func queueGap(old *schema.CanonicalEvent) *schema.CanonicalEvent {
 // published before it and before those published after it. Markers about a
 // venue, a coalescable or a critical stream are critical events.
 func inLine(ev *schema.CanonicalEvent) bool {
-	t := ev.Control.GapType
+	t := gapType(ev)
 	return ev.Type == schema.EventGap && ev.Symbol != "" && t != schema.EventUnknown && !t.Critical() && !t.Coalescable()
 }
 
@@ -994,7 +1010,7 @@ func inLine(ev *schema.CanonicalEvent) bool {
 // an in-line gap marker the stream it reports on.
 func streamOf(ev *schema.CanonicalEvent) routeKey {
 	if inLine(ev) {
-		return streamKey(ev, ev.Control.GapType)
+		return streamKey(ev, gapType(ev))
 	}
 	return keyOf(ev)
 }
@@ -1019,7 +1035,10 @@ func (s *Subscription) displaceMarkerLocked(old *schema.CanonicalEvent) {
 		if k != own && s.gaps[k] == nil {
 			// It becomes the marker about every symbol of its venue
 			// and type: old is this subscriber's clone.
-			old.Symbol, old.Book.Depth, old.Kline.Interval = "", 0, ""
+			old.Symbol, old.Book.Depth = "", 0
+			if old.Kline != nil {
+				old.Kline.Interval = ""
+			}
 			old.Control.GapFirstSeq, old.Control.GapLastSeq = 0, 0
 			old.Control.Reason = wideGapReason
 		}

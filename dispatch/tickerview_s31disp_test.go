@@ -28,9 +28,10 @@ func TestS31MiniTickerDoesNotReplaceFullTicker(t *testing.T) {
 	require.NoError(t, err)
 	ticker := func(seq uint64, mini bool) *schema.CanonicalEvent {
 		ev := take(t, p, bin, "BTCUSDT", schema.EventTicker, seq)
-		if !mini { // fields the mini ticker does not carry
-			ev.Ticker.WindowOpen, ev.Ticker.WindowClose = 1672429382136e6, 1672515782136e6
-			ev.Ticker.TradeCount = seq
+		tk := ev.UseTicker() // both carry the section
+		if !mini {           // fields the mini ticker does not carry
+			tk.WindowOpen, tk.WindowClose = 1672429382136e6, 1672515782136e6
+			tk.TradeCount = seq
 		}
 		return ev
 	}
@@ -67,7 +68,7 @@ func TestS31MiniTickerDoesNotReplaceFullTicker(t *testing.T) {
 	require.NoError(t, d.Publish(ctx, ticker(8, true)))
 	require.Equal(t, 2, s.Stats().Coalescing)
 	g := take(t, p, bin, "BTCUSDT", schema.EventGap, 9)
-	g.Control.Kind, g.Control.GapType = schema.ControlGap, schema.EventTicker
+	g.UseControl().Kind, g.UseControl().GapType = schema.ControlGap, schema.EventTicker
 	require.NoError(t, d.Publish(ctx, g))
 	st := s.Stats()
 	require.Zero(t, st.Coalescing, "a ticker of before the gap marker still queued behind it")
@@ -97,7 +98,7 @@ func TestS31StaleMarkerOfAFullTicker(t *testing.T) {
 	publish(t, d, p, bin, "ETHUSDT", schema.EventTrade, 1) // taken by the goroutine: what comes next waits
 	eventually(t, func() bool { return s.Stats().Depth == 0 }, "the goroutine took the trade")
 	full := take(t, p, bin, "BTCUSDT", schema.EventTicker, 2)
-	full.Ticker.WindowClose = 1672515782136e6
+	full.UseTicker().WindowClose = 1672515782136e6
 	require.NoError(t, d.Publish(ctx, full))
 	publish(t, d, p, bin, "ETHUSDT", schema.EventBBO, 3) // over the bound: the full ticker dropped, a marker queued
 	require.Equal(t, 1, s.Stats().Critical)

@@ -37,20 +37,20 @@ func TestS31rvdispWindowedMarkerKeepsTheMiniTicker(t *testing.T) {
 	publish(t, d, p, bin, "ETHUSDT", schema.EventTrade, 1) // taken by the goroutine: what comes next waits
 	eventually(t, func() bool { return s.Stats().Depth == 0 }, "the goroutine took the trade")
 	full := take(t, p, bin, "BTCUSDT", schema.EventTicker, 2)
-	full.Ticker.WindowOpen, full.Ticker.WindowClose = 1672429382136e6, 1672515782136e6
+	full.UseTicker().WindowOpen, full.UseTicker().WindowClose = 1672429382136e6, 1672515782136e6
 	require.NoError(t, d.Publish(ctx, full))
 	publish(t, d, p, bin, "BTCUSDT", schema.EventTicker, 3) // the mini ticker: no window
 	require.Equal(t, 2, s.Stats().Coalescing)
 	g := take(t, p, bin, "BTCUSDT", schema.EventGap, 4)
-	g.Control.Kind, g.Control.GapType, g.Control.GapSource = schema.ControlGap, schema.EventTicker, schema.GapSubscriberQueue
-	g.Ticker.WindowClose = 1672515782136e6 // about the full ticker
+	g.UseControl().Kind, g.UseControl().GapType, g.UseControl().GapSource = schema.ControlGap, schema.EventTicker, schema.GapSubscriberQueue
+	g.UseTicker().WindowClose = 1672515782136e6 // about the full ticker
 	require.NoError(t, d.Publish(ctx, g))
 	require.Equal(t, 1, s.Stats().Coalescing, "a marker about the full ticker discarded the mini ticker's quote too")
 	require.Equal(t, uint64(1), recv().SeqProvider)
 	require.Equal(t, schema.EventGap, recv().Type)
 	mini := recv()
 	require.Equal(t, uint64(3), mini.SeqProvider)
-	require.Zero(t, mini.Ticker.WindowClose)
+	require.Nil(t, mini.Ticker, "the mini ticker was published without a Ticker section: its clone has none, so no window")
 	require.NoError(t, d.Unsubscribe(s))
 	closeDispatcher(t, d)
 }

@@ -121,7 +121,7 @@ func TestS36rvDisplacedMarkersAreBounded(t *testing.T) {
 	const bound, n = 4, 2000
 	l := newS36rvLane(t, 1, bound)
 	for i := range n {
-		l.push(&schema.CanonicalEvent{Venue: bin, Symbol: "S-" + strconv.Itoa(i), Type: schema.EventGap, Control: schema.Control{
+		l.push(&schema.CanonicalEvent{Venue: bin, Symbol: "S-" + strconv.Itoa(i), Type: schema.EventGap, Control: &schema.Control{
 			Kind: schema.ControlGap, GapType: schema.EventTrade, GapCount: 2, GapFirstSeq: 10, GapLastSeq: 11, GapSource: schema.GapVenue,
 		}})
 	}

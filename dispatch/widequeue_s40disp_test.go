@@ -41,7 +41,7 @@ func TestS40dispQueueMarkerGoesBeforeTheWideMarker(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			d, s, publish := bookSub(t, []schema.EventType{schema.EventBookSnapshot, schema.EventBookUpdate}, 0, func(ev *schema.CanonicalEvent) {
 				ev.Symbol = tc.symbol
-				ev.Control = schema.Control{Kind: schema.ControlGap, GapType: tc.gapType, GapSource: schema.GapVenue, Reason: "connection lost"}
+				ev.Control = &schema.Control{Kind: schema.ControlGap, GapType: tc.gapType, GapSource: schema.GapVenue, Reason: "connection lost"}
 			})
 			// 1 in hand (offered on C, not read); 2-5 fill the lane, 6
 			// drops 2: the queue's marker waits, 3-6 behind it.

@@ -21,7 +21,7 @@ import (
 func TestS39disp2WideMarkerDropsTheStagedSnapshot(t *testing.T) {
 	d, s, publish := bookSub(t, []schema.EventType{schema.EventBookSnapshot}, 5, func(ev *schema.CanonicalEvent) {
 		ev.Symbol, ev.Book.Depth = "", 0
-		ev.Control = schema.Control{Kind: schema.ControlGap, GapSource: schema.GapVenue, Reason: "connection lost"}
+		ev.Control = &schema.Control{Kind: schema.ControlGap, GapSource: schema.GapVenue, Reason: "connection lost"}
 	})
 	got := stageTop3(t, s, publish)
 	publish(schema.EventGap, 7) // the connection lost

@@ -57,7 +57,7 @@ func TestS39disp2WideMarkerDropsOrderedEventsQueuedBeforeIt(t *testing.T) {
 				}
 				if typ == schema.EventGap {
 					ev.Symbol = tc.symbol
-					ev.Control = schema.Control{Kind: schema.ControlGap, GapType: tc.gapType, GapSource: schema.GapVenue, Reason: "connection lost"}
+					ev.Control = &schema.Control{Kind: schema.ControlGap, GapType: tc.gapType, GapSource: schema.GapVenue, Reason: "connection lost"}
 				}
 				require.NoError(t, d.Publish(ctx, ev))
 			}

@@ -30,12 +30,12 @@ func TestS34rvwinWindowlessMarkerEmptiesEveryWindow(t *testing.T) {
 	require.NoError(t, d.Publish(ctx, s34winTicker(t, p, "1d", 4)))
 	require.NoError(t, d.Publish(ctx, take(t, p, bin, "BTCUSDT", schema.EventTicker, 5))) // mini
 	other := take(t, p, bin, "ETHUSDT", schema.EventTicker, 6)
-	other.Ticker.Window = "1h" // another symbol's: untouched
+	other.UseTicker().Window = "1h" // another symbol's: untouched
 	require.NoError(t, d.Publish(ctx, other))
 	require.Equal(t, 5, s.Stats().Coalescing)
 
 	g := take(t, p, bin, "BTCUSDT", schema.EventGap, 7)
-	g.Control.Kind, g.Control.GapType, g.Control.GapSource = schema.ControlGap, schema.EventTicker, schema.GapRelay
+	g.UseControl().Kind, g.UseControl().GapType, g.UseControl().GapSource = schema.ControlGap, schema.EventTicker, schema.GapRelay
 	require.NoError(t, d.Publish(ctx, g))
 	require.Equal(t, 1, s.Stats().Coalescing, "a marker naming no window left a window's ticker queued before it")
 
@@ -51,8 +51,8 @@ func TestS34rvwinWindowlessMarkerEmptiesEveryWindow(t *testing.T) {
 	require.NoError(t, d.Publish(ctx, s34winTicker(t, p, "", 9)))
 	require.NoError(t, d.Publish(ctx, s34winTicker(t, p, "1h", 10)))
 	g = take(t, p, bin, "BTCUSDT", schema.EventGap, 11)
-	g.Control.Kind, g.Control.GapType = schema.ControlGap, schema.EventTicker
-	g.Ticker.WindowClose = 1
+	g.UseControl().Kind, g.UseControl().GapType = schema.ControlGap, schema.EventTicker
+	g.UseTicker().WindowClose = 1
 	require.NoError(t, d.Publish(ctx, g))
 	require.Equal(t, 1, s.Stats().Coalescing, "a marker about the full 24 h ticker emptied another window's slot")
 	require.Equal(t, uint64(8), s34winRecv(t, s).SeqProvider)
@@ -80,7 +80,7 @@ func TestS34rvwinWindowTickersInPlaceNoAllocs(t *testing.T) { // not parallel: i
 			seq++
 			ev, _ := p.TryGet()
 			ev.Venue, ev.Symbol, ev.Type, ev.SeqProvider = bin, "BTCUSDT", schema.EventTicker, seq
-			ev.Ticker.WindowClose, ev.Ticker.Window = 1, w
+			ev.UseTicker().WindowClose, ev.UseTicker().Window = 1, w
 			_ = d.Publish(ctx, ev)
 		}
 	}
@@ -121,16 +121,16 @@ func TestS34rvwinMarkerWindowKindCombinations(t *testing.T) {
 			s34winHold(t, d, p, s, 1)
 			for i, x := range queued {
 				ev := take(t, p, bin, "BTCUSDT", schema.EventTicker, uint64(10+i))
-				ev.Ticker.Window = x.window
+				ev.UseTicker().Window = x.window
 				if x.full {
-					ev.Ticker.WindowClose = 1
+					ev.UseTicker().WindowClose = 1
 				}
 				require.NoError(t, d.Publish(ctx, ev))
 			}
 			g := take(t, p, bin, "BTCUSDT", schema.EventGap, 2)
-			g.Control.Kind, g.Control.GapType, g.Ticker.Window = schema.ControlGap, schema.EventTicker, c.window
+			g.UseControl().Kind, g.UseControl().GapType, g.UseTicker().Window = schema.ControlGap, schema.EventTicker, c.window
 			if c.full {
-				g.Ticker.WindowClose = 1
+				g.UseTicker().WindowClose = 1
 			}
 			require.NoError(t, d.Publish(ctx, g))
 			require.Equal(t, len(c.left), s.Stats().Coalescing)

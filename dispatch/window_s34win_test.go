@@ -24,8 +24,8 @@ import (
 func s34winTicker(t *testing.T, p *pool.Pool[*schema.CanonicalEvent], w string, seq uint64) *schema.CanonicalEvent {
 	t.Helper()
 	ev := take(t, p, bin, "BTCUSDT", schema.EventTicker, seq)
-	ev.Ticker.WindowOpen, ev.Ticker.WindowClose = 1672429382136e6, 1672515782136e6
-	ev.Ticker.Window, ev.Ticker.TradeCount = w, seq
+	ev.UseTicker().WindowOpen, ev.UseTicker().WindowClose = 1672429382136e6, 1672515782136e6
+	ev.UseTicker().Window, ev.UseTicker().TradeCount = w, seq
 	return ev
 }
 
@@ -60,6 +60,7 @@ func TestS34winWindowTickersAreStreamsApart(t *testing.T) {
 	require.NoError(t, d.Publish(ctx, s34winTicker(t, p, "1h", 3)))
 	require.NoError(t, d.Publish(ctx, s34winTicker(t, p, "1d", 4)))
 	mini := take(t, p, bin, "BTCUSDT", schema.EventTicker, 5)
+	mini.UseTicker() // a mini ticker: the section, stating no window
 	require.NoError(t, d.Publish(ctx, mini))
 	require.NoError(t, d.Publish(ctx, s34winTicker(t, p, "1h", 6))) // replaces 3 only
 	require.Equal(t, 4, s.Stats().Coalescing, "tickers of two windows share a slot: one replaced the other")
@@ -96,11 +97,11 @@ func TestS34winGapMarkerOfOneWindow(t *testing.T) {
 	require.NoError(t, d.Publish(ctx, take(t, p, bin, "BTCUSDT", schema.EventTicker, 5))) // mini
 	require.Equal(t, 4, s.Stats().Coalescing)
 	g := take(t, p, bin, "BTCUSDT", schema.EventGap, 6)
-	g.Control.Kind, g.Control.GapType, g.Ticker.Window = schema.ControlGap, schema.EventTicker, "1h"
+	g.UseControl().Kind, g.UseControl().GapType, g.UseTicker().Window = schema.ControlGap, schema.EventTicker, "1h"
 	require.NoError(t, d.Publish(ctx, g))
 	require.Equal(t, 3, s.Stats().Coalescing, "a marker about the 1 h ticker replaces that ticker alone")
 	g = take(t, p, bin, "BTCUSDT", schema.EventGap, 7)
-	g.Control.Kind, g.Control.GapType = schema.ControlGap, schema.EventTicker
+	g.UseControl().Kind, g.UseControl().GapType = schema.ControlGap, schema.EventTicker
 	require.NoError(t, d.Publish(ctx, g))
 	require.Zero(t, s.Stats().Coalescing, "a marker naming no window replaces every window's tickers, full and mini")
 	require.Equal(t, uint64(1), s34winRecv(t, s).SeqProvider)

@@ -131,9 +131,9 @@ func TestAdversarial3ContinuousModel(t *testing.T) {
 				}
 			case op < 15:
 				ev.Type = schema.EventConnState
-				ev.Control.Kind = schema.ControlConnState
+				ev.UseControl().Kind = schema.ControlConnState
 				states := []schema.ConnState{schema.ConnConnected, schema.ConnConnected, schema.ConnDisconnected, schema.ConnReconnecting, schema.ConnRotating, schema.ConnConnecting, schema.ConnState(200)}
-				ev.Control.State = states[rng.IntN(len(states))]
+				ev.UseControl().State = states[rng.IntN(len(states))]
 				if ev.Control.State == schema.ConnConnected {
 					ev.IngestTS = ingest
 					v.down, v.upAt = false, ev.IngestTS
@@ -145,9 +145,9 @@ func TestAdversarial3ContinuousModel(t *testing.T) {
 				}
 			case op < 17:
 				ev.Type = schema.EventGap
-				ev.Control.Kind = schema.ControlGap
+				ev.UseControl().Kind = schema.ControlGap
 				gapTypes := []schema.EventType{schema.EventBookUpdate, schema.EventBBO, schema.EventTrade, schema.EventUnknown}
-				ev.Control.GapType = gapTypes[rng.IntN(len(gapTypes))]
+				ev.UseControl().GapType = gapTypes[rng.IntN(len(gapTypes))]
 				if rng.IntN(3) == 0 {
 					ev.Symbol = "" // about the whole venue
 				}
@@ -170,7 +170,11 @@ func TestAdversarial3ContinuousModel(t *testing.T) {
 			}
 			require.NoError(t, m.Add(ctx, ev))
 			expire(model, clk.now(), staleness)
-			check(fmt.Sprintf("seed %d step %d (%v %v)", seed, step, ev.Type, ev.Control.State))
+			var state schema.ConnState // a quote carries no Control
+			if ev.Control != nil {
+				state = ev.Control.State
+			}
+			check(fmt.Sprintf("seed %d step %d (%v %v)", seed, step, ev.Type, state))
 		}
 		for _, x := range held {
 			mp.Put(x)
@@ -422,7 +426,7 @@ func TestAdversarial3QuoteFromBeforeAGapStaysOut(t *testing.T) {
 		quote(schema.VenueOKX, 100, base+1000)
 		quote(schema.VenueBinance, 105, base+1001)
 		require.NoError(t, m.Add(ctx, &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: "BTC-USDT", Type: schema.EventGap, IngestTS: base + 1010,
-			Control: schema.Control{Kind: schema.ControlGap, GapType: gapType}}))
+			Control: &schema.Control{Kind: schema.ControlGap, GapType: gapType}}))
 		last := sink.got[len(sink.got)-1]
 		require.Equal(t, schema.VenueOKX, last.BestBidVenue, "%v gap: Binance leaves", gapType)
 		quote(schema.VenueBinance, 106, base+1005) // queued before the marker, delivered after it

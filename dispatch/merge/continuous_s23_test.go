@@ -224,7 +224,7 @@ func TestS23SymbolGapOfNoTypeTakesTheQuoteOut(t *testing.T) {
 			require.NoError(t, m.Add(ctx, s23BBO(schema.VenueOKX, "99", "103", now, now)))
 			require.NoError(t, m.Add(ctx, s23BBO(schema.VenueBinance, "100", "101", now, now)))
 			require.NoError(t, m.Add(ctx, &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: "BTC-USDT", Type: schema.EventGap, IngestTS: now + 1,
-				Control: schema.Control{Kind: schema.ControlGap, GapType: tc.gapType, GapSource: schema.GapVenue}}))
+				Control: &schema.Control{Kind: schema.ControlGap, GapType: tc.gapType, GapSource: schema.GapVenue}}))
 			last := sink.got[len(sink.got)-1]
 			if !tc.leaves {
 				require.Equal(t, schema.VenueBinance, last.BestBidVenue)
@@ -334,7 +334,7 @@ func TestS23WindowCountsWhatWasLostOnTheWay(t *testing.T) {
 	}
 	gap := func(v schema.Venue, sym string, typ schema.EventType, count uint64) *schema.CanonicalEvent {
 		return &schema.CanonicalEvent{Venue: v, Symbol: sym, Type: schema.EventGap,
-			Control: schema.Control{Kind: schema.ControlGap, GapType: typ, GapCount: count, GapSource: schema.GapSubscriberQueue}}
+			Control: &schema.Control{Kind: schema.ControlGap, GapType: typ, GapCount: count, GapSource: schema.GapSubscriberQueue}}
 	}
 	for _, tc := range []struct {
 		name     string

@@ -53,7 +53,7 @@ func TestDocContinuousVenueLeavesAndReturns(t *testing.T) {
 	}
 	state := func(v schema.Venue, st schema.ConnState) *schema.CanonicalEvent {
 		return &schema.CanonicalEvent{Venue: v, Type: schema.EventConnState, IngestTS: now.UnixNano(),
-			Control: schema.Control{Kind: schema.ControlConnState, State: st}}
+			Control: &schema.Control{Kind: schema.ControlConnState, State: st}}
 	}
 	require.NoError(t, m.Add(ctx, quote(schema.VenueBinance, "100.1", "100.4")))
 	require.NoError(t, m.Add(ctx, quote(schema.VenueOKX, "100.2", "100.3")))
@@ -79,7 +79,7 @@ func TestDocContinuousVenueLeavesAndReturns(t *testing.T) {
 	require.NoError(t, m.Add(ctx, state(schema.VenueOKX, schema.ConnConnected)))
 	require.NoError(t, m.Add(ctx, quote(schema.VenueOKX, "100.2", "100.3")))
 	require.NoError(t, m.Add(ctx, &schema.CanonicalEvent{Venue: schema.VenueOKX, Symbol: "BTC-USDT", Type: schema.EventGap,
-		IngestTS: now.UnixNano(), Control: schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate}}))
+		IngestTS: now.UnixNano(), Control: &schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate}}))
 	assert.Equal(t, schema.VenueBinance, sink.last(t).BestBidVenue, "a gap marker removes the venue's quote")
 
 	// Staleness: Options.Staleness defaults to 5 s; Tick expires the quote.

@@ -20,7 +20,7 @@ import (
 
 func connState(v schema.Venue, st schema.ConnState, ingest int64) *schema.CanonicalEvent {
 	return &schema.CanonicalEvent{Venue: v, Type: schema.EventConnState, IngestTS: ingest,
-		Control: schema.Control{Kind: schema.ControlConnState, State: st}}
+		Control: &schema.Control{Kind: schema.ControlConnState, State: st}}
 }
 
 func bboAt(v schema.Venue, bid, ask string, ingest int64) *schema.CanonicalEvent {

@@ -14,7 +14,7 @@ import (
 // n events lost on the way.
 func lossS39ci(v schema.Venue, n uint64) *schema.CanonicalEvent {
 	return &schema.CanonicalEvent{Venue: v, Symbol: "BTC-USDT", Type: schema.EventGap,
-		Control: schema.Control{Kind: schema.ControlGap, GapType: schema.EventTrade, GapCount: n, GapSource: schema.GapSubscriberQueue}}
+		Control: &schema.Control{Kind: schema.ControlGap, GapType: schema.EventTrade, GapCount: n, GapSource: schema.GapSubscriberQueue}}
 }
 
 // Stats add up: every event a gap marker says was lost (Stats.Lost) and

@@ -105,7 +105,7 @@ func TestAdversarialContinuousModel(t *testing.T) {
 					mv.bid, mv.ask = "", ""
 				}
 				require.NoError(t, m.Add(ctx, &schema.CanonicalEvent{Venue: v, Symbol: sym, Type: schema.EventGap,
-					Control: schema.Control{Kind: schema.ControlGap, GapType: typ}}))
+					Control: &schema.Control{Kind: schema.ControlGap, GapType: typ}}))
 			case k < 19:
 				now = now.Add(time.Duration(rng.IntN(40)) * time.Millisecond)
 				clk.set(now)

@@ -217,7 +217,7 @@ func TestContinuous(t *testing.T) {
 
 	// Binance's book breaks: its quote goes at once.
 	gap := &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: "BTC-USDT", Type: schema.EventGap,
-		Control: schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate}}
+		Control: &schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate}}
 	require.NoError(t, r.m.Add(ctx, gap))
 	c = r.next(t)
 	require.True(t, c.BestBid.IsZero())

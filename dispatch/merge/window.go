@@ -98,10 +98,11 @@ func (m *Merger) addFragmentLocked(ctx context.Context, ev *schema.CanonicalEven
 // EventUnknown), of the symbol or of the whole venue (no symbol). A marker of
 // unknown count (GapCount 0) counts one: something was lost.
 func (m *Merger) addLossLocked(ev *schema.CanonicalEvent) {
-	if t := ev.Control.GapType; t != m.o.Type && t != schema.EventUnknown {
+	c := control(ev)
+	if t := c.GapType; t != m.o.Type && t != schema.EventUnknown {
 		return
 	}
-	n := max(ev.Control.GapCount, 1)
+	n := max(c.GapCount, 1)
 	m.w.lost += n
 	m.w.lostSince += n
 	m.stats.Lost += n
