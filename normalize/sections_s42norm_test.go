@@ -193,3 +193,32 @@ func TestS42normReadersMakeNoSection(t *testing.T) {
 		s42normOnly(t, e)
 	}
 }
+
+// TestS42normScratchKeepsSections: a market-data message decoded while the
+// pool is exhausted goes to the emitter's scratch event; filling its
+// out-of-line sections allocates nothing once each was used, as a pooled
+// event's. Seen failing (1 allocation a section) while the scratch was a
+// plain value, whose Use methods make a new section each time: a ticker
+// dropped on an exhausted pool cost one more allocation than before the
+// compact layout.
+func TestS42normScratchKeepsSections(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts: not under -race")
+	}
+	ctx := context.Background()
+	p, _, _, _ := s25gapParser(t, 1, 0)
+	fill := func() {
+		ev, pooled, err := p.acquire(ctx, schema.EventTicker, 1)
+		if err != nil || pooled {
+			t.Fatalf("the scratch event: pooled %v, %v", pooled, err)
+		}
+		ev.UseTicker().Window = "1h"
+		ev.UseKline().Interval = "1m"
+		ev.UseMark().FundingRate = schema.NewDecimal(1, 4)
+	}
+	fill()
+	require.Zero(t, testing.AllocsPerRun(100, fill))
+	ev, _, err := p.acquire(ctx, schema.EventTicker, 1)
+	require.NoError(t, err)
+	s42normOnly(t, ev) // Reset: none carried
+}
