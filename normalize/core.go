@@ -84,8 +84,8 @@ type emitter struct {
 	log     *slog.Logger
 	stats   counters
 	scratch *schema.CanonicalEvent // decode target when the pool is exhausted (newScratch)
-	stale   map[staleKey]struct{} // coalescable streams dropped and not superseded since (stale.go)
-	streams int                   // how many keys each per-stream map may hold (maxStreams; tests lower it)
+	stale   map[staleKey]struct{}  // coalescable streams dropped and not superseded since (stale.go)
+	streams int                    // how many keys each per-stream map may hold (maxStreams; tests lower it)
 }
 
 // acquire returns an event of type typ stamped with the venue and ingest
