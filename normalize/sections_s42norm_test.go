@@ -222,3 +222,24 @@ func TestS42normScratchKeepsSections(t *testing.T) {
 	require.NoError(t, err)
 	s42normOnly(t, ev) // Reset: none carried
 }
+
+// TestS42normDepthSnapshotKeepsSectionStorage: ParseBinanceDepthSnapshot
+// fills a pooled dst without taking its out-of-line sections' storage
+// away: a section dst carried is dropped (a snapshot carries none), and a
+// later Use gets dst's own storage, zeroed. Seen failing before: the
+// event was copied whole into dst (*dst = *ev), so dst took the decoder's
+// event's storage (none) and its next UseControl made a new section.
+func TestS42normDepthSnapshotKeepsSectionStorage(t *testing.T) {
+	data := []byte(`{"lastUpdateId":499869752,"bids":[["0.35210000","672.00000000"]],"asks":[["0.35260000","3199.00000000"]]}`)
+	events := schema.NewPools(nil).Events
+	dst, err := events.Get(context.Background())
+	require.NoError(t, err)
+	c := dst.UseControl()
+	c.Reason = "stale"
+	require.NoError(t, ParseBinanceDepthSnapshot(context.Background(), nil, "NKNUSDT", data, dst))
+	require.Equal(t, schema.EventBookSnapshot, dst.Type)
+	s42normOnly(t, dst)
+	require.Same(t, c, dst.UseControl(), "dst's own storage")
+	require.Equal(t, schema.Control{}, *dst.Control, "zeroed: nothing of what dst carried")
+	events.Put(dst)
+}
