@@ -155,9 +155,11 @@ func TestAccountEntriesRefused(t *testing.T) {
 			require.Len(t, sink.got, len(c.want))
 			for i, ev := range sink.got {
 				require.NoError(t, ev.Validate())
-				idx, count := ev.Balance.Index, ev.Balance.Count
+				var idx, count uint32
 				if ev.Type == schema.EventPosition {
 					idx, count = ev.Position.Index, ev.Position.Count
+				} else {
+					idx, count = ev.Balance.Index, ev.Balance.Count
 				}
 				require.Equal(t, c.want[i], idx)
 				require.Equal(t, c.count, count)

@@ -79,8 +79,9 @@ func TestAdversarialMutations(t *testing.T) {
 		events := schema.NewPools(&pool.Options{CaptureStacks: true}).Events
 		var bad []string
 		sink := SinkFunc(func(_ context.Context, ev *schema.CanonicalEvent) error {
+			s := s42normRead(ev)
 			for _, d := range []schema.Decimal{ev.Trade.Price, ev.Trade.Qty, ev.BBO.BidPrice, ev.BBO.AskPrice,
-				ev.Ticker.Last, ev.Ticker.BidPrice, ev.Ticker.AskPrice, ev.Mark.MarkPrice, ev.Liquidation.Price} {
+				s.Ticker.Last, s.Ticker.BidPrice, s.Ticker.AskPrice, s.Mark.MarkPrice, s.Liquidation.Price} {
 				if d.Sign() < 0 {
 					bad = append(bad, string(ev.Type)+" negative "+d.String())
 				}

@@ -104,7 +104,11 @@ func TestAuditExecReportMissingFields(t *testing.T) {
 		events := pool.New("audit", 8, func() *schema.CanonicalEvent { return new(schema.CanonicalEvent) }, nil)
 		var got []string
 		p := c.mk(events, normalize.SinkFunc(func(_ context.Context, ev *schema.CanonicalEvent) error {
-			got = append(got, fmt.Sprintf("%v symbol %q %v %v@%v", ev.Type, ev.Symbol, ev.Exec.ExecType, ev.Exec.LastFillQty, ev.Exec.LastFillPrice))
+			var x schema.Execution // a gap marker carries none
+			if ev.Exec != nil {
+				x = *ev.Exec
+			}
+			got = append(got, fmt.Sprintf("%v symbol %q %v %v@%v", ev.Type, ev.Symbol, x.ExecType, x.LastFillQty, x.LastFillPrice))
 			events.Put(ev)
 			return nil
 		}), nil)

@@ -1297,7 +1297,7 @@ type bnAckMsg struct {
 	ID reqID `json:"id"`
 }
 
-func (m *bnAckMsg) fill(f *filler) { f.ev.Control.RequestID = m.ID.v }
+func (m *bnAckMsg) fill(f *filler) { f.ev.UseControl().RequestID = m.ID.v }
 
 // bnErrorMsg is a venue error {"error":{"code","msg"},"id"}.
 type bnErrorMsg struct {
@@ -1325,7 +1325,7 @@ type bnStreamEventMsg struct {
 var binanceStreamEvents = internTable("listenKeyExpired", "eventStreamTerminated", "serverShutdown")
 
 func (m *bnStreamEventMsg) fill(f *filler) {
-	f.ev.Control.Reason = internOrCopy(binanceStreamEvents, &m.E)
+	f.ev.UseControl().Reason = internOrCopy(binanceStreamEvents, &m.E)
 	f.millis(&f.main, "E", m.ET)
 }
 
@@ -1365,7 +1365,7 @@ type bnOrderAckMsg struct {
 
 func (m *bnOrderAckMsg) fill(f *filler) {
 	r, x := &m.Result, f.ev.UseExec()
-	f.ev.Control.RequestID = m.ID.v
+	f.ev.UseControl().RequestID = m.ID.v
 	f.symbol("symbol", &r.Symbol)
 	f.id(&x.VenueOrderID, r.OrderID)
 	f.id(&x.ClientOrderID, r.ClientID)

@@ -53,9 +53,10 @@ func (m *bnContractInfoMsg) fill(f *filler) {
 			return
 		}
 	}
-	f.ev.Control.Reason = internOrCopy(binanceContractStatuses, &m.CS)
+	status := internOrCopy(binanceContractStatuses, &m.CS)
+	f.ev.UseControl().Reason = status
 	if !ok {
 		return
 	}
-	st.contractMemo.hold(f, &st.contracts, sym, f.ev.Control.Reason) // remembered once the event is accepted
+	st.contractMemo.hold(f, &st.contracts, sym, status) // remembered once the event is accepted
 }

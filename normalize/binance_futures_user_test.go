@@ -19,7 +19,8 @@ func TestBinanceFuturesOrderTradeUpdate(t *testing.T) {
 	require.Equal(t, schema.EventExecReport, ev.Type)
 	require.Equal(t, "BTC-USDT", ev.Symbol)
 	require.Equal(t, int64(1568879465651)*ms, ev.ExchangeTS)
-	x := ev.UseExec()
+	x := ev.Exec
+	require.NotNil(t, x, "an execution report carries Exec")
 	require.Equal(t, "TEST", x.ClientOrderID.String())
 	require.Equal(t, "8886774", x.VenueOrderID.String())
 	require.Equal(t, "12345", x.TradeID.String())
@@ -84,7 +85,8 @@ func TestBinanceFuturesOrderFields(t *testing.T) {
 			require.Equal(t, schema.EventExecReport, ev.Type)
 			require.Equal(t, w.symbol, ev.Symbol)
 			require.Equal(t, w.ts, ev.ExchangeTS)
-			x := ev.UseExec()
+			x := ev.Exec
+			require.NotNil(t, x, "an execution report carries Exec")
 			require.Equal(t, w.client, x.ClientOrderID.String())
 			require.Equal(t, w.trade, x.TradeID.String())
 			require.Equal(t, w.typ, x.Type)
@@ -155,7 +157,8 @@ func TestBinanceAlgoUpdate(t *testing.T) {
 	require.Equal(t, schema.EventExecReport, ev.Type)
 	require.Equal(t, "BNB-USDT", ev.Symbol)
 	require.Equal(t, int64(1750515742303)*ms, ev.ExchangeTS)
-	x := ev.UseExec()
+	x := ev.Exec
+	require.NotNil(t, x, "an execution report carries Exec")
 	require.Equal(t, "Q5xaq5EGKgXXa0fD7fs0Ip", x.ClientOrderID.String())
 	require.Equal(t, "2148719", x.VenueOrderID.String())
 	require.Equal(t, schema.OrderTypeTakeProfitLimit, x.Type)
@@ -218,7 +221,8 @@ func TestBinanceTriggerReject(t *testing.T) {
 	require.Equal(t, schema.EventExecReport, ev.Type)
 	require.Equal(t, "ETH-USDT", ev.Symbol)
 	require.Equal(t, int64(1685517224945)*ms, ev.ExchangeTS)
-	x := ev.UseExec()
+	x := ev.Exec
+	require.NotNil(t, x, "an execution report carries Exec")
 	require.Equal(t, "155618472834", x.VenueOrderID.String())
 	require.Equal(t, schema.ExecRejected, x.ExecType)
 	require.Equal(t, schema.StatusRejected, x.Status)

@@ -60,8 +60,9 @@ var errNoSnapshot = errors.New("normalize: depth snapshot gave no event")
 
 // ParseBinanceDepthSnapshot decodes a REST depth snapshot ({"lastUpdateId",
 // "bids", "asks"}) of venueSymbol into dst as an EventBookSnapshot, with the
-// same decoder the stream parser uses. dst keeps its pool header and the
-// capacity of its level slices; syms resolves the symbol (the fallback rules
+// same decoder the stream parser uses. dst keeps its pool header, the
+// storage of its out-of-line sections (it carries none afterwards) and
+// the capacity of its level slices; syms resolves the symbol (the fallback rules
 // when nil). It allocates a little per call: it is meant for REST rates.
 func ParseBinanceDepthSnapshot(ctx context.Context, syms *Symbols, venueSymbol string, data []byte, dst *schema.CanonicalEvent) error {
 	events := pool.New("snapshot", 1, func() *schema.CanonicalEvent { return new(schema.CanonicalEvent) }, nil)
@@ -71,9 +72,9 @@ func ParseBinanceDepthSnapshot(ctx context.Context, syms *Symbols, venueSymbol s
 		if ev.Type != schema.EventBookSnapshot {
 			return nil
 		}
-		h, bids, asks, raw := dst.Header, dst.Book.Bids[:0], dst.Book.Asks[:0], dst.Raw[:0]
-		*dst = *ev
-		dst.Header = h
+		bids, asks, raw := dst.Book.Bids[:0], dst.Book.Asks[:0], dst.Raw[:0]
+		dst.Reset()       // what dst carried goes, its kept sections zeroed
+		ev.CloneInto(dst) // dst keeps its header and its sections' storage
 		dst.Book.Bids = append(bids, ev.Book.Bids...)
 		dst.Book.Asks = append(asks, ev.Book.Asks...)
 		dst.Raw = append(raw, ev.Raw...)

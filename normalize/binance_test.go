@@ -249,7 +249,7 @@ func TestBinanceDepthGap(t *testing.T) {
 	g := sink.got[1]
 	require.Equal(t, schema.EventGap, g.Type)
 	require.Equal(t, "BTC-USDT", g.Symbol)
-	require.Equal(t, schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate, GapCount: 6, GapFirstSeq: 1004, GapLastSeq: 1009, Reason: g.Control.Reason}, g.Control)
+	require.Equal(t, &schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate, GapCount: 6, GapFirstSeq: 1004, GapLastSeq: 1009, Reason: g.Control.Reason}, g.Control)
 	require.Equal(t, schema.EventBookUpdate, sink.got[2].Type)
 	// A replay of ids the stream already covered (a venue's resend, a
 	// rotation's overlap) is a repeat: dropped and counted, never a gap

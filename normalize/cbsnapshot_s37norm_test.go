@@ -28,7 +28,7 @@ func TestS37normCoinbaseSnapshotRestates(t *testing.T) {
 		evs, err := c.feed(conn, string(coinbaseUser(typ, status, "0", "1", "0", "0")))
 		require.NoError(t, err)
 		require.Len(t, evs, 1)
-		return evs[0].Exec
+		return s42normExec(t, evs[0])
 	}
 	assert.Equal(t, schema.ExecNew, step(1, "snapshot", "OPEN").ExecType, "first seen: the order's status")
 	x := step(2, "snapshot", "OPEN")

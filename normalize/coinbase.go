@@ -417,7 +417,7 @@ type cbErrorMsg struct {
 }
 
 func (m *cbErrorMsg) fill(f *filler) {
-	f.ev.Control.Reason = f.p.reason(&m.Message, &m.Reason) // "message: reason"
+	f.ev.UseControl().Reason = f.p.reason(&m.Message, &m.Reason) // "message: reason"
 }
 
 // cbMatchMsg is an Exchange match: its side is the maker's.

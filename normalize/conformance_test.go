@@ -210,7 +210,7 @@ var binanceConformance = map[string]func(t *testing.T, evs []*schema.CanonicalEv
 			require.Equal(t, "BTC-USDT", ev.Symbol)
 			require.Equal(t, 1564745798939*ms, ev.ExchangeTS)
 			w.Reason, w.UpdateTime, w.Index, w.Count = "ORDER", 1564745798939*ms, uint32(1+i), 4
-			requireSameDigits(t, w, ev.Position)
+			requireSameDigits(t, w, *ev.Position)
 		}
 	},
 	"binance_futures_ACCOUNT_UPDATE_bnfcr.json": func(t *testing.T, evs []*schema.CanonicalEvent) {
@@ -222,7 +222,7 @@ var binanceConformance = map[string]func(t *testing.T, evs []*schema.CanonicalEv
 		ev := one(t, evs, schema.EventPosition, "ETH-USDT", 0, 1587727187525*ms)
 		requireSameDigits(t, schema.Position{Side: schema.PositionLong, MarginType: schema.MarginCross, Amount: dec("1.327"),
 			IsolatedWallet: dec("0"), MarkPrice: dec("187.17127"), UnrealizedPnL: dec("-1.166074"), MaintMargin: dec("1.614445"),
-			CrossWallet: dec("3.16812045"), MarginCall: true, Reason: "MARGIN_CALL", Count: 1}, ev.Position)
+			CrossWallet: dec("3.16812045"), MarginCall: true, Reason: "MARGIN_CALL", Count: 1}, *ev.Position)
 	},
 	"binance_futures_ORDER_TRADE_UPDATE_partial.json": func(t *testing.T, evs []*schema.CanonicalEvent) {
 		ev := one(t, evs, schema.EventExecReport, "BTC-USDT", 0, 1568879465651*ms)
@@ -264,11 +264,11 @@ var binanceConformance = map[string]func(t *testing.T, evs []*schema.CanonicalEv
 	},
 	"binance_futures_ACCOUNT_CONFIG_UPDATE_leverage.json": func(t *testing.T, evs []*schema.CanonicalEvent) {
 		ev := one(t, evs, schema.EventControl, "BTC-USDT", 0, 1611646737479*ms)
-		require.Equal(t, schema.Control{Kind: schema.ControlAccountConfig, Reason: "leverage", Value: 25}, ev.Control)
+		require.Equal(t, &schema.Control{Kind: schema.ControlAccountConfig, Reason: "leverage", Value: 25}, ev.Control)
 	},
 	"binance_futures_ACCOUNT_CONFIG_UPDATE_multiassets.json": func(t *testing.T, evs []*schema.CanonicalEvent) {
 		ev := one(t, evs, schema.EventControl, "", 0, 1611646737479*ms)
-		require.Equal(t, schema.Control{Kind: schema.ControlAccountConfig, Reason: "multi_assets_mode", Value: 1}, ev.Control)
+		require.Equal(t, &schema.Control{Kind: schema.ControlAccountConfig, Reason: "multi_assets_mode", Value: 1}, ev.Control)
 	},
 	"binance_trade.json": func(t *testing.T, evs []*schema.CanonicalEvent) {
 		ev := one(t, evs, schema.EventTrade, "BNB-BTC", 12345, 123456785*ms)
@@ -297,7 +297,7 @@ func balances(t *testing.T, evs []*schema.CanonicalEvent, ts, update int64, reas
 		if w.Count == 0 {
 			w.Count = uint32(len(want))
 		}
-		requireSameDigits(t, w, ev.Balance)
+		requireSameDigits(t, w, *ev.Balance)
 	}
 }
 

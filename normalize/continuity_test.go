@@ -78,7 +78,7 @@ func TestContinuityBybit(t *testing.T) {
 	require.NoError(t, p.HandleBytes(ctx, bybitBook("delta", 5), 1))
 	require.Equal(t, uint64(1), p.Stats().Gaps)
 	g := sink.got[len(sink.got)-2]
-	require.Equal(t, schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate, GapCount: 2, GapFirstSeq: 3, GapLastSeq: 4, Reason: g.Control.Reason}, g.Control)
+	require.Equal(t, &schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate, GapCount: 2, GapFirstSeq: 3, GapLastSeq: 4, Reason: g.Control.Reason}, g.Control)
 }
 
 func coinbaseFrame(seq int) []byte { return coinbaseTradeFrame(seq, seq) }

@@ -34,7 +34,11 @@ type claimEvent struct {
 }
 
 func (s *claimSink) Publish(_ context.Context, ev *schema.CanonicalEvent) error {
-	s.got = append(s.got, claimEvent{ev.Type, ev.Symbol, ev.SeqProvider, ev.ExchangeTS, ev.Control.GapType, ev.Control.GapFirstSeq, ev.Control.GapLastSeq})
+	var c schema.Control // a market event carries none
+	if ev.Control != nil {
+		c = *ev.Control
+	}
+	s.got = append(s.got, claimEvent{ev.Type, ev.Symbol, ev.SeqProvider, ev.ExchangeTS, c.GapType, c.GapFirstSeq, c.GapLastSeq})
 	s.pools.Events.Put(ev)
 	return nil
 }

@@ -126,7 +126,7 @@ var errFillAtZero = wrapBad("a fill at price 0")
 // a fill delivered at price 0. Call it once the fill's quantity and
 // ExecType are set.
 func (f *filler) needFillPrice(field string, n num) {
-	if x := f.ev.UseExec(); x.ExecType != schema.ExecTrade && x.LastFillQty.Sign() <= 0 {
+	if x := f.ev.Exec; x == nil || (x.ExecType != schema.ExecTrade && x.LastFillQty.Sign() <= 0) {
 		return
 	}
 	switch {

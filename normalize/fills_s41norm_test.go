@@ -37,7 +37,7 @@ func TestS41normRecentFillsGrowBounded(t *testing.T) {
 
 	// the set itself, fill after fill (a frame each costs seconds under -race)
 	fill := func(i int) bool {
-		ev := &schema.CanonicalEvent{Symbol: "BTC-USDT"}
+		ev := &schema.CanonicalEvent{Symbol: "BTC-USDT", Exec: &schema.Execution{}}
 		ev.Exec.ExecType, ev.Exec.Status = schema.ExecTrade, schema.StatusPartiallyFilled
 		require.NoError(t, ev.Exec.VenueOrderID.Set("o-1"))
 		require.NoError(t, ev.Exec.TradeID.Set(fmt.Sprintf("T-%08d", i)))

@@ -16,7 +16,7 @@ import (
 // map growths in thousands of fills average to zero there).
 func s41rvnormChurn(t *testing.T, p *Parser, ids []schema.ID, from, to int) uint64 {
 	t.Helper()
-	ev := &schema.CanonicalEvent{Symbol: "BTC-USDT"}
+	ev := &schema.CanonicalEvent{Symbol: "BTC-USDT", Exec: &schema.Execution{}}
 	require.NoError(t, ev.Exec.VenueOrderID.Set("o-1"))
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)

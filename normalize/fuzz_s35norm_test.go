@@ -25,7 +25,7 @@ func fuzzS35Reports(f *testing.F, venue schema.Venue, prefix string, seeds ...st
 			if err := s41fuzzCheck(ev); err != nil {
 				t.Fatalf("published an invalid event: %v: %+v", err, ev)
 			}
-			if x := ev.UseExec(); ev.Type == schema.EventExecReport && !x.Reconciled && x.Status != schema.StatusUnknown && x.ExecType == schema.ExecUnknown {
+			if x := ev.Exec; ev.Type == schema.EventExecReport && x != nil && !x.Reconciled && x.Status != schema.StatusUnknown && x.ExecType == schema.ExecUnknown {
 				t.Fatalf("a report of status %v with ExecUnknown: %+v", x.Status, x)
 			}
 			return nil

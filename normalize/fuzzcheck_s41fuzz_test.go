@@ -17,10 +17,12 @@ import (
 //   - every Decimal anywhere in the event is well formed (scale in
 //     0..MaxScale, mantissa not math.MinInt64) and prints to text that
 //     parses back to the identical value: exact decimals;
-//   - the Type says which section holds the data and the others are zero
-//     (schema.CanonicalEvent), but for what a gap marker may name of the
-//     stream it is about (Book.Depth, Ticker.Window and WindowClose,
-//     Kline.Interval);
+//   - the Type says which section holds the data: the other by-value
+//     sections (Trade, BBO, Book) are zero and the other out-of-line
+//     sections nil (schema.CanonicalEvent), but for what a gap marker may
+//     name of the stream it is about: Book.Depth, and a Ticker or Kline
+//     section holding only a window (Ticker.Window, not empty, and
+//     WindowClose) or an interval (Kline.Interval, not empty);
 //   - quantities are not negative: book levels, trades, liquidations and
 //     an execution's order, fill, cumulative and remaining quantities; a
 //     book level's price is positive;
@@ -63,6 +65,10 @@ func s41fuzzDecimals(v reflect.Value, path string) error {
 				}
 			}
 		}
+	case reflect.Pointer: // an out-of-line section the event carries
+		if !v.IsNil() {
+			return s41fuzzDecimals(v.Elem(), path)
+		}
 	case reflect.Slice:
 		for i := range v.Len() {
 			if err := s41fuzzDecimals(v.Index(i), fmt.Sprintf("%s[%d]", path, i)); err != nil {
@@ -73,7 +79,8 @@ func s41fuzzDecimals(v reflect.Value, path string) error {
 	return nil
 }
 
-// s41fuzzSections checks that only the sections of the event's type are set.
+// s41fuzzSections checks that only the sections of the event's type are
+// set: the others held by value are zero, the others held out of line nil.
 func s41fuzzSections(ev *schema.CanonicalEvent) error {
 	own := map[string]bool{}
 	switch ev.Type {
@@ -103,15 +110,21 @@ func s41fuzzSections(ev *schema.CanonicalEvent) error {
 	}
 	c := *ev
 	if ev.Type == schema.EventGap { // what the marker names of its stream
-		c.Book.Depth, c.Ticker.Window, c.Ticker.WindowClose, c.Kline.Interval = 0, "", 0, ""
+		c.Book.Depth = 0
+		if t := c.Ticker; t != nil && t.Window != "" && *t == (schema.Ticker{Window: t.Window, WindowClose: t.WindowClose}) {
+			c.Ticker = nil
+		}
+		if k := c.Kline; k != nil && k.Interval != "" && *k == (schema.Kline{Interval: k.Interval}) {
+			c.Kline = nil
+		}
 	}
 	sections := map[string]bool{
 		"Trade": c.Trade == schema.Trade{}, "BBO": c.BBO == schema.BBO{},
 		"Book":   len(c.Book.Bids)+len(c.Book.Asks) == 0 && c.Book.FirstSeq == 0 && c.Book.LastSeq == 0 && c.Book.PrevSeq == 0 && !c.Book.HasChecksum && c.Book.Checksum == 0 && c.Book.Depth == 0,
-		"Ticker": c.Ticker == schema.Ticker{}, "Kline": c.Kline == schema.Kline{}, "Mark": c.Mark == schema.Mark{},
-		"Liquidation": c.Liquidation == schema.Liquidation{}, "Exec": c.Exec == schema.Execution{},
-		"Control": c.Control == schema.Control{}, "Balance": c.Balance == schema.Balance{},
-		"Position": c.Position == schema.Position{},
+		"Ticker": c.Ticker == nil, "Kline": c.Kline == nil, "Mark": c.Mark == nil,
+		"Liquidation": c.Liquidation == nil, "Exec": c.Exec == nil,
+		"Control": c.Control == nil, "Balance": c.Balance == nil,
+		"Position": c.Position == nil,
 	}
 	for name, zero := range sections {
 		if !own[name] && !zero {
@@ -136,9 +149,14 @@ func s41fuzzSigns(ev *schema.CanonicalEvent) error {
 			errs = append(errs, fmt.Errorf("%v: level %d price %s not positive", ev.Type, i, l.Price))
 		}
 	}
-	errs = append(errs, neg("trade qty", ev.Trade.Qty), neg("liquidation qty", ev.Liquidation.Qty),
-		neg("liquidation filled qty", ev.Liquidation.FilledQty))
-	x := ev.UseExec()
+	errs = append(errs, neg("trade qty", ev.Trade.Qty))
+	if l := ev.Liquidation; l != nil {
+		errs = append(errs, neg("liquidation qty", l.Qty), neg("liquidation filled qty", l.FilledQty))
+	}
+	var x schema.Execution // a report without its section names no order
+	if ev.Exec != nil {
+		x = *ev.Exec
+	}
 	errs = append(errs, neg("order qty", x.Qty), neg("last fill qty", x.LastFillQty),
 		neg("cumulative fill qty", x.CumFillQty), neg("remaining qty", x.RemainingQty))
 	if ev.Type == schema.EventExecReport {
@@ -174,11 +192,11 @@ func TestS41fuzzCheckRefuses(t *testing.T) {
 		},
 		"no order": func(ev *schema.CanonicalEvent) {
 			ev.Type, ev.Trade = schema.EventExecReport, schema.Trade{}
-			ev.Exec.Status = schema.StatusNew
+			ev.UseExec().Status = schema.StatusNew
 		},
 		"final with remaining": func(ev *schema.CanonicalEvent) {
 			ev.Type, ev.Trade = schema.EventExecReport, schema.Trade{}
-			ev.Exec = schema.Execution{VenueOrderID: schema.MustID("1"), Status: schema.StatusFilled, RemainingQty: schema.NewDecimal(1, 0)}
+			ev.Exec = &schema.Execution{VenueOrderID: schema.MustID("1"), Status: schema.StatusFilled, RemainingQty: schema.NewDecimal(1, 0)}
 		},
 	} {
 		ev := ok()

@@ -94,7 +94,11 @@ func hasInstant(evs []*schema.CanonicalEvent, ns int64) bool {
 			return v.Int() == ns
 		case reflect.Struct:
 			for i := 0; i < v.NumField(); i++ {
-				if walk(v.Field(i)) {
+				f := v.Field(i)
+				if f.Kind() == reflect.Pointer && v.Type().Field(i).IsExported() && !f.IsNil() {
+					f = f.Elem() // an out-of-line section the event carries
+				}
+				if walk(f) {
 					return true
 				}
 			}

@@ -704,9 +704,10 @@ type krStatusMsg struct {
 }
 
 func (m *krStatusMsg) fill(f *filler) {
-	f.ev.Control.Reason = internOrCopy(krakenSystemStates, &m.System)
+	c := f.ev.UseControl()
+	c.Reason = internOrCopy(krakenSystemStates, &m.System)
 	if m.Status.ok {
-		f.ev.Control.Reason = internOrCopy(krakenSystemStates, &m.Status)
+		c.Reason = internOrCopy(krakenSystemStates, &m.Status)
 	}
 }
 

@@ -156,6 +156,8 @@ var s31Ignored = map[schema.Venue][]s31Member{
 		{".E", `event time where the message's own time ("T" trade/transaction time) is ExchangeTS`},
 		{".T", `futures bookTicker/depthUpdate "T" transaction time: ExchangeTS is "E", event time`},
 		{".l", `aggTrade "l" last trade id: Trade.ID is the aggregate id "a"`},
+		{".b", `trade "b" buyer's order id (older "Trade Streams" payloads): no Trade field`},
+		{".a", `trade "a" seller's order id (older "Trade Streams" payloads): no Trade field`},
 		{".f", `aggTrade "f" first trade id`},
 		{".k.f", `kline "f" first trade id`},
 		{".k.L", `kline "L" last trade id`},
@@ -314,6 +316,10 @@ func s31Values(v reflect.Value, out map[string]bool) {
 			if v.Type().Field(i).IsExported() {
 				s31Values(v.Field(i), out)
 			}
+		}
+	case reflect.Pointer: // an out-of-line section the event carries
+		if !v.IsNil() {
+			s31Values(v.Elem(), out)
 		}
 	case reflect.Slice:
 		if v.Type().Elem().Kind() != reflect.Uint8 {

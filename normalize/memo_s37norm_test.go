@@ -102,7 +102,7 @@ func TestS37normRefusedFrameLeavesNoOrderMemory(t *testing.T) {
 				var out []schema.Execution
 				for _, ev := range evs {
 					if ev.Type == schema.EventExecReport {
-						out = append(out, ev.Exec)
+						out = append(out, s42normExec(t, ev))
 					}
 				}
 				require.NotEmpty(t, out)

@@ -24,7 +24,7 @@ func s37rvnormExecs(t *testing.T, evs []*schema.CanonicalEvent) []schema.Executi
 	var out []schema.Execution
 	for _, ev := range evs {
 		if ev.Type == schema.EventExecReport {
-			out = append(out, ev.Exec)
+			out = append(out, s42normExec(t, ev))
 		}
 	}
 	return out

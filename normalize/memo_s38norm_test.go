@@ -17,7 +17,7 @@ import (
 func s38normKinds(evs []*schema.CanonicalEvent) []string {
 	var out []string
 	for _, ev := range evs {
-		out = append(out, ev.Type.String()+" "+ev.Symbol+" "+strconv.Itoa(ev.Book.Depth)+" "+ev.Control.Reason)
+		out = append(out, ev.Type.String()+" "+ev.Symbol+" "+strconv.Itoa(ev.Book.Depth)+" "+s42normRead(ev).Control.Reason)
 	}
 	return out
 }

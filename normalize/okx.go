@@ -398,8 +398,9 @@ type okxFundingMsg struct {
 
 func (m *okxFundingMsg) fill(f *filler) {
 	f.symbol("instId", &m.InstID)
-	f.decimal(&f.ev.Mark.FundingRate, m.FundingRate.num)
-	f.millis(&f.ev.Mark.NextFundingTime, "fundingTime", m.FundingTime)
+	x := f.ev.UseMark()
+	f.decimal(&x.FundingRate, m.FundingRate.num)
+	f.millis(&x.NextFundingTime, "fundingTime", m.FundingTime)
 	f.millis(&f.main, "ts", m.TS)
 }
 
@@ -467,7 +468,7 @@ type okxMarkMsg struct {
 
 func (m *okxMarkMsg) fill(f *filler) {
 	f.symbol("instId", &m.InstID)
-	f.price(&f.ev.Mark.MarkPrice, "markPx", m.MarkPx)
+	f.price(&f.ev.UseMark().MarkPrice, "markPx", m.MarkPx)
 	f.millis(&f.main, "ts", m.TS)
 }
 

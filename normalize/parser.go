@@ -503,7 +503,9 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 	}
 	f := &p.fill
 	f.begin(p, kd, ev)
-	ev.Control.Kind = kd.ctl
+	if kd.ctl != schema.ControlNone {
+		ev.UseControl().Kind = kd.ctl // a control event carries its section, whatever its message fills
+	}
 	if kd.merge == mergeDelta {
 		p.startDelta(ev, streamSym)
 	}
@@ -547,12 +549,12 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 		p.release(ev, pooled) // before a delta is merged: it was, when first delivered
 		return nil
 	}
-	if kd.merge != mergeNone && f.err == nil {
+	if kd.merge != mergeNone && f.err == nil && ev.Ticker != nil {
 		if p.tickers == nil {
 			p.tickers = make(map[string]schema.Ticker)
 		}
 		if _, ok := p.tickers[ev.Symbol]; ok || p.room(len(p.tickers)) {
-			p.tickers[ev.Symbol] = *ev.UseTicker()
+			p.tickers[ev.Symbol] = *ev.Ticker
 		}
 	}
 	if isBook && f.err == nil && !p.followsBook(ev.Symbol, ev.Book.Depth) {
@@ -585,8 +587,8 @@ func (p *Parser) run(ctx context.Context, k int, payload, streamSym []byte, inge
 		p.stats.ignored.Add(1)
 		return nil
 	}
-	if ev.Type == schema.EventExecReport {
-		endRemaining(ev.UseExec())
+	if ev.Type == schema.EventExecReport && ev.Exec != nil {
+		endRemaining(ev.Exec)
 	}
 	if (ev.Type == schema.EventTrade && p.repeatTrade(k, ev)) || (ev.Type == schema.EventExecReport && p.repeatFill(ev, f.amend)) {
 		p.release(ev, pooled)

@@ -164,6 +164,10 @@ func s39normDecimals(v reflect.Value, out []schema.Decimal) []schema.Decimal {
 				out = s39normDecimals(v.Field(i), out)
 			}
 		}
+	case v.Kind() == reflect.Pointer: // an out-of-line section the event carries
+		if !v.IsNil() {
+			out = s39normDecimals(v.Elem(), out)
+		}
 	case v.Kind() == reflect.Slice || v.Kind() == reflect.Array:
 		if v.Type().Elem().Kind() == reflect.Uint8 {
 			return out

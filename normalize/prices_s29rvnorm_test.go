@@ -88,14 +88,15 @@ func badPrices(ev *schema.CanonicalEvent) []string {
 	if ev.Type == schema.EventLiquidation && ev.Liquidation.Price.Sign() <= 0 && ev.Liquidation.AvgPrice.Sign() <= 0 {
 		bad = append(bad, "liquidation at "+ev.Liquidation.Price.String())
 	}
+	s := s42normRead(ev)
 	for n, d := range map[string]schema.Decimal{"Trade.Price": ev.Trade.Price, "BBO.BidPrice": ev.BBO.BidPrice, "BBO.AskPrice": ev.BBO.AskPrice,
-		"Ticker.Last": ev.Ticker.Last, "Ticker.BidPrice": ev.Ticker.BidPrice, "Ticker.AskPrice": ev.Ticker.AskPrice,
-		"Ticker.MarkPrice": ev.Ticker.MarkPrice, "Ticker.IndexPrice": ev.Ticker.IndexPrice, "Ticker.Open": ev.Ticker.Open,
-		"Ticker.High": ev.Ticker.High, "Ticker.Low": ev.Ticker.Low, "Mark.MarkPrice": ev.Mark.MarkPrice,
-		"Mark.IndexPrice": ev.Mark.IndexPrice, "Mark.EstSettlePrice": ev.Mark.EstSettlePrice,
-		"Kline.Open": ev.Kline.Open, "Kline.High": ev.Kline.High, "Kline.Low": ev.Kline.Low, "Kline.Close": ev.Kline.Close,
-		"Liquidation.Price": ev.Liquidation.Price, "Liquidation.AvgPrice": ev.Liquidation.AvgPrice,
-		"Exec.Price": ev.Exec.Price, "Exec.LastFillPrice": ev.Exec.LastFillPrice, "Exec.AvgPrice": ev.Exec.AvgPrice} {
+		"Ticker.Last": s.Ticker.Last, "Ticker.BidPrice": s.Ticker.BidPrice, "Ticker.AskPrice": s.Ticker.AskPrice,
+		"Ticker.MarkPrice": s.Ticker.MarkPrice, "Ticker.IndexPrice": s.Ticker.IndexPrice, "Ticker.Open": s.Ticker.Open,
+		"Ticker.High": s.Ticker.High, "Ticker.Low": s.Ticker.Low, "Mark.MarkPrice": s.Mark.MarkPrice,
+		"Mark.IndexPrice": s.Mark.IndexPrice, "Mark.EstSettlePrice": s.Mark.EstSettlePrice,
+		"Kline.Open": s.Kline.Open, "Kline.High": s.Kline.High, "Kline.Low": s.Kline.Low, "Kline.Close": s.Kline.Close,
+		"Liquidation.Price": s.Liquidation.Price, "Liquidation.AvgPrice": s.Liquidation.AvgPrice,
+		"Exec.Price": s.Exec.Price, "Exec.LastFillPrice": s.Exec.LastFillPrice, "Exec.AvgPrice": s.Exec.AvgPrice} {
 		if d.Sign() < 0 {
 			bad = append(bad, n+" negative "+d.String())
 		}

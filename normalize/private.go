@@ -47,7 +47,7 @@ func (f *filler) needID(field string, id ident) {
 // ("trade" without last_qty, execQty "0"): a fill of nothing is a
 // malformed report, never a fill a strategy would count.
 func (f *filler) needFill(field string) {
-	if x := f.ev.UseExec(); x.ExecType == schema.ExecTrade && x.LastFillQty.Sign() <= 0 {
+	if x := f.ev.Exec; x != nil && x.ExecType == schema.ExecTrade && x.LastFillQty.Sign() <= 0 {
 		f.fail(field, fmt.Errorf("%w: a fill of no quantity", ErrBadValue))
 	}
 }
@@ -100,7 +100,7 @@ func endRemaining(x *schema.Execution) {
 // (leavesQty, leaves_quantity), which venues send because the order's
 // quantity can change (amendments) or be in another unit.
 func (f *filler) execRemaining(field string, n num) {
-	f.price(&f.ev.Exec.RemainingQty, field, n)
+	f.price(&f.ev.UseExec().RemainingQty, field, n)
 }
 
 // execCumQuote sets CumQuoteQty = AvgPrice × CumFillQty for venues that send
@@ -248,9 +248,9 @@ type fillSeen struct {
 // amend is what ev's own message says of an amendment (filler.amend): the
 // word lives and dies with the message, so no later report reads it.
 func (p *Parser) repeatFill(ev *schema.CanonicalEvent, amend amendResult) bool {
-	x := ev.UseExec()
+	x := ev.Exec
 	r := &p.fills
-	if x.ExecType != schema.ExecTrade || x.TradeID.IsZero() || x.Reconciled {
+	if x == nil || x.ExecType != schema.ExecTrade || x.TradeID.IsZero() || x.Reconciled {
 		return false
 	}
 	key := fillKey{symbol: ev.Symbol, order: x.VenueOrderID, trade: x.TradeID}

@@ -396,8 +396,8 @@ func TestAdv4BadValuesTyped(t *testing.T) {
 			}
 			for _, ev := range got {
 				require.NoError(t, ev.Validate(), "%s %s=%s", tc.venue, tc.field, bad)
-				x := ev.UseExec()
-				if ev.Type == schema.EventExecReport {
+				if x := ev.Exec; ev.Type == schema.EventExecReport {
+					require.NotNil(t, x, "an execution report carries Exec")
 					require.GreaterOrEqual(t, x.LastFillQty.Sign(), 0)
 					require.GreaterOrEqual(t, x.CumFillQty.Sign(), 0)
 					require.GreaterOrEqual(t, x.Qty.Sign(), 0)
@@ -504,7 +504,7 @@ func FuzzPrivateDocs(f *testing.F) {
 			if ev.Type != schema.EventExecReport {
 				return nil
 			}
-			x := ev.UseExec()
+			x := ev.Exec // s41fuzzCheck: a report carries it (it names an order)
 			for _, q := range []schema.Decimal{x.Qty, x.LastFillQty, x.CumFillQty, x.RemainingQty, x.LastFillPrice, x.Price, x.AvgPrice} {
 				if q.Sign() < 0 {
 					t.Fatalf("a negative quantity or price: %+v", x)

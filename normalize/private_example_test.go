@@ -18,7 +18,7 @@ func (s execSink) Publish(_ context.Context, ev *schema.CanonicalEvent) error {
 		fmt.Println(ev.Type, ev.Venue, ev.Symbol, ev.Control.GapType, ev.Control.GapCount)
 		return nil
 	}
-	x := ev.UseExec()
+	x := ev.Exec // an execution report carries it
 	fmt.Println(ev.Type, ev.Venue, ev.Symbol, x.VenueOrderID, x.ExecType, x.Status, x.LastFillQty, "@", x.LastFillPrice, "fee", x.Fee, x.FeeAsset)
 	return nil
 }

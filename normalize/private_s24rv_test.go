@@ -34,7 +34,7 @@ func TestS24rvOKXAmendResultsAfterFill(t *testing.T) {
 		evs, err := c.feed(conn, msg)
 		require.NoError(t, err)
 		require.Len(t, evs, 1, "delivered")
-		x := evs[0].Exec
+		x := s42normExec(t, evs[0])
 		require.True(t, x.LastFillQty.IsZero() && x.TradeID.IsZero(), "the fill is not counted twice")
 		return x
 	}

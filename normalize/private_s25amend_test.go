@@ -68,5 +68,5 @@ func (c *connFeed) one(msg string) schema.Execution {
 	evs, err := c.feed(1, msg)
 	require.NoError(c.t, err)
 	require.Len(c.t, evs, 1)
-	return evs[0].Exec
+	return s42normExec(c.t, evs[0])
 }

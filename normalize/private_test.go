@@ -366,7 +366,7 @@ func TestCoinbaseUserFills(t *testing.T) {
 		sink.got = nil
 		require.NoError(t, p.HandleBytes(ctx, b, 42))
 		require.Len(t, sink.got, 1)
-		return sink.got[0].Exec
+		return s42normExec(t, sink.got[0])
 	}
 	x := feed(coinbaseUser("snapshot", "OPEN", "0.1", "0.9", "5000.00", "1.00"))
 	require.Equal(t, schema.StatusPartiallyFilled, x.Status)

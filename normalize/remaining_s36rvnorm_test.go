@@ -69,7 +69,10 @@ func FuzzS36rvnormRemaining(f *testing.F) {
 		events := schema.NewPools(nil).Events
 		sink := SinkFunc(func(_ context.Context, ev *schema.CanonicalEvent) error {
 			defer events.Put(ev)
-			if x := ev.UseExec(); ev.Type == schema.EventExecReport {
+			if x := ev.Exec; ev.Type == schema.EventExecReport {
+				if x == nil {
+					t.Fatalf("an execution report without Exec: %+v", ev)
+				}
 				if x.RemainingQty.Sign() < 0 || (x.Status.Final() && !x.RemainingQty.IsZero()) {
 					t.Fatalf("status %v with RemainingQty %s", x.Status, x.RemainingQty)
 				}

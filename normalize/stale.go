@@ -21,7 +21,7 @@ type staleKey struct {
 }
 
 func staleKeyOf(ev *schema.CanonicalEvent) staleKey {
-	return staleKey{symbol: ev.Symbol, typ: ev.Type, depth: ev.Book.Depth, interval: ev.Kline.Interval, window: ev.Ticker.Window}
+	return staleKey{symbol: ev.Symbol, typ: ev.Type, depth: ev.Book.Depth, interval: klineInterval(ev), window: tickerWindow(ev)}
 }
 
 // staleReason is the Control.Reason of the marker of a dropped
@@ -89,9 +89,19 @@ func (e *emitter) announceStale(ctx context.Context, ev *schema.CanonicalEvent) 
 	return true, fmt.Errorf("%w: %s %s (its event carried an older stream's stale marker): %w", ErrDropped, fresh.typ, fresh.symbol, pool.ErrExhausted)
 }
 
-// fillStale makes g the gap marker of stream k.
+// fillStale makes g the gap marker of stream k. It carries a Kline or
+// Ticker section only to name the stream's interval or window when it has
+// one (not empty): a BBO's or a book top's marker carries none, and a
+// standard ticker's (window "") none either — a missing section reads as
+// the empty name (klineInterval, tickerWindow).
 func (e *emitter) fillStale(g *schema.CanonicalEvent, k staleKey, ingest int64) {
 	g.Venue, g.Symbol, g.Type, g.IngestTS = e.venue, k.symbol, schema.EventGap, ingest
-	g.Book.Depth, g.Kline.Interval, g.Ticker.Window = k.depth, k.interval, k.window
+	g.Book.Depth = k.depth
+	if k.interval != "" {
+		g.UseKline().Interval = k.interval
+	}
+	if k.window != "" {
+		g.UseTicker().Window = k.window
+	}
 	*g.UseControl() = schema.Control{Kind: schema.ControlGap, GapType: k.typ, Reason: staleReason}
 }

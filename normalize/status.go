@@ -21,5 +21,5 @@ var maintenanceStates = internTable("scheduled", "ongoing", "pre_open", "complet
 func (m *maintenanceMsg) fill(f *filler) {
 	f.need("state", m.State.ok && len(m.State.bytes()) > 0)
 	f.millis(&f.main, "ts", m.TS)
-	f.ev.Control.Reason = internOrCopy(maintenanceStates, &m.State)
+	f.ev.UseControl().Reason = internOrCopy(maintenanceStates, &m.State)
 }

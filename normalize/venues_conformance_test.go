@@ -65,8 +65,9 @@ func control(t *testing.T, evs []*schema.CanonicalEvent, venue schema.Venue, k s
 	require.Len(t, evs, 1)
 	require.Equal(t, venue, evs[0].Venue)
 	require.Equal(t, schema.EventControl, evs[0].Type)
+	require.NotNil(t, evs[0].Control, "a control event carries its Control section")
 	require.Equal(t, k, evs[0].Control.Kind)
-	return &evs[0].Control
+	return evs[0].Control
 }
 
 func requireLevel(t *testing.T, lv schema.Level, price, qty string) {

@@ -115,7 +115,7 @@ func TestS27UnknownMembersChangeNothing(t *testing.T) {
 				err := ctorOf[string(s.venue)](events, sink, nil).HandleBytes(ctx, in, 1)
 				var b strings.Builder
 				for _, ev := range sink.got {
-					fmt.Fprintf(&b, "%+v\n", *ev.Clone())
+					fmt.Fprintf(&b, "%s\n", s42normDump(ev, true))
 				}
 				return b.String(), err
 			}

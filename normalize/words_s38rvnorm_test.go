@@ -31,5 +31,5 @@ func s38rvnormOKXOrdType(t *testing.T, word string) schema.Execution {
 	evs, err := f.feed(1, `{"arg":{"channel":"orders","instType":"SPOT"},"data":[{"instId":"BTC-USDT","ordId":"1","clOrdId":"c1","side":"sell","ordType":"`+word+`","px":"100","sz":"2","state":"live","uTime":"1700000000000","cTime":"1700000000000"}]}`)
 	require.NoError(t, err)
 	require.Len(t, evs, 1)
-	return evs[0].Exec
+	return s42normExec(t, evs[0])
 }

@@ -49,9 +49,7 @@ func wrappedEvents(t *testing.T, msg []byte) []string {
 	require.NoError(t, p.HandleBytes(context.Background(), msg, 1), "%s", msg)
 	var out []string
 	for _, ev := range sink.got {
-		c := *ev
-		c.Raw = nil
-		out = append(out, fmt.Sprintf("%+v", c))
+		out = append(out, s42normDump(ev, false))
 	}
 	require.NotEmpty(t, out)
 	st := p.Stats()
