@@ -713,7 +713,9 @@ func (b *Book) topOut(view int) {
 // and of the book's view (Book.Depth) — and a lost connection of the venue
 // (schema.EventConnState disconnected, reconnecting or closed) invalidate
 // the book; anything else, a marker about trades or best bid/offers
-// included, is ignored.
+// included, is ignored. A marker or connection state without its Control
+// section (nil, as an event made by hand may be) reads it as zero: a gap
+// marker about every stream, no range; a state ConnUnknown, ignored.
 //
 // A lost connection whose event is older (IngestTS) than the latest data
 // that proved the book good — a snapshot, or a diff whose ids chain — is
