@@ -26,7 +26,7 @@ type s30OKX struct {
 	p      *normalize.Parser
 	bk     *book.Book
 	types  map[schema.EventType]int
-	ctl    []schema.CanonicalEvent
+	ctl    []*schema.CanonicalEvent // clones: the pooled events go back
 }
 
 func s30DialOKX(t *testing.T, v *venuesim.Venue) *s30OKX {
@@ -42,7 +42,7 @@ func s30DialOKX(t *testing.T, v *venuesim.Venue) *s30OKX {
 		defer o.events.Events.Put(ev)
 		o.types[ev.Type]++
 		if ev.Type == schema.EventControl {
-			o.ctl = append(o.ctl, *ev)
+			o.ctl = append(o.ctl, ev.Clone())
 		}
 		return o.bk.Apply(ctx, ev)
 	}), nil)
@@ -180,6 +180,7 @@ func TestS30OKXControl(t *testing.T) {
 	assert.Equal(t, "notice", e.Event)
 	assert.Equal(t, "64008", e.Code)
 	ctl := o.ctl[len(o.ctl)-1]
+	require.NotNil(t, ctl.Control, "a status notice carries its Control")
 	assert.Equal(t, schema.ControlStatus, ctl.Control.Kind, "our parser takes it as a status notice")
 
 	// Nothing pushed for 30 s of the venue's clock: the cut.

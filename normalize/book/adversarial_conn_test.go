@@ -254,7 +254,7 @@ func TestAdversarialTailAfterLoss(t *testing.T) {
 	at := func(ms int) int64 { return base.Add(time.Duration(ms) * time.Millisecond).UnixNano() }
 	loss := func(ms int) *schema.CanonicalEvent {
 		return &schema.CanonicalEvent{Type: schema.EventConnState, IngestTS: at(ms),
-			Control: schema.Control{Kind: schema.ControlConnState, State: schema.ConnDisconnected}}
+			Control: &schema.Control{Kind: schema.ControlConnState, State: schema.ConnDisconnected}}
 	}
 	ctx := context.Background()
 	t.Run("bybit", func(t *testing.T) {

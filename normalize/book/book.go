@@ -713,7 +713,9 @@ func (b *Book) topOut(view int) {
 // and of the book's view (Book.Depth) — and a lost connection of the venue
 // (schema.EventConnState disconnected, reconnecting or closed) invalidate
 // the book; anything else, a marker about trades or best bid/offers
-// included, is ignored.
+// included, is ignored. A marker or connection state without its Control
+// section (nil, as an event made by hand may be) reads it as zero: a gap
+// marker about every stream, no range; a state ConnUnknown, ignored.
 //
 // A lost connection whose event is older (IngestTS) than the latest data
 // that proved the book good — a snapshot, or a diff whose ids chain — is
@@ -756,7 +758,7 @@ func (b *Book) applyFrom(ctx context.Context, ev *schema.CanonicalEvent, routed 
 func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent, routed bool) error {
 	switch ev.Type {
 	case schema.EventConnState:
-		if !ev.Control.State.Lost() {
+		if !connLost(ev) {
 			return nil
 		}
 		b.mu.Lock()
@@ -775,11 +777,11 @@ func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent, routed bool
 			defer b.mu.Unlock()
 			return b.asideLocked(ctx, ev)
 		}
-		switch ev.Control.GapType {
+		switch c := controlOf(ev); c.GapType {
 		case schema.EventBookUpdate, schema.EventBookSnapshot, schema.EventUnknown:
 			b.mu.Lock()
 			defer b.mu.Unlock()
-			return b.invalidateLocked(ctx, ev, ReasonUpstream, ev.Control.GapFirstSeq, ev.Control.GapLastSeq)
+			return b.invalidateLocked(ctx, ev, ReasonUpstream, c.GapFirstSeq, c.GapLastSeq)
 		}
 		return nil
 	}
@@ -1426,7 +1428,7 @@ func (b *Book) invalidateLocked(ctx context.Context, src *schema.CanonicalEvent,
 	b.stats.Invalidations++
 	b.asked, b.askFailed = false, time.Time{}
 	if reason == ReasonReconnect {
-		b.info(reason, "state", src.Control.State.String())
+		b.info(reason, "state", controlOf(src).State.String())
 	} else {
 		b.warn(reason, "first", first, "last", last)
 	}
@@ -1951,7 +1953,26 @@ func (b *Book) flushOwed(ctx context.Context, breaks bool) error {
 // breaksBook says whether ev, given to a book, breaks it whatever its
 // state: a gap marker or a lost connection.
 func breaksBook(ev *schema.CanonicalEvent) bool {
-	return ev.Type == schema.EventGap || (ev.Type == schema.EventConnState && ev.Control.State.Lost())
+	return ev.Type == schema.EventGap || connLost(ev)
+}
+
+// connLost says whether ev is the state of a lost connection (Disconnected,
+// Reconnecting, Closed). An EventConnState without its Control section (a
+// host's, made by hand) states ConnUnknown: not a loss.
+func connLost(ev *schema.CanonicalEvent) bool {
+	return ev.Type == schema.EventConnState && controlOf(ev).State.Lost()
+}
+
+// controlOf is ev's Control section, zero when ev carries none (nil): an
+// event the book did not make — a host's, through Apply or Books.Publish —
+// may lack it. A gap marker without it names no stream (GapType
+// EventUnknown: every stream of its venue and symbol) and no range, which
+// breaks the book as a gap marker about it does.
+func controlOf(ev *schema.CanonicalEvent) schema.Control {
+	if ev.Control == nil {
+		return schema.Control{}
+	}
+	return *ev.Control
 }
 
 // owesMarker says whether the gap marker of a break is owed (markLocked):
@@ -2017,10 +2038,7 @@ func (b *Book) publishMarkerLocked(ctx context.Context, ev, src *schema.Canonica
 	ev.Venue, ev.Symbol, ev.Type = b.rule.Venue, b.symbol, schema.EventGap
 	ev.ExchangeTS, ev.IngestTS = src.ExchangeTS, src.IngestTS
 	ev.Book.Depth = view
-	ev.Control.Kind = schema.ControlGap
-	ev.Control.GapType = typ
-	ev.Control.GapFirstSeq, ev.Control.GapLastSeq = first, last
-	ev.Control.Reason = reason
+	*ev.UseControl() = schema.Control{Kind: schema.ControlGap, GapType: typ, GapFirstSeq: first, GapLastSeq: last, Reason: reason}
 	b.stats.Markers++
 	return b.o.Sink.Publish(ctx, ev)
 }

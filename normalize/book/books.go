@@ -321,7 +321,7 @@ func (r *Books) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
 
 // publish is Publish; f is the Feed ev came through, nil if none.
 func (r *Books) publish(ctx context.Context, ev *schema.CanonicalEvent, f *Feed) error {
-	if f != nil && ev.Venue == f.venue && ev.Type == schema.EventConnState && ev.Control.State.Lost() {
+	if f != nil && ev.Venue == f.venue && connLost(ev) {
 		f.lost(ev.IngestTS)
 	}
 	var serr error
@@ -433,7 +433,7 @@ func (r *Books) applyList(ctx context.Context, ev *schema.CanonicalEvent, f *Fee
 			continue // another client's connection: not this one's loss; or given it already
 		}
 		err = errors.Join(err, b.applyFrom(ctx, ev, true))
-		if f == nil && ev.Type == schema.EventConnState && ev.Control.State.Lost() {
+		if f == nil && connLost(ev) {
 			b.lostAnywhere(ev.IngestTS) // a connection not known: every one's
 		}
 	}
@@ -519,6 +519,11 @@ type Feed struct {
 	venue  schema.Venue
 	on     func(wsclient.Event)
 	lostAt atomic.Int64 // IngestTS of the latest loss of the client's connections
+	// state is the Control of the connection state connState applies,
+	// written and read under onEvent's lock: the event it applies is on
+	// connState's stack, and a section it pointed to there would be
+	// allocated on the heap at every state change.
+	state schema.Control
 }
 
 // Feed returns the [Feed] of one more client of venue; next, when not
@@ -592,8 +597,8 @@ func (r *Books) connState(f *Feed, e wsclient.Event) {
 	venue := f.venue
 	ctx, cancel := context.WithTimeout(context.Background(), StateTimeout)
 	defer cancel()
-	ev := schema.CanonicalEvent{Venue: venue, Type: schema.EventConnState, IngestTS: e.Stamp()}
-	ev.Control = &schema.Control{Kind: schema.ControlConnState, State: e.State, Reason: e.Reason.String()}
+	f.state = schema.Control{Kind: schema.ControlConnState, State: e.State, Reason: e.Reason.String()}
+	ev := schema.CanonicalEvent{Venue: venue, Type: schema.EventConnState, IngestTS: e.Stamp(), Control: &f.state}
 	if err := r.applyVenue(ctx, &ev, f); err != nil && r.log != nil {
 		r.log.Warn("book: applying a connection state", "venue", string(venue), "state", e.State.String(), "err", err)
 	}

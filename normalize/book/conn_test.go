@@ -157,7 +157,7 @@ func TestLateDisconnect(t *testing.T) {
 	require.NoError(t, bk.Apply(ctx, snap))
 	state := func(at int64) *schema.CanonicalEvent {
 		return &schema.CanonicalEvent{Venue: schema.VenueBybit, Type: schema.EventConnState, IngestTS: at,
-			Control: schema.Control{Kind: schema.ControlConnState, State: schema.ConnDisconnected}}
+			Control: &schema.Control{Kind: schema.ControlConnState, State: schema.ConnDisconnected}}
 	}
 	require.NoError(t, bk.Apply(ctx, state(lost.UnixNano())))
 	require.True(t, bk.Live(), "news of the previous connection")
@@ -207,7 +207,7 @@ func TestResubscribeWhenDiffsWait(t *testing.T) {
 	delta := bybitEvent(t, readVenue(t, "bybit_v5_orderbook_delta.json"))
 	require.NoError(t, bk.Apply(ctx, snap))
 	require.NoError(t, bk.Apply(ctx, &schema.CanonicalEvent{Venue: schema.VenueBybit, Type: schema.EventConnState,
-		Control: schema.Control{Kind: schema.ControlConnState, State: schema.ConnDisconnected}}))
+		Control: &schema.Control{Kind: schema.ControlConnState, State: schema.ConnDisconnected}}))
 	require.Zero(t, calls.Load(), "the connection's own resubscription brings the snapshot")
 	for range 3 {
 		require.NoError(t, bk.Apply(ctx, delta))
@@ -218,7 +218,7 @@ func TestResubscribeWhenDiffsWait(t *testing.T) {
 	// A failed request is repeated, RetryInterval later.
 	require.NoError(t, bk.Apply(ctx, snap))
 	require.NoError(t, bk.Apply(ctx, &schema.CanonicalEvent{Venue: schema.VenueBybit, Type: schema.EventConnState,
-		Control: schema.Control{Kind: schema.ControlConnState, State: schema.ConnReconnecting}}))
+		Control: &schema.Control{Kind: schema.ControlConnState, State: schema.ConnReconnecting}}))
 	fail.Store(true)
 	require.Error(t, bk.Apply(ctx, delta))
 	require.Eventually(t, func() bool {

@@ -390,7 +390,7 @@ func TestConnectionGapInvalidatesVenue(t *testing.T) {
 	}
 	marker := publishPooled(t, events, func(ev *schema.CanonicalEvent) {
 		ev.Venue, ev.Type = schema.VenueCoinbase, schema.EventGap
-		ev.Control = schema.Control{Kind: schema.ControlGap, GapType: schema.EventUnknown, GapFirstSeq: 41, GapLastSeq: 43, Reason: "sequence_num jumped"}
+		ev.Control = &schema.Control{Kind: schema.ControlGap, GapType: schema.EventUnknown, GapFirstSeq: 41, GapLastSeq: 43, Reason: "sequence_num jumped"}
 	})
 	require.NoError(t, books.Publish(ctx, marker))
 	for _, b := range cb {

@@ -63,7 +63,7 @@ func TestS38bookLossOfOneFeedLeavesTheOtherFeedsBooks(t *testing.T) {
 	gap, err := events.TryGet()
 	require.NoError(t, err)
 	gap.Venue, gap.Type, gap.IngestTS = schema.VenueOKX, schema.EventGap, 3_000
-	gap.Control = schema.Control{Kind: schema.ControlGap}
+	gap.Control = &schema.Control{Kind: schema.ControlGap}
 	require.NoError(t, a.Publish(ctx, gap)) // a connection-wide gap of a's connection
 	require.False(t, mine.Live())
 	require.True(t, theirs.Live(), "the other client's book invalidated by this one's connection-wide gap")

@@ -124,7 +124,7 @@ func TestFetchAfterLossDuringItIsDropped(t *testing.T) {
 	go func() { applied <- b.Apply(ctx, d) }()
 	<-slow.asked
 	lost := &schema.CanonicalEvent{Venue: schema.VenueBinance, Type: schema.EventConnState, IngestTS: 20}
-	lost.Control.State = schema.ConnReconnecting
+	lost.UseControl().State = schema.ConnReconnecting
 	within(t, "Apply of a lost connection", func() { require.NoError(t, b.Apply(ctx, lost)) })
 	slow.answer()
 	require.NoError(t, <-applied)

@@ -117,8 +117,12 @@ func runFuzzS40Books(t *testing.T, data []byte) {
 			ev.BBO.BidPrice, ev.BBO.BidQty = schema.NewDecimal(int64(next()), 0), schema.NewDecimal(1, 0)
 			ev.BBO.AskPrice, ev.BBO.AskQty = schema.NewDecimal(int64(next())+256, 0), schema.NewDecimal(1, 0)
 		case 4:
-			ev.Type, ev.Control.Kind, ev.Control.GapType = schema.EventGap, schema.ControlGap, schema.EventBookUpdate
-			if next()%2 == 0 {
+			ev.Type = schema.EventGap
+			c := next()
+			if c%4 < 2 { // else a host's marker without its Control (nil since issue #15): about every stream
+				ev.UseControl().Kind, ev.UseControl().GapType = schema.ControlGap, schema.EventBookUpdate
+			}
+			if c%2 == 0 {
 				ev.Symbol = ""
 			}
 		}

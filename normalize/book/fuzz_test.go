@@ -73,9 +73,12 @@ func runFuzzApply(t *testing.T, data []byte) {
 			case 1, 2:
 				ev.Type = schema.EventBookUpdate
 			case 3:
-				ev.Type, ev.Control.GapType = schema.EventGap, schema.EventBookUpdate
+				ev.Type, ev.UseControl().GapType = schema.EventGap, schema.EventBookUpdate
 			case 4:
-				ev.Type, ev.Control.State = schema.EventConnState, schema.ConnState(next()%8)
+				ev.Type = schema.EventConnState
+				if s := schema.ConnState(next() % 8); s != schema.ConnUnknown {
+					ev.UseControl().State = s
+				} // ConnUnknown: a host's event without its Control (nil since issue #15), which reads as it
 			case 5:
 				ev.Type, ev.Symbol = schema.EventGap, ""
 			}

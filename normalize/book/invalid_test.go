@@ -158,7 +158,7 @@ func TestReconnectInvalidates(t *testing.T) {
 		ev, err := events.Get(ctx)
 		require.NoError(t, err)
 		ev.Venue, ev.Type = schema.VenueBybit, schema.EventConnState
-		ev.Control.Kind, ev.Control.State = schema.ControlConnState, schema.ConnDisconnected
+		ev.UseControl().Kind, ev.UseControl().State = schema.ControlConnState, schema.ConnDisconnected
 		require.NoError(t, books.Publish(ctx, ev))
 	}
 	require.False(t, bk.Live())

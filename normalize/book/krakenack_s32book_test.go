@@ -155,7 +155,7 @@ func TestS32KrakenV2AsideDroppedOnLoss(t *testing.T) {
 	v := newKrThin()
 	x.feed(t, v.snapshot())
 	lost := schema.CanonicalEvent{Venue: schema.VenueKraken, Type: schema.EventConnState,
-		Control: schema.Control{Kind: schema.ControlConnState, State: schema.ConnDisconnected}}
+		Control: &schema.Control{Kind: schema.ControlConnState, State: schema.ConnDisconnected}}
 	require.NoError(t, x.b.Apply(context.Background(), &lost))
 	x.feed(t, krAck(25), v.ask("50000.7", "2", false))
 	require.False(t, x.b.Live())

@@ -24,7 +24,7 @@ func newKrAsidePipe(t *testing.T) *pipe {
 // krLost is wsclient's report of a lost Kraken connection, stamped at.
 func krLost(at int64) *schema.CanonicalEvent {
 	return &schema.CanonicalEvent{Venue: schema.VenueKraken, Type: schema.EventConnState, IngestTS: at,
-		Control: schema.Control{Kind: schema.ControlConnState, State: schema.ConnDisconnected}}
+		Control: &schema.Control{Kind: schema.ControlConnState, State: schema.ConnDisconnected}}
 }
 
 // wsclient reports a lost connection on a goroutine of its own, which may
@@ -149,7 +149,7 @@ func TestS32rvKrakenAsideDroppedOnItsGap(t *testing.T) {
 		{"marker of the aside view", func(x *pipe) {
 			x.ts += 1e6
 			g := schema.CanonicalEvent{Venue: schema.VenueKraken, Symbol: "BTC-USD", Type: schema.EventGap, IngestTS: x.ts,
-				Control: schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate, GapFirstSeq: 1, GapLastSeq: 1}}
+				Control: &schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate, GapFirstSeq: 1, GapLastSeq: 1}}
 			g.Book.Depth = 10
 			require.NoError(t, x.b.Apply(context.Background(), &g))
 		}},

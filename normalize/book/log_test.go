@@ -88,7 +88,7 @@ func TestLogging(t *testing.T) {
 	require.NoError(t, bk.Apply(ctx, okx(schema.EventBookSnapshot, 500, 0, "100")))
 	require.NoError(t, books.Publish(ctx, publishPooled(t, events, func(ev *schema.CanonicalEvent) {
 		ev.Venue, ev.Type = schema.VenueOKX, schema.EventConnState
-		ev.Control = schema.Control{Kind: schema.ControlConnState, State: schema.ConnDisconnected}
+		ev.Control = &schema.Control{Kind: schema.ControlConnState, State: schema.ConnDisconnected}
 	})))
 
 	type line struct {

@@ -54,7 +54,7 @@ func TestS23BookGapMarkers(t *testing.T) {
 			require.NoError(t, b.Apply(ctx, s23Snapshot(10)))
 			require.True(t, b.Live())
 			require.NoError(t, b.Apply(ctx, &schema.CanonicalEvent{Venue: tc.venue, Symbol: tc.sym, Type: schema.EventGap, IngestTS: 2,
-				Control: schema.Control{Kind: schema.ControlGap, GapType: tc.gapType, GapSource: schema.GapVenue}}))
+				Control: &schema.Control{Kind: schema.ControlGap, GapType: tc.gapType, GapSource: schema.GapVenue}}))
 			bbo, live := b.BBO()
 			if !tc.breaks {
 				require.True(t, live)
@@ -105,9 +105,9 @@ func TestS23BrokenBookPublishesNoQuote(t *testing.T) {
 		breaker *schema.CanonicalEvent
 	}{
 		{"gap marker", &schema.CanonicalEvent{Venue: schema.VenueBybit, Symbol: "BTC-USDT", Type: schema.EventGap, IngestTS: 2,
-			Control: schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate, GapSource: schema.GapVenue}}},
+			Control: &schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate, GapSource: schema.GapVenue}}},
 		{"lost connection", &schema.CanonicalEvent{Venue: schema.VenueBybit, Type: schema.EventConnState, IngestTS: 2,
-			Control: schema.Control{Kind: schema.ControlConnState, State: schema.ConnDisconnected}}},
+			Control: &schema.Control{Kind: schema.ControlConnState, State: schema.ConnDisconnected}}},
 		{"crossed", diff(11, "102")},
 		{"sequence gap", diff(13, "100.5")},
 	} {
@@ -136,7 +136,7 @@ func TestS23BrokenBookPublishesNoQuote(t *testing.T) {
 			n := len(sink.got)
 			// Nothing more while it stays broken: no second withdrawal.
 			_ = b.Apply(ctx, &schema.CanonicalEvent{Venue: schema.VenueBybit, Symbol: "BTC-USDT", Type: schema.EventGap, IngestTS: 4,
-				Control: schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate}})
+				Control: &schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate}})
 			for _, ev := range sink.got[n:] {
 				require.NotEqual(t, schema.EventBBO, ev.Type)
 			}

@@ -77,7 +77,7 @@ func TestS39bookWholeBookTopsHearOneMarkerPerBreak(t *testing.T) {
 				require.NoError(t, b.Apply(context.Background(), lostConn(schema.VenueCoinbase, 2)))
 			case "upstream gap":
 				gap := &schema.CanonicalEvent{Venue: schema.VenueCoinbase, Symbol: "BTC-USDT", Type: schema.EventGap, IngestTS: 2,
-					Control: schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate}}
+					Control: &schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate}}
 				require.NoError(t, b.Apply(context.Background(), gap))
 			case "silence":
 				clk.step(time.Minute)

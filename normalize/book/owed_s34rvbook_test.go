@@ -28,7 +28,7 @@ func TestS34rvOwedWithdrawalIsNotCountedDropped(t *testing.T) {
 	require.Error(t, b.Apply(expired, lostConn(schema.VenueOKX, 0)))
 	for _, st := range []schema.ConnState{schema.ConnReconnecting, schema.ConnConnecting, schema.ConnConnected} {
 		ev := lostConn(schema.VenueOKX, 0)
-		ev.Control.State = st
+		ev.UseControl().State = st
 		require.Error(t, b.Apply(expired, ev), "still owed")
 	}
 	require.Len(t, sink.ofType(schema.EventBBO), published)

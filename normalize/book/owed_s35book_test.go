@@ -26,7 +26,7 @@ func TestS35QuoteHeldBackFollowsTheOwedAnnouncement(t *testing.T) {
 		{"PublishTop", func(t *testing.T, b *Book) { require.NoError(t, b.PublishTop(context.Background(), 5)) }},
 		{"connected", func(t *testing.T, b *Book) {
 			ev := lostConn(schema.VenueOKX, 0)
-			ev.Control.State = schema.ConnConnected
+			ev.UseControl().State = schema.ConnConnected
 			require.NoError(t, b.Apply(context.Background(), ev))
 		}},
 	} {

@@ -59,7 +59,9 @@ type recThenHook struct {
 }
 
 func (s *recThenHook) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
-	seen := schema.CanonicalEvent{Venue: ev.Venue, Type: ev.Type, Control: ev.Control}
+	// The copy owns its sections: ev's go back to the pool with it, zeroed.
+	seen := schema.CanonicalEvent{Venue: ev.Venue, Type: ev.Type}
+	ev.CopySectionsTo(&seen)
 	err := s.recSink.Publish(ctx, ev)
 	if s.hook != nil {
 		s.hook(ctx, seen)

@@ -781,7 +781,7 @@ func TestResyncBackoffEndsOnLostConnection(t *testing.T) {
 	x.ts += 1e6
 	require.NoError(t, x.books.Publish(context.Background(), publishPooled(t, x.events, func(ev *schema.CanonicalEvent) {
 		ev.Venue, ev.Type, ev.IngestTS = schema.VenueOKX, schema.EventConnState, x.ts
-		ev.Control = schema.Control{Kind: schema.ControlConnState, State: schema.ConnReconnecting}
+		ev.Control = &schema.Control{Kind: schema.ControlConnState, State: schema.ConnReconnecting}
 	})))
 	// The new connection's stream breaks again at once: resynced at once.
 	x.feed(t, okxBook("snapshot", "BTC-USDT", bids, asks, okxSum(bids, asks)+1, -1, 500))

@@ -83,7 +83,7 @@ func TestS30RVConcurrentFetchSilenceLossReaders(t *testing.T) {
 			case at = <-lostCh:
 			}
 			lost := &schema.CanonicalEvent{Venue: schema.VenueBinance, Type: schema.EventConnState, IngestTS: at}
-			lost.Control.State = schema.ConnReconnecting
+			lost.UseControl().State = schema.ConnReconnecting
 			_ = books.Publish(ctx, cloneInto(events, lost))
 		}
 	}()

@@ -16,7 +16,7 @@ func s39rvLoss(t *testing.T, events poolOfEvents, ingest int64) *schema.Canonica
 	ev, err := events.TryGet()
 	require.NoError(t, err)
 	ev.Venue, ev.Type, ev.IngestTS = schema.VenueOKX, schema.EventConnState, ingest
-	ev.Control = schema.Control{Kind: schema.ControlConnState, State: schema.ConnDisconnected}
+	ev.Control = &schema.Control{Kind: schema.ControlConnState, State: schema.ConnDisconnected}
 	return ev
 }
 

@@ -136,7 +136,7 @@ func FuzzS31SilenceOnExhaustedPool(f *testing.F) {
 				held = held[:0]
 			case 4:
 				_ = b.Apply(ctx, &schema.CanonicalEvent{Venue: schema.VenueOKX, Symbol: "BTC-USDT", Type: schema.EventGap,
-					Control: schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate}})
+					Control: &schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate}})
 				seq += 5
 			case 5: // 5 → 0 s, 11 → 1 s, … 47 → 7 s
 				clk.step(time.Duration(op/6%8) * time.Second)

@@ -96,7 +96,7 @@ func TestS37rvbookFetchedBookPublishesItsSnapshot(t *testing.T) {
 	gap, err := events.TryGet()
 	require.NoError(t, err)
 	gap.Venue, gap.Symbol, gap.Type = schema.VenueBinance, "BTC-USDT", schema.EventGap
-	gap.Control.Kind, gap.Control.GapType = schema.ControlGap, schema.EventBookUpdate
+	gap.UseControl().Kind, gap.UseControl().GapType = schema.ControlGap, schema.EventBookUpdate
 	require.NoError(t, books.Publish(ctx, gap))
 	require.False(t, b.Live())
 	last.Store(30)

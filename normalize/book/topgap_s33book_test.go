@@ -16,7 +16,7 @@ import (
 // at.
 func lostConn(venue schema.Venue, at int64) *schema.CanonicalEvent {
 	return &schema.CanonicalEvent{Venue: venue, Type: schema.EventConnState, IngestTS: at,
-		Control: schema.Control{Kind: schema.ControlConnState, State: schema.ConnDisconnected}}
+		Control: &schema.Control{Kind: schema.ControlConnState, State: schema.ConnDisconnected}}
 }
 
 // A host that follows a book through its tops (PublishTop, EventBookSnapshot
