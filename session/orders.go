@@ -267,7 +267,7 @@ func answerID(data []byte) (id uint64) {
 // dispatcher. It runs on the connection's reader and never blocks.
 func (o *orders) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
 	if c := controlOf(ev); ev.Type == schema.EventControl && c.Kind == schema.ControlVenueError && c.RequestID == 0 && !streamEnded(ev) && echoesNoID(o.frame) {
-		ev.Control.RequestID = o.sole(o.frameConn) // {"id":null,…}: the answer of the request alone awaiting one (soleAnswer); Control carried (its Kind)
+		ev.UseControl().RequestID = o.sole(o.frameConn) // {"id":null,…}: the answer of the request alone awaiting one (soleAnswer)
 	}
 	if id := controlOf(ev).RequestID; id != 0 && (ev.Type == schema.EventOrderAck || ev.Type == schema.EventControl) {
 		if other := o.answer(id, ev); other != nil {
