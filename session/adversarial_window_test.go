@@ -69,7 +69,8 @@ func TestAdvWindowFillsReachEveryConsumerInTradeIDOrder(t *testing.T) {
 	for i, p := range []struct {
 		r *schema.ExecReport
 		e *schema.Execution
-	}{{r1, e1.UseExec()}, {r2, e2.UseExec()}} {
+	}{{r1, e1.Exec}, {r2, e2.Exec}} {
+		require.NotNil(t, p.e, "dispatcher report %d carries its Exec", i)
 		assert.True(t, p.e.Reconciled, "dispatcher report %d", i)
 		assert.Equal(t, p.r.TradeID, p.e.TradeID, "dispatcher report %d: the same fill, in the same order", i)
 		assert.Zero(t, p.r.CumFillQty.Cmp(p.e.CumFillQty), "dispatcher report %d", i)

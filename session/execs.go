@@ -60,10 +60,22 @@ func (s *Session) execReport(ctx context.Context) (*schema.ExecReport, error) {
 	return s.pools.Execs.Get(ctx) // fails only once the session is closing
 }
 
-// execOf is ev's Exec section, zero when the event carries none.
+// execOf is ev's Exec section, zero when the event carries none (an
+// event of another type, or one a parser or host left without it).
 func execOf(ev *schema.CanonicalEvent) schema.Execution {
 	if ev.Exec == nil {
 		return schema.Execution{}
 	}
 	return *ev.Exec
+}
+
+// controlOf is ev's Control section, zero (Kind ControlNone) when the
+// event carries none: the session reads the Control of every event its
+// parsers hand it, of whatever type (an execution report, a balance, a
+// gap marker), and a section the event does not carry reads as zero.
+func controlOf(ev *schema.CanonicalEvent) schema.Control {
+	if ev.Control == nil {
+		return schema.Control{}
+	}
+	return *ev.Control
 }

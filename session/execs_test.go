@@ -94,11 +94,12 @@ func TestOnAccount(t *testing.T) {
 			ev := recv()
 			require.Equal(t, schema.EventBalance, ev.Type)
 			b := ev.Balance
+			require.NotNil(t, b, "an account update carries its Balance")
 			assert.Equal(t, schema.BalanceSnapshot, b.Kind)
 			assert.Equal(t, [2]uint32{i, 2}, [2]uint32{b.Index, b.Count})
 			assert.Positive(t, b.UpdateTime)
 			if b.Asset.String() == "BTC" {
-				btc = b
+				btc = *b
 			}
 		}
 	}

@@ -72,7 +72,7 @@ const (
 
 // unsubscribeAnswer reports whether c answers a market unsubscribe.
 func unsubscribeAnswer(ev *schema.CanonicalEvent) bool {
-	return ev.Control.RequestID == unsubReqID && (ev.Venue == schema.VenueBybit || ev.Venue == schema.VenueKraken || ev.Venue == schema.VenueOKX)
+	return ev.Control != nil && ev.Control.RequestID == unsubReqID && (ev.Venue == schema.VenueBybit || ev.Venue == schema.VenueKraken || ev.Venue == schema.VenueOKX)
 }
 
 // backoff is the wait before asking again after the n-th refusal in a row

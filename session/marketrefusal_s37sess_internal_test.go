@@ -86,7 +86,7 @@ func TestS37UnsubscribeRefusalIsNoMarketRefusal(t *testing.T) {
 			w := bookWatch{next: sink, state: func() *stateBoard { return board }, conn: func() uint64 { return 1 }, retry: r}
 			refusal := func(id uint64) *schema.CanonicalEvent {
 				return &schema.CanonicalEvent{Venue: tc.venue, Type: schema.EventControl,
-					Control: schema.Control{Kind: schema.ControlVenueError, RequestID: id, Reason: tc.reason}}
+					Control: &schema.Control{Kind: schema.ControlVenueError, RequestID: id, Reason: tc.reason}}
 			}
 
 			require.NoError(t, w.Publish(context.Background(), refusal(s37reqID(t, unsub))))

@@ -550,9 +550,10 @@ func (v *venueOrders) soleRefusal(conn uint64, ev *schema.CanonicalEvent) {
 	if !ok {
 		return
 	}
-	ev.Control.RequestID = id
-	v.s.clockRefused(ev.Control.Code)
-	req, _ := v.deliver(id, answer{ack: Ack{RequestID: id}, err: &VenueError{RequestID: id, Code: ev.Control.Code, Msg: ev.Control.Reason}})
+	c := ev.UseControl() // carried: an idless refusal (private.Publish)
+	c.RequestID = id
+	v.s.clockRefused(c.Code)
+	req, _ := v.deliver(id, answer{ack: Ack{RequestID: id}, err: &VenueError{RequestID: id, Code: c.Code, Msg: c.Reason}})
 	if ev.Symbol == "" {
 		ev.Symbol = req.symbol
 	}
@@ -593,16 +594,18 @@ func (v *venueOrders) publish(ctx context.Context, f *schema.WsFrame, a *normali
 		return
 	}
 	ev.Venue, ev.Symbol, ev.IngestTS, ev.ExchangeTS = s.spec.venue, sym, f.ReceivedAt, a.TS
-	ev.Control.RequestID = a.RequestID
+	c := ev.UseControl()
+	c.RequestID = a.RequestID
 	if a.Accepted {
 		ev.Type = schema.EventOrderAck
-		ev.Exec.VenueOrderID, ev.Exec.ClientOrderID, ev.Exec.TransactTime = a.VenueOrderID, a.ClientOrderID, a.TS
+		x := ev.UseExec()
+		x.VenueOrderID, x.ClientOrderID, x.TransactTime = a.VenueOrderID, a.ClientOrderID, a.TS
 		if req.place && v.rec != nil {
 			v.rec.ack(ev) // followed from its ack on
 		}
 	} else {
 		ev.Type = schema.EventControl
-		ev.Control.Kind, ev.Control.Code, ev.Control.Reason = schema.ControlVenueError, a.Code, a.Msg
+		c.Kind, c.Code, c.Reason = schema.ControlVenueError, a.Code, a.Msg
 	}
 	_ = s.disp.Publish(ctx, ev)
 }
@@ -652,7 +655,7 @@ func (s *Session) publishTradeState(e wsclient.Event) {
 		return
 	}
 	ev.Venue, ev.Type, ev.IngestTS = s.spec.venue, schema.EventConnState, e.Stamp()
-	ev.Control.Kind, ev.Control.State, ev.Control.Code = schema.ControlConnState, e.State, int64(e.ConnID)
-	ev.Control.Reason = tradeStatePrefix + e.Reason.String()
+	*ev.UseControl() = schema.Control{Kind: schema.ControlConnState, State: e.State, Code: int64(e.ConnID),
+		Reason: tradeStatePrefix + e.Reason.String()}
 	_ = s.disp.Publish(ctx, ev)
 }

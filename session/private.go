@@ -428,9 +428,10 @@ func (p *private) Publish(ctx context.Context, ev *schema.CanonicalEvent) error 
 	if ev.Type == schema.EventExecReport && p.rec != nil { // tracked, and published unless reconciled already
 		return p.rec.stream(ctx, ev)
 	}
+	c := controlOf(ev)
 	switch {
 	case p.refusedReport(ev): // refused.go: a refused execution report, reconciled at a bounded rate
-	case ev.Type == schema.EventGap && ev.Symbol == "" && ev.Control.GapSource == schema.GapVenue && p.rec != nil && p.isReady():
+	case ev.Type == schema.EventGap && ev.Symbol == "" && c.GapSource == schema.GapVenue && p.rec != nil && p.isReady():
 		// The connection lost a message (Coinbase: a jump in sequence_num,
 		// which counts every message of the connection): an order update
 		// may be among them, of which no later report tells (an end).
@@ -442,14 +443,14 @@ func (p *private) Publish(ctx context.Context, ev *schema.CanonicalEvent) error 
 	if i, ok := p.endedSub(ev); ok {
 		// No answer to a request (it echoes no id): neither a
 		// subscription's nor an order's (soleRefusal).
-		p.send(step{conn: p.frameConn, ended: true, sub: i, reason: ev.Control.Reason})
+		p.send(step{conn: p.frameConn, ended: true, sub: i, reason: c.Reason})
 		return p.s.disp.Publish(ctx, ev)
 	}
-	if ev.Type == schema.EventControl && (ev.Control.Kind == schema.ControlSubscribeAck || ev.Control.Kind == schema.ControlVenueError) {
+	if ev.Type == schema.EventControl && (c.Kind == schema.ControlSubscribeAck || c.Kind == schema.ControlVenueError) {
 		p.mu.Lock()
 		want := p.awaiting != 0 && p.awaiting == p.frameConn || p.awaitingOld != 0 && p.awaitingOld == p.frameConn
 		p.mu.Unlock()
-		idless := ev.Control.Kind == schema.ControlVenueError && ev.Control.RequestID == 0 && echoesNoID(p.frame)
+		idless := c.Kind == schema.ControlVenueError && c.RequestID == 0 && echoesNoID(p.frame)
 		switch {
 		case want && idless && p.orders != nil && p.orders.awaits(p.frameConn):
 			// A subscription (OKX: a channel subscribed again after
@@ -459,8 +460,8 @@ func (p *private) Publish(ctx context.Context, ev *schema.CanonicalEvent) error 
 			// subscription's, its deadline (answerTimeout) ends the
 			// wait; the order's, the caller's context.
 		case want:
-			p.send(step{conn: p.frameConn, answer: true, ok: ev.Control.Kind == schema.ControlSubscribeAck,
-				id: ev.Control.RequestID, noID: idless, code: ev.Control.Code, reason: ev.Control.Reason})
+			p.send(step{conn: p.frameConn, answer: true, ok: c.Kind == schema.ControlSubscribeAck,
+				id: c.RequestID, noID: idless, code: c.Code, reason: c.Reason})
 		case idless && p.orders != nil:
 			p.orders.soleRefusal(p.frameConn, ev) // OKX's {"event":"error"} to an order request
 		}
@@ -830,7 +831,7 @@ const okxConnCountError = "channel-conn-count-error"
 // {"event":"channel-conn-count-error","channel":"orders","connCount":"30",
 // "connId":"…"}. A channel the session did not subscribe is none.
 func (p *private) endedSub(ev *schema.CanonicalEvent) (int, bool) {
-	if ev.Venue != schema.VenueOKX || ev.Type != schema.EventControl || ev.Control.Kind != schema.ControlVenueError || ev.Control.Reason != okxConnCountError {
+	if c := controlOf(ev); ev.Venue != schema.VenueOKX || ev.Type != schema.EventControl || c.Kind != schema.ControlVenueError || c.Reason != okxConnCountError {
 		return 0, false
 	}
 	i := slices.Index(p.spec.subNames, frameChannel(p.frame))

@@ -400,7 +400,10 @@ func (r *reconciler) stream(ctx context.Context, ev *schema.CanonicalEvent) erro
 // it was delivered before (caller holds r.mu). It allocates nothing for an
 // order already tracked whose trade ids have room.
 func (r *reconciler) observe(ev *schema.CanonicalEvent) (dup bool) {
-	x := ev.UseExec()
+	x := ev.Exec
+	if x == nil {
+		return false // names no order, as one whose VenueOrderID is zero: published, not followed
+	}
 	key := orderKey{symbol: ev.Symbol, id: x.VenueOrderID}
 	t := r.orders[key]
 	isTrade, anon := tradeID(x), anonTrade(x)
@@ -696,8 +699,8 @@ func statusOnly(x *schema.Execution) {
 // says the order ended (a cancel's) ends nothing: the stream's report of
 // the end, or a reconciliation if that report is lost, does.
 func (r *reconciler) ack(ev *schema.CanonicalEvent) {
-	x := ev.UseExec()
-	if x.VenueOrderID.IsZero() || ev.Symbol == "" || x.Status.Final() {
+	x := ev.Exec
+	if x == nil || x.VenueOrderID.IsZero() || ev.Symbol == "" || x.Status.Final() {
 		return
 	}
 	key := orderKey{symbol: ev.Symbol, id: x.VenueOrderID}
@@ -1458,8 +1461,9 @@ func (r *reconciler) event(ctx context.Context, key orderKey, order *normalize.Q
 	}
 	ev.Venue, ev.Symbol, ev.Type = r.s.spec.venue, key.symbol, schema.EventExecReport
 	ev.IngestTS = time.Now().UnixNano()
-	*ev.UseExec() = order.Execution
-	ev.Exec.Reconciled = true
+	x := ev.UseExec()
+	*x = order.Execution
+	x.Reconciled = true
 	return ev, nil
 }
 
@@ -1507,9 +1511,10 @@ func (r *reconciler) publishGap(ctx context.Context, symbol, reason string, code
 	}
 	ev.Venue, ev.Symbol, ev.Type = r.s.spec.venue, symbol, schema.EventGap
 	ev.IngestTS = time.Now().UnixNano()
-	ev.Control.Kind, ev.Control.GapType, ev.Control.GapSource = schema.ControlGap, schema.EventExecReport, schema.GapVenue
-	ev.Control.Reason, ev.Control.Code = reason, code
-	ev.Exec.VenueOrderID, ev.Exec.ClientOrderID = venueID, clientID
+	*ev.UseControl() = schema.Control{Kind: schema.ControlGap, GapType: schema.EventExecReport, GapSource: schema.GapVenue,
+		Reason: reason, Code: code}
+	x := ev.UseExec()
+	x.VenueOrderID, x.ClientOrderID = venueID, clientID
 	_ = r.s.disp.Publish(ctx, ev)
 }
 

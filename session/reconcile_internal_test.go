@@ -77,7 +77,7 @@ func TestObserveFloor(t *testing.T) {
 	// the execution topic's report of the fill that made it: that fill is
 	// within the floor, not delivered on top of it, so that a later fill
 	// missed is still seen missing.
-	ev.Exec = schema.Execution{VenueOrderID: schema.MustID("8"), Status: schema.StatusPartiallyFilled,
+	*ev.Exec = schema.Execution{VenueOrderID: schema.MustID("8"), Status: schema.StatusPartiallyFilled,
 		CumFillQty: schema.MustParseDecimal("0.5")}
 	r.observe(ev)
 	x.ExecType, x.TradeID, x.LastFillQty = schema.ExecTrade, schema.MustID("e-1"), schema.MustParseDecimal("0.5")

@@ -23,10 +23,10 @@ func TestS25gapRefusedReportsReconcileBounded(t *testing.T) {
 	assert.Equal(t, 4, passes, "one pass per 30 s")
 
 	p := &private{} // no reconciler: forwarded only
-	refused := &schema.CanonicalEvent{Type: schema.EventGap, Control: schema.Control{Kind: schema.ControlGap, GapType: schema.EventExecReport}}
+	refused := &schema.CanonicalEvent{Type: schema.EventGap, Control: &schema.Control{Kind: schema.ControlGap, GapType: schema.EventExecReport}}
 	assert.True(t, p.refusedReport(refused))
-	connGap := &schema.CanonicalEvent{Type: schema.EventGap, Control: schema.Control{Kind: schema.ControlGap, GapType: schema.EventUnknown}}
+	connGap := &schema.CanonicalEvent{Type: schema.EventGap, Control: &schema.Control{Kind: schema.ControlGap, GapType: schema.EventUnknown}}
 	assert.False(t, p.refusedReport(connGap), "a connection sequence gap reconciles as before")
-	queue := &schema.CanonicalEvent{Type: schema.EventGap, Control: schema.Control{Kind: schema.ControlGap, GapType: schema.EventExecReport, GapSource: schema.GapSubscriberQueue}}
+	queue := &schema.CanonicalEvent{Type: schema.EventGap, Control: &schema.Control{Kind: schema.ControlGap, GapType: schema.EventExecReport, GapSource: schema.GapSubscriberQueue}}
 	assert.False(t, p.refusedReport(queue))
 }

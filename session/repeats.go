@@ -218,10 +218,14 @@ func (r *repeats) stop(ctx context.Context) error {
 // the caller drops it), else remembers it while the rotation's window is
 // open.
 func (r *repeats) check(conn uint64, ev *schema.CanonicalEvent) bool {
+	x := ev.Exec
+	if x == nil {
+		x = new(schema.Execution) // a report without its section reads as zero
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.open {
-		r.ringed(conn, ev)
+		r.ringed(conn, ev.Symbol, x)
 		return false
 	}
 	old, nb := r.old, r.nb
@@ -232,22 +236,22 @@ func (r *repeats) check(conn uint64, ev *schema.CanonicalEvent) bool {
 	case nb:
 		other = old
 	default:
-		r.ringed(conn, ev) // a connection of no rotation under way
+		r.ringed(conn, ev.Symbol, x) // a connection of no rotation under way
 		return false
 	}
 	if other != 0 {
-		restating := conn == nb && ev.Exec.ExecType == schema.ExecOrderStatus
+		restating := conn == nb && x.ExecType == schema.ExecOrderStatus
 		for i := range r.ring {
-			if r.ring[i].repeatedBy(other, ev, restating) {
+			if r.ring[i].repeatedBy(other, ev.Symbol, x, restating) {
 				r.dropped.Add(1)
 				return true
 			}
 		}
 		if len(r.index) > 0 {
-			c := r.index[r.hash(other, ev)]
+			c := r.index[r.hash(other, ev.Symbol, x)]
 			for seq := c.oldest; seq != 0; {
 				e := &r.seen[seq-r.first]
-				if e.repeatedBy(other, ev, restating) {
+				if e.repeatedBy(other, ev.Symbol, x, restating) {
 					e.conn, e.symbol, e.exec = 0, "", schema.Execution{} // its one copy came
 					r.trim()
 					r.dropped.Add(1)
@@ -257,36 +261,35 @@ func (r *repeats) check(conn uint64, ev *schema.CanonicalEvent) bool {
 			}
 		}
 	}
-	r.remember(conn, ev)
-	r.ringed(conn, ev) // among the latest, for a later rotation's snapshot
+	r.remember(conn, ev.Symbol, x)
+	r.ringed(conn, ev.Symbol, x) // among the latest, for a later rotation's snapshot
 	return false
 }
 
-// repeatedBy reports whether ev, read on a rotation's connection, repeats
-// e, delivered from the other one (conn): equal in every field or, when
-// restating (ev is an ExecOrderStatus on the new connection), in every
-// field but ExecType.
-func (e *seenReport) repeatedBy(conn uint64, ev *schema.CanonicalEvent, restating bool) bool {
-	if e.conn != conn || e.symbol != ev.Symbol {
+// repeatedBy reports whether the report of symbol x, read on a rotation's
+// connection, repeats e, delivered from the other one (conn): equal in
+// every field or, when restating (x is an ExecOrderStatus on the new
+// connection), in every field but ExecType.
+func (e *seenReport) repeatedBy(conn uint64, symbol string, x *schema.Execution, restating bool) bool {
+	if e.conn != conn || e.symbol != symbol {
 		return false
 	}
-	if e.exec == execOf(ev) {
+	if e.exec == *x {
 		return true
 	}
 	if !restating || e.exec.ExecType == schema.ExecOrderStatus {
 		return false
 	}
-	x := execOf(ev)
-	x.ExecType = e.exec.ExecType
-	return e.exec == x
+	y := *x
+	y.ExecType = e.exec.ExecType
+	return e.exec == y
 }
 
-// hash is the index's key of ev read on conn: what identifies a report,
-// but its ExecType (a restatement's is ExecOrderStatus, the report it
-// restates another). Reports sharing it are told apart by comparing them
-// in full.
-func (r *repeats) hash(conn uint64, ev *schema.CanonicalEvent) uint64 {
-	x := ev.UseExec()
+// hash is the index's key of the report of symbol x read on conn: what
+// identifies a report, but its ExecType (a restatement's is
+// ExecOrderStatus, the report it restates another). Reports sharing it
+// are told apart by comparing them in full.
+func (r *repeats) hash(conn uint64, symbol string, x *schema.Execution) uint64 {
 	var h maphash.Hash
 	h.SetSeed(r.seed)
 	var b [8 + 8 + 1]byte
@@ -294,7 +297,7 @@ func (r *repeats) hash(conn uint64, ev *schema.CanonicalEvent) uint64 {
 	binary.LittleEndian.PutUint64(b[8:], uint64(x.TransactTime))
 	b[16] = byte(x.Status)
 	_, _ = h.Write(b[:])
-	_, _ = h.WriteString(ev.Symbol)
+	_, _ = h.WriteString(symbol)
 	_ = h.WriteByte(0)
 	_, _ = h.Write(x.VenueOrderID.Bytes())
 	_ = h.WriteByte(0)
@@ -304,18 +307,18 @@ func (r *repeats) hash(conn uint64, ev *schema.CanonicalEvent) uint64 {
 	return h.Sum64()
 }
 
-// ringed remembers ev, read and delivered on conn, among the latest
-// repeatsCap.
-func (r *repeats) ringed(conn uint64, ev *schema.CanonicalEvent) {
+// ringed remembers the report of symbol x, read and delivered on conn,
+// among the latest repeatsCap.
+func (r *repeats) ringed(conn uint64, symbol string, x *schema.Execution) {
 	e := &r.ring[r.next]
 	r.next = (r.next + 1) % repeatsCap
-	e.conn, e.symbol, e.exec = conn, ev.Symbol, execOf(ev)
+	e.conn, e.symbol, e.exec = conn, symbol, *x
 }
 
-// remember appends ev, read on conn, and indexes it, dropping the oldest
-// past maxRepeats and compacting the forgotten ones away as the slice
-// fills.
-func (r *repeats) remember(conn uint64, ev *schema.CanonicalEvent) {
+// remember appends the report of symbol x, read on conn, and indexes it,
+// dropping the oldest past maxRepeats and compacting the forgotten ones
+// away as the slice fills.
+func (r *repeats) remember(conn uint64, symbol string, x *schema.Execution) {
 	if r.index == nil {
 		if r.seed == (maphash.Seed{}) {
 			r.seed = maphash.MakeSeed()
@@ -335,8 +338,8 @@ func (r *repeats) remember(conn uint64, ev *schema.CanonicalEvent) {
 		r.first = 1
 	}
 	seq := r.first + uint64(len(r.seen))
-	key := r.hash(conn, ev)
-	r.seen = append(r.seen, seenEntry{seenReport: seenReport{conn: conn, symbol: ev.Symbol, exec: execOf(ev)}, key: key})
+	key := r.hash(conn, symbol, x)
+	r.seen = append(r.seen, seenEntry{seenReport: seenReport{conn: conn, symbol: symbol, exec: *x}, key: key})
 	if c, ok := r.index[key]; ok {
 		r.seen[c.latest-r.first].next = seq
 		r.index[key] = repeatHash{c.oldest, seq}

@@ -22,7 +22,7 @@ func (c *steppedClock) Now() time.Time { return time.Unix(0, c.now.Load()) }
 
 func repeatReport(i int) *schema.CanonicalEvent {
 	ev := &schema.CanonicalEvent{Type: schema.EventExecReport, Symbol: "BTC-USDT"}
-	ev.Exec.VenueOrderID = schema.MustID("o" + string(rune('a'+i%26)) + time.Duration(i).String())
+	ev.UseExec().VenueOrderID = schema.MustID("o" + string(rune('a'+i%26)) + time.Duration(i).String())
 	return ev
 }
 

@@ -149,10 +149,11 @@ func (r *linearRepeats) check(conn uint64, ev *schema.CanonicalEvent) bool {
 		r.until = 0
 		r.seen, r.head = nil, 0
 	}
+	x := execOf(ev)
 	ringed := func() {
 		e := &r.ring[r.next]
 		r.next = (r.next + 1) % repeatsCap
-		e.conn, e.symbol, e.exec = conn, ev.Symbol, ev.Exec
+		e.conn, e.symbol, e.exec = conn, ev.Symbol, x
 	}
 	if r.until == 0 {
 		ringed()
@@ -170,13 +171,13 @@ func (r *linearRepeats) check(conn uint64, ev *schema.CanonicalEvent) bool {
 	}
 	for i := range r.ring {
 		e := &r.ring[i]
-		if e.conn == other && e.symbol == ev.Symbol && e.exec == ev.Exec {
+		if e.conn == other && e.symbol == ev.Symbol && e.exec == x {
 			return true
 		}
 	}
 	for i := r.head; i < len(r.seen); i++ {
 		e := &r.seen[i]
-		if e.conn == other && e.symbol == ev.Symbol && e.exec == ev.Exec {
+		if e.conn == other && e.symbol == ev.Symbol && e.exec == x {
 			e.conn, e.symbol, e.exec = 0, "", schema.Execution{}
 			for r.head < len(r.seen) && r.seen[r.head].conn == 0 {
 				r.head++
@@ -196,7 +197,7 @@ func (r *linearRepeats) check(conn uint64, ev *schema.CanonicalEvent) bool {
 		clear(r.seen[n:])
 		r.seen, r.head = r.seen[:n], 0
 	}
-	r.seen = append(r.seen, seenReport{conn: conn, symbol: ev.Symbol, exec: ev.Exec})
+	r.seen = append(r.seen, seenReport{conn: conn, symbol: ev.Symbol, exec: x})
 	ringed() // (s32rvsess: a window's reports are among the latest too)
 	return false
 }
@@ -206,12 +207,13 @@ func (r *linearRepeats) check(conn uint64, ev *schema.CanonicalEvent) bool {
 // it takes: many share a hash, some are equal.
 func mixedReport(rng *rand.Rand) *schema.CanonicalEvent {
 	ev := &schema.CanonicalEvent{Type: schema.EventExecReport, Symbol: [...]string{"BTC-USDT", "ETH-USDT"}[rng.IntN(2)]}
-	ev.Exec.VenueOrderID = schema.MustID("o" + strconv.Itoa(rng.IntN(50)))
+	x := ev.UseExec()
+	x.VenueOrderID = schema.MustID("o" + strconv.Itoa(rng.IntN(50)))
 	if rng.IntN(2) == 0 {
-		ev.Exec.TradeID = schema.MustID("t" + strconv.Itoa(rng.IntN(3)))
+		x.TradeID = schema.MustID("t" + strconv.Itoa(rng.IntN(3)))
 	}
-	ev.Exec.CumFillQty = schema.NewDecimal(int64(rng.IntN(4)), 0)
-	ev.Exec.Status = schema.OrderStatus(rng.IntN(2))
+	x.CumFillQty = schema.NewDecimal(int64(rng.IntN(4)), 0)
+	x.Status = schema.OrderStatus(rng.IntN(2))
 	return ev
 }
 

@@ -12,9 +12,9 @@ import (
 // report, as ExecOrderStatus (normalize's Coinbase snapshot of an order
 // known, unchanged).
 func restated(ev *schema.CanonicalEvent) *schema.CanonicalEvent {
-	c := *ev
+	c := ev.Clone() // its own Exec: the restatement's ExecType is not the original's
 	c.Exec.ExecType = schema.ExecOrderStatus
-	return &c
+	return c
 }
 
 // newReport is report i as its first report (ExecNew, New).

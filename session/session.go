@@ -919,16 +919,17 @@ func (w bookWatch) Publish(ctx context.Context, ev *schema.CanonicalEvent) error
 		if unsubscribeAnswer(ev) {
 			break
 		}
-		if ev.Control.Kind == schema.ControlVenueError && w.conn != nil {
+		c := controlOf(ev)
+		if c.Kind == schema.ControlVenueError && w.conn != nil {
 			conn := w.conn()
 			if b := w.state(); b != nil {
-				b.refuseMarket(w.shard, conn, ev.Venue, ev.UseControl())
+				b.refuseMarket(w.shard, conn, ev.Venue, ev.Control) // carried: its Kind is set
 			}
 			if w.retry != nil {
-				w.retry.refuse(conn, ev.UseControl())
+				w.retry.refuse(conn, ev.Control)
 			}
 		}
-		if ev.Control.Kind == schema.ControlSubscribeAck && w.conn != nil && w.retry != nil {
+		if c.Kind == schema.ControlSubscribeAck && w.conn != nil && w.retry != nil {
 			w.retry.accept(w.conn())
 		}
 	}
@@ -938,7 +939,7 @@ func (w bookWatch) Publish(ctx context.Context, ev *schema.CanonicalEvent) error
 // closeAnnounced reports whether ev is a venue's notice that it will close
 // the connection soon (see bookWatch).
 func closeAnnounced(ev *schema.CanonicalEvent) bool {
-	c := ev.UseControl()
+	c := controlOf(ev)
 	if c.Kind != schema.ControlStatus {
 		return false
 	}
