@@ -365,7 +365,8 @@ func TestS28ctTickerUnits(t *testing.T) {
 		require.NoError(t, p.HandleBytes(context.Background(), s.data, 1))
 		require.NotEmpty(t, sink.evs, name)
 		require.Equal(t, schema.EventTicker, sink.evs[0].Type, name)
-		return sink.evs[0].Ticker
+		require.NotNil(t, sink.evs[0].Ticker, name)
+		return *sink.evs[0].Ticker
 	}
 	eq := func(name, field, want string, got schema.Decimal) {
 		t.Helper()
