@@ -57,6 +57,9 @@ func s28ctTimes(ev *schema.CanonicalEvent) map[string]int64 {
 // a book's levels, a candle's interval and prices) and its times in ns.
 // It returns the problems found.
 func s28ctFields(ev *schema.CanonicalEvent, lo, hi int64) []string {
+	if m := s42ctMissingSection(ev); m != "" {
+		return []string{m}
+	}
 	var bad []string
 	for name, v := range s28ctTimes(ev) {
 		if v != 0 && (v < lo || v > hi) {
