@@ -47,8 +47,8 @@ func (d *s35ctDay) report(ev *schema.CanonicalEvent) {
 	defer d.mu.Unlock()
 	switch ev.Type {
 	case schema.EventExecReport:
-		d.reports = append(d.reports, ev.Exec)
-		id := s35ctOrderOf(ev.UseExec())
+		d.reports = append(d.reports, *ev.Exec)
+		id := s35ctOrderOf(ev.Exec)
 		if d.status[id] < schema.StatusFilled || ev.Exec.Status >= schema.StatusFilled {
 			d.status[id] = ev.Exec.Status
 		}

@@ -62,7 +62,7 @@ func (x *s34ctExecs) one(msg string) schema.Execution {
 	var execs []schema.Execution
 	for _, ev := range evs {
 		if ev.Type == schema.EventExecReport {
-			execs = append(execs, ev.Exec)
+			execs = append(execs, *ev.Exec)
 		}
 	}
 	require.Len(x.t, execs, 1, "exactly one execution report for %s; got %d events", msg, len(evs))

@@ -80,7 +80,7 @@ func s35ctBBO(venue schema.Venue, symbol, bid, ask string, at time.Time) func(*s
 func s35ctConn(venue schema.Venue, state schema.ConnState, at time.Time) func(*schema.CanonicalEvent) {
 	return func(ev *schema.CanonicalEvent) {
 		ev.Venue, ev.Type, ev.IngestTS = venue, schema.EventConnState, at.UnixNano()
-		ev.Control.Kind, ev.Control.State = schema.ControlConnState, state
+		*ev.UseControl() = schema.Control{Kind: schema.ControlConnState, State: state}
 	}
 }
 

@@ -51,7 +51,7 @@ func (c *s38ctTally) queueGaps(typ schema.EventType) map[string][]schema.Control
 	n := map[string][]schema.Control{}
 	for _, ev := range c.all() {
 		if ev.Type == schema.EventGap && ev.Control.GapSource == schema.GapSubscriberQueue && ev.Control.GapType == typ {
-			n[ev.Symbol] = append(n[ev.Symbol], ev.Control)
+			n[ev.Symbol] = append(n[ev.Symbol], *ev.Control)
 		}
 	}
 	return n
@@ -71,10 +71,11 @@ func s38ctTrade(symbol string, seq uint64) func(*schema.CanonicalEvent) {
 func s38ctExec(n int) func(*schema.CanonicalEvent) {
 	return func(ev *schema.CanonicalEvent) {
 		ev.Venue, ev.Symbol, ev.Type = schema.VenueBinance, "BTC-USDT", schema.EventExecReport
-		ev.Exec.ClientOrderID = schema.MustID(fmt.Sprintf("o%d", n))
-		ev.Exec.ExecType, ev.Exec.Status = schema.ExecNew, schema.StatusNew
-		ev.Exec.Side, ev.Exec.Type = schema.SideBuy, schema.OrderTypeLimit
-		ev.Exec.Price, ev.Exec.Qty = schema.MustParseDecimal("100"), schema.MustParseDecimal("1")
+		x := ev.UseExec()
+		x.ClientOrderID = schema.MustID(fmt.Sprintf("o%d", n))
+		x.ExecType, x.Status = schema.ExecNew, schema.StatusNew
+		x.Side, x.Type = schema.SideBuy, schema.OrderTypeLimit
+		x.Price, x.Qty = schema.MustParseDecimal("100"), schema.MustParseDecimal("1")
 	}
 }
 

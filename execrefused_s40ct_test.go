@@ -95,7 +95,7 @@ func s40ctRefusedReportsOnceASecond(t *testing.T, strict bool) {
 				var out []schema.Control
 				for _, ev := range sink.evs {
 					if ev.Type == schema.EventGap && ev.Control.GapType == schema.EventExecReport {
-						out = append(out, ev.Control)
+						out = append(out, *ev.Control)
 					}
 				}
 				return out
@@ -215,7 +215,7 @@ func TestS40ctReportFrameRefusedWholeIsAnnounced(t *testing.T) {
 				var markers []schema.Control
 				for _, ev := range sink.evs {
 					if ev.Type == schema.EventGap && ev.Control.GapType == schema.EventExecReport {
-						markers = append(markers, ev.Control)
+						markers = append(markers, *ev.Control)
 					}
 				}
 				if assert.Len(t, markers, 1, "the refused frame announced: %s", bad) {

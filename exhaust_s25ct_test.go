@@ -78,7 +78,7 @@ func TestS25ctExhaustedPool(t *testing.T) {
 	held = held[:1]
 	got := <-sink
 	assert.ErrorIs(t, <-errs, normalize.ErrDropped)
-	assert.Equal(t, schema.EventGap, got.Type, "a gap marker for the lost trade")
+	require.Equal(t, schema.EventGap, got.Type, "a gap marker for the lost trade")
 	assert.Equal(t, schema.EventTrade, got.Control.GapType)
 	t.Logf("marker: %+v", got.Control)
 	events.Put(got)

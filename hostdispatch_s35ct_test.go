@@ -90,7 +90,8 @@ func TestS35ctReportsReachASubscriberThatJoinsDuringTheFlood(t *testing.T) {
 				return
 			}
 			ev.Venue, ev.Symbol, ev.Type, ev.SeqProvider = schema.VenueBinance, "BTC-USDT", schema.EventExecReport, n
-			ev.Exec.ClientOrderID, ev.Exec.ExecType, ev.Exec.Status = schema.MustID("o-1"), schema.ExecTrade, schema.StatusPartiallyFilled
+			x := ev.UseExec()
+			x.ClientOrderID, x.ExecType, x.Status = schema.MustID("o-1"), schema.ExecTrade, schema.StatusPartiallyFilled
 			started.Store(n)
 			if err := d.Publish(ctx, ev); err != nil {
 				flood <- err

@@ -61,7 +61,8 @@ func TestS35ctPanickingHandlerLosesNoReport(t *testing.T) {
 		cid := fmt.Sprintf("o-%d", n%100)
 		require.NoError(t, d.Publish(ctx, s35ctEvent(t, pools, func(ev *schema.CanonicalEvent) {
 			ev.Venue, ev.Symbol, ev.Type, ev.SeqProvider = schema.VenueBinance, "BTC-USDT", schema.EventExecReport, n
-			ev.Exec.ClientOrderID, ev.Exec.ExecType, ev.Exec.Status = schema.MustID(cid), schema.ExecNew, schema.StatusNew
+			x := ev.UseExec()
+			x.ClientOrderID, x.ExecType, x.Status = schema.MustID(cid), schema.ExecNew, schema.StatusNew
 		})))
 		want = append(want, fmt.Sprintf("%d %s", n, cid))
 		require.NoError(t, d.Publish(ctx, s35ctEvent(t, pools, func(ev *schema.CanonicalEvent) {

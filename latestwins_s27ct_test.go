@@ -66,7 +66,7 @@ func s27ctHold(t *testing.T, d *dispatch.Dispatcher, pools *schema.Pools) (*s27c
 	// The handler is held inside its first call, on a venue status event,
 	// so that everything published next waits in the queues.
 	ev := s27ctEvent(t, pools, schema.EventControl, schema.VenueCoinbase, "", 0)
-	ev.Control.Kind = schema.ControlStatus
+	ev.UseControl().Kind = schema.ControlStatus
 	require.NoError(t, d.Publish(context.Background(), ev))
 	s27ctClosed(t, h.entered, "the held handler got its first event")
 	return h, sub
@@ -80,13 +80,14 @@ func s27ctQuote(t *testing.T, pools *schema.Pools, typ schema.EventType, venue s
 	case schema.EventBBO:
 		ev.BBO.BidPrice, ev.BBO.AskPrice = px, px
 	case schema.EventTicker:
-		ev.Ticker.Last = px
+		ev.UseTicker().Last = px
 	case schema.EventKlineLive:
-		ev.Kline.Interval, ev.Kline.Close = interval, px
+		k := ev.UseKline()
+		k.Interval, k.Close = interval, px
 	case schema.EventMarkPrice:
-		ev.Mark.MarkPrice = px
+		ev.UseMark().MarkPrice = px
 	case schema.EventFundingRate:
-		ev.Mark.FundingRate = px
+		ev.UseMark().FundingRate = px
 	}
 	return ev
 }
@@ -150,7 +151,9 @@ func TestS27ctLatestWinsForEveryCoalescableType(t *testing.T) {
 
 func s27ctQuoteView(typ schema.EventType, venue schema.Venue, symbol, interval string, seq uint64) *schema.CanonicalEvent {
 	ev := &schema.CanonicalEvent{Type: typ, Venue: venue, Symbol: symbol, SeqProvider: seq}
-	ev.Kline.Interval = interval
+	if typ == schema.EventKlineLive {
+		ev.Kline = &schema.Kline{Interval: interval}
+	}
 	return ev
 }
 
@@ -181,12 +184,12 @@ func TestS27ctGapMarkerWithdrawsEveryCoalescableType(t *testing.T) {
 					require.NoError(t, d.Publish(ctx, s27ctQuote(t, pools, typ, schema.VenueKraken, "BTC-USDT", interval, seq)))
 				}
 				gap := s27ctEvent(t, pools, schema.EventGap, schema.VenueBybit, "BTC-USDT", 0)
-				gap.Control.GapType = typ
+				gap.UseControl().GapType = typ
 				switch form {
 				case "venue-wide":
 					gap.Symbol = ""
 				case "typeless":
-					gap.Control.GapType = schema.EventUnknown
+					gap.UseControl().GapType = schema.EventUnknown
 				}
 				wantGap := s27ctKey(gap)
 				require.NoError(t, d.Publish(ctx, gap))

@@ -142,7 +142,7 @@ func TestS25ctVenueWideMarkerReachesEveryMarketSubscriber(t *testing.T) {
 	}
 	publish(schema.EventGap, func(ev *schema.CanonicalEvent) {
 		ev.Symbol = ""
-		ev.Control.Kind, ev.Control.GapType = schema.ControlGap, schema.EventUnknown
+		*ev.UseControl() = schema.Control{Kind: schema.ControlGap, GapType: schema.EventUnknown}
 	})
 	close(hold)
 	require.Eventually(t, func() bool {

@@ -95,15 +95,13 @@ func TestS27ctConsolidatedQuoteIsNeverSilentlyStale(t *testing.T) {
 	assert.Equal(t, schema.VenueBybit, v.BestBidVenue, "Binance silent past Staleness left the view")
 	assert.Contains(t, v.Missing, schema.VenueBinance)
 
-	conn := &schema.CanonicalEvent{Venue: schema.VenueOKX, Type: schema.EventConnState}
-	conn.Control.Kind, conn.Control.State = schema.ControlConnState, schema.ConnReconnecting
+	conn := &schema.CanonicalEvent{Venue: schema.VenueOKX, Type: schema.EventConnState, Control: &schema.Control{Kind: schema.ControlConnState, State: schema.ConnReconnecting}}
 	require.NoError(t, m.Add(ctx, conn))
 	v = views.last(t)
 	assert.Equal(t, schema.VenueBybit, v.BestAskVenue, "OKX reconnecting left the view at once")
 	assert.Contains(t, v.Missing, schema.VenueOKX)
 
-	gap := &schema.CanonicalEvent{Venue: schema.VenueBybit, Type: schema.EventGap}
-	gap.Control.Kind = schema.ControlGap
+	gap := &schema.CanonicalEvent{Venue: schema.VenueBybit, Type: schema.EventGap, Control: &schema.Control{Kind: schema.ControlGap}}
 	require.NoError(t, m.Add(ctx, gap))
 	v = views.last(t)
 	assert.Contains(t, v.Missing, schema.VenueBybit, "a gap marker about the venue removed its quote")

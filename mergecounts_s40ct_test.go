@@ -51,7 +51,7 @@ func TestS40ctMergedWindowsCarryTheCountsOfThoseNotPublished(t *testing.T) {
 		t.Helper()
 		ev := &schema.CanonicalEvent{}
 		s40ctGap(venue, btc, schema.EventTrade, 0)(ev)
-		ev.Control.GapCount = n
+		ev.UseControl().GapCount = n
 		require.NoError(t, m.Add(ctx, ev))
 	}
 	tickAt := func(at time.Duration) error {

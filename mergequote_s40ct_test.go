@@ -149,7 +149,7 @@ func TestS40ctConsolidatedQuoteLeavesOnTheMarkersThatMayHaveCostIt(t *testing.T)
 			queued := q.now() // a quote stamped now, still queued behind the marker
 			q.clock.advance(time.Millisecond)
 			gap := &schema.CanonicalEvent{Venue: schema.VenueOKX, Symbol: tc.symbol, Type: schema.EventGap, IngestTS: q.now()}
-			gap.Control.Kind, gap.Control.GapType, gap.Control.GapSource = schema.ControlGap, tc.gapType, schema.GapVenue
+			gap.Control = &schema.Control{Kind: schema.ControlGap, GapType: tc.gapType, GapSource: schema.GapVenue}
 			gap.Book.Depth = tc.depth
 			require.NoError(t, q.m.Add(context.Background(), gap))
 			if !tc.leaves {

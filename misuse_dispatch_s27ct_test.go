@@ -28,9 +28,9 @@ func s27ctEvent(t testing.TB, pools *schema.Pools, typ schema.EventType, venue s
 	ev.Venue, ev.Symbol, ev.Type, ev.SeqProvider = venue, symbol, typ, seq
 	switch typ {
 	case schema.EventGap:
-		ev.Control.Kind = schema.ControlGap
+		ev.UseControl().Kind = schema.ControlGap
 	case schema.EventConnState:
-		ev.Control.Kind = schema.ControlConnState
+		ev.UseControl().Kind = schema.ControlConnState
 	}
 	return ev
 }

@@ -191,6 +191,10 @@ func s29ctNegativePrice(v reflect.Value, path string) string {
 				return s
 			}
 		}
+	case reflect.Pointer: // an out-of-line section (issue #15): nil unless the event carries it
+		if !v.IsNil() {
+			return s29ctNegativePrice(v.Elem(), path)
+		}
 	case reflect.Slice, reflect.Array:
 		for i := 0; i < v.Len(); i++ {
 			if s := s29ctNegativePrice(v.Index(i), fmt.Sprintf("%s[%d]", path, i)); s != "" {
@@ -510,6 +514,11 @@ func TestS29ctBookLevelAtPriceZero(t *testing.T) {
 func TestS29ctBybitTickerNegativeMark(t *testing.T) {
 	s29ctEveryLeafAs(t, func(n string) bool { return strings.HasPrefix(n, "bybit_v5_tickers") }, []string{`"-1"`, `-1`, `"-0.5"`},
 		func(t *testing.T, msg []byte, ev *schema.CanonicalEvent) {
+			if ev.Type != schema.EventTicker {
+				assert.Nil(t, ev.Ticker, "a %v carries no Ticker", ev.Type)
+				return
+			}
+			require.NotNil(t, ev.Ticker, "a ticker carries its Ticker: %.300s", msg)
 			for name, d := range map[string]schema.Decimal{"MarkPrice": ev.Ticker.MarkPrice, "IndexPrice": ev.Ticker.IndexPrice, "Last": ev.Ticker.Last,
 				"BidPrice": ev.Ticker.BidPrice, "AskPrice": ev.Ticker.AskPrice} {
 				assert.GreaterOrEqual(t, d.Sign(), 0, "Ticker.%s=%s from %.300s", name, d, msg)

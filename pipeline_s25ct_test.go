@@ -91,7 +91,7 @@ func (r *s25ctRecorder) handle(ev *schema.CanonicalEvent) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.evs = append(r.evs, ev)
-	r.seen = append(r.seen, fmt.Sprintf("%+v", *ev))
+	r.seen = append(r.seen, s25ctShow(ev))
 	if r.last == nil {
 		r.last, r.n = map[schema.EventType]uint64{}, map[schema.EventType]int{}
 	}
@@ -241,7 +241,7 @@ func s25ctPipelineSlowConsumer(t *testing.T, opts *pool.Options) {
 	// later messages, the pools shut down — changed one of them.
 	for name, r := range map[string]*s25ctRecorder{"slow": slow, "fast": fast} {
 		for i, ev := range r.snapshot() {
-			require.Equal(t, r.seen[i], fmt.Sprintf("%+v", *ev), "%s: clone %d changed after delivery", name, i)
+			require.Equal(t, r.seen[i], s25ctShow(ev), "%s: clone %d changed after delivery", name, i)
 		}
 	}
 }

@@ -110,7 +110,7 @@ func (r *s39ctRun) withoutReceiveTime() []string {
 	for i, ev := range r.events {
 		c := ev.Clone()
 		c.IngestTS = 0
-		out[i] = fmt.Sprintf("%+v", *c)
+		out[i] = s25ctShow(c)
 	}
 	return out
 }

@@ -57,6 +57,9 @@ func s28ctTimes(ev *schema.CanonicalEvent) map[string]int64 {
 // a book's levels, a candle's interval and prices) and its times in ns.
 // It returns the problems found.
 func s28ctFields(ev *schema.CanonicalEvent, lo, hi int64) []string {
+	if m := s42ctMissingSection(ev); m != "" {
+		return []string{m}
+	}
 	var bad []string
 	for name, v := range s28ctTimes(ev) {
 		if v != 0 && (v < lo || v > hi) {
@@ -365,7 +368,8 @@ func TestS28ctTickerUnits(t *testing.T) {
 		require.NoError(t, p.HandleBytes(context.Background(), s.data, 1))
 		require.NotEmpty(t, sink.evs, name)
 		require.Equal(t, schema.EventTicker, sink.evs[0].Type, name)
-		return sink.evs[0].Ticker
+		require.NotNil(t, sink.evs[0].Ticker, name)
+		return *sink.evs[0].Ticker
 	}
 	eq := func(name, field, want string, got schema.Decimal) {
 		t.Helper()

@@ -97,7 +97,7 @@ func TestS25ctSessionFillsSurviveAReconnect(t *testing.T) {
 	hold := make(chan struct{})
 	_, err = s.Dispatcher().Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventExecReport}}, &dispatch.SubscribeOptions{CriticalBound: 2, Handler: func(ev *schema.CanonicalEvent) {
 		<-hold
-		viaSub.add(ev.UseExec())
+		viaSub.add(ev.Exec)
 	}})
 	require.NoError(t, err)
 	wctx, cancel := context.WithTimeout(ctx, time.Minute)

@@ -40,6 +40,10 @@ func s29ctTimes(v reflect.Value, path string, out map[string]int64) {
 			}
 			s29ctTimes(fv, path+"."+f.Name, out)
 		}
+	case reflect.Pointer: // an out-of-line section (issue #15): nil unless the event carries it
+		if !v.IsNil() {
+			s29ctTimes(v.Elem(), path, out)
+		}
 	}
 }
 

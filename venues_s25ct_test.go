@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -121,9 +122,30 @@ type s25ctKeepSink struct {
 	shown []string
 }
 
+// s25ctShow is the event's data as text, every exported field in order
+// as %+v prints them, an out-of-line section (issue #15) by its content,
+// or <nil> when the event does not carry it: %+v alone prints a section's
+// address, which differs between two events of the same data.
 func s25ctShow(ev *schema.CanonicalEvent) string {
-	c := ev.Clone() // no Header: its state is not the event's data
-	return fmt.Sprintf("%+v", *c)
+	c := reflect.ValueOf(ev.Clone()).Elem() // no Header: its state is not the event's data
+	var b strings.Builder
+	b.WriteByte('{')
+	for i := 0; i < c.NumField(); i++ {
+		f := c.Type().Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		if b.Len() > 1 {
+			b.WriteByte(' ')
+		}
+		v := c.Field(i)
+		if v.Kind() == reflect.Pointer && !v.IsNil() {
+			v = v.Elem()
+		}
+		fmt.Fprintf(&b, "%s:%+v", f.Name, v)
+	}
+	b.WriteByte('}')
+	return b.String()
 }
 
 func (s *s25ctKeepSink) Publish(_ context.Context, ev *schema.CanonicalEvent) error {

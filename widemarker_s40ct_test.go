@@ -30,7 +30,7 @@ func s40ctBook(venue schema.Venue, symbol string, typ schema.EventType, depth in
 func s40ctGap(venue schema.Venue, symbol string, gapType schema.EventType, depth int) func(*schema.CanonicalEvent) {
 	return func(ev *schema.CanonicalEvent) {
 		ev.Venue, ev.Symbol, ev.Type = venue, symbol, schema.EventGap
-		ev.Control.Kind, ev.Control.GapType, ev.Control.GapSource = schema.ControlGap, gapType, schema.GapVenue
+		*ev.UseControl() = schema.Control{Kind: schema.ControlGap, GapType: gapType, GapSource: schema.GapVenue}
 		ev.Book.Depth = depth
 	}
 }
@@ -112,8 +112,9 @@ func TestS40ctWideBookMarkerOvertakesQueuedBookStateNotTrades(t *testing.T) {
 				{fill: s40ctBook(bn, btc, schema.EventBookSnapshot, 5, 12), book: true, symbol: btc, typ: schema.EventBookSnapshot},
 				{fill: func(ev *schema.CanonicalEvent) {
 					ev.Venue, ev.Symbol, ev.Type = bn, btc, schema.EventKlineClosed
-					ev.Kline.Interval, ev.Kline.Closed = "1m", true
-					ev.Kline.Open, ev.Kline.Close = schema.MustParseDecimal("1"), schema.MustParseDecimal("2")
+					k := ev.UseKline()
+					k.Interval, k.Closed = "1m", true
+					k.Open, k.Close = schema.MustParseDecimal("1"), schema.MustParseDecimal("2")
 				}},
 				{fill: s40ctBook(bn, eth, schema.EventBookUpdate, 0, 21), book: true, symbol: eth, typ: schema.EventBookUpdate},
 				{fill: s40ctGap(bn, btc, schema.EventBookUpdate, 0)}, // a venue's marker about BTC's diffs, in line

@@ -38,7 +38,11 @@ func TestS34winSessionRollingWindowTickers(t *testing.T) {
 			_, err := d.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventTicker}}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) {
 				mu.Lock()
 				defer mu.Unlock()
-				x := ev.UseTicker()
+				x := ev.Ticker
+				if x == nil {
+					bad = append(bad, "a ticker without its Ticker section")
+					return
+				}
 				kind := x.Window
 				if x.WindowClose == 0 {
 					kind = "mini"

@@ -79,7 +79,7 @@ func run(ctx context.Context, out io.Writer, ep session.Endpoints, keys *normali
 	for status := ack.Status; status != schema.StatusFilled; {
 		select {
 		case ev := <-reports:
-			if x := ev.UseExec(); x.ClientOrderID == ack.ClientOrderID {
+			if x := ev.Exec; x != nil && x.ClientOrderID == ack.ClientOrderID {
 				status = x.Status
 				fmt.Fprintf(out, "order %s %s: filled %s of %s\n", x.ClientOrderID, x.Status, x.CumFillQty, x.Qty)
 			}

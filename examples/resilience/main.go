@@ -258,7 +258,10 @@ func gapHandler(out io.Writer, symbols []string, gaps chan<- gapSeen) func(*sche
 		if resync == nil {
 			return
 		}
-		c := ev.UseControl()
+		var c schema.Control // a marker without its section reads as zero
+		if ev.Control != nil {
+			c = *ev.Control
+		}
 		about := ev.Symbol
 		if about == "" {
 			about = "every symbol of " + string(ev.Venue)

@@ -23,7 +23,7 @@ func TestS37slowWideGapMarkerResyncsEverySymbol(t *testing.T) {
 	handle := gapHandler(&out, []string{"BTC-USDT", "ETH-USDT"}, gaps)
 
 	marker := func(v schema.Venue, sym string, first, last uint64, src schema.GapSource) *schema.CanonicalEvent {
-		return &schema.CanonicalEvent{Type: schema.EventGap, Venue: v, Symbol: sym, Control: schema.Control{
+		return &schema.CanonicalEvent{Type: schema.EventGap, Venue: v, Symbol: sym, Control: &schema.Control{
 			Kind: schema.ControlGap, GapType: schema.EventBookUpdate, GapSource: src, GapCount: 7,
 			GapFirstSeq: first, GapLastSeq: last}}
 	}

@@ -65,11 +65,16 @@ func (t *tally) add(ev *schema.CanonicalEvent) {
 	switch ev.Type {
 	case schema.EventGap:
 		t.gapEvents++
-		t.gapCount += ev.Control.GapCount
+		if ev.Control != nil {
+			t.gapCount += ev.Control.GapCount
+		}
 	case schema.EventExecReport:
 		t.execs++
 		if ev.IngestTS > 0 {
 			t.execWait = append(t.execWait, time.Duration(time.Now().UnixNano()-ev.IngestTS))
+		}
+		if ev.Exec == nil {
+			break
 		}
 		id := ev.Exec.ClientOrderID.String()
 		if prev, ok := t.lastExec[id]; ok && ev.Exec.Status < prev {

@@ -27,7 +27,11 @@ func Describe(ev *schema.CanonicalEvent) string {
 		}
 		return s
 	case schema.EventControl, schema.EventGap:
-		return fmt.Sprintf("%s %s %s", head, ev.Control.Kind, ev.Control.Reason)
+		var c schema.Control // an event without its section reads as zero
+		if ev.Control != nil {
+			c = *ev.Control
+		}
+		return fmt.Sprintf("%s %s %s", head, c.Kind, c.Reason)
 	}
 	return head
 }
