@@ -200,7 +200,7 @@ func TestS23HeldBounded(t *testing.T) {
 	subj := Subject(DefaultPrefix, schema.VenueBinance, "", schema.EventControl)
 	control := func(code int64) []byte {
 		ev := &schema.CanonicalEvent{Venue: schema.VenueBinance, Type: schema.EventControl}
-		ev.Control.Code = code
+		ev.UseControl().Code = code
 		return wire.Append(nil, ev, 0)
 	}
 	// The consumer's reserve goes with the first control event and comes

@@ -273,7 +273,7 @@ func TestAdversarial2StreamFilterHearsItsGaps(t *testing.T) {
 		// The venue parser found the diffs' sequence broken.
 		ingest.publish(t, func(ev *schema.CanonicalEvent) {
 			ev.Venue, ev.Symbol, ev.Type = schema.VenueBinance, "BTC-USDT", schema.EventGap
-			ev.Control = schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate, GapCount: 3,
+			*ev.UseControl() = schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate, GapCount: 3,
 				GapSource: schema.GapVenue, GapFirstSeq: 2, GapLastSeq: 4}
 		})
 		diff(5)
@@ -317,7 +317,7 @@ func TestAdversarial2ExecGapMarkerOnce(t *testing.T) {
 	require.NoError(t, err)
 	ingest.publish(t, func(ev *schema.CanonicalEvent) {
 		ev.Venue, ev.Symbol, ev.Type = schema.VenueBinance, "BTC-USDT", schema.EventGap
-		ev.Control = schema.Control{Kind: schema.ControlGap, GapType: schema.EventExecReport, GapCount: 1}
+		*ev.UseControl() = schema.Control{Kind: schema.ControlGap, GapType: schema.EventExecReport, GapCount: 1}
 	})
 	ingest.publish(t, execReport(0))
 	require.NoError(t, pub.Flush(closeCtx(t)))
@@ -397,7 +397,7 @@ func TestAdversarial2SymbolFilterHearsVenueState(t *testing.T) {
 		require.NoError(t, err)
 		ingest.publish(t, func(ev *schema.CanonicalEvent) {
 			ev.Venue, ev.Type = schema.VenueBinance, schema.EventConnState
-			ev.Control = schema.Control{Kind: schema.ControlConnState, State: schema.ConnDisconnected}
+			*ev.UseControl() = schema.Control{Kind: schema.ControlConnState, State: schema.ConnDisconnected}
 		})
 		require.NoError(t, pub.Flush(closeCtx(t)))
 		// Then an event of the symbol's own stream, which every filter that

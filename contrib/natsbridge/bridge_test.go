@@ -69,7 +69,7 @@ func TestAccountUpdatesDurable(t *testing.T) {
 	balance := func(asset string, i int) func(ev *schema.CanonicalEvent) {
 		return func(ev *schema.CanonicalEvent) {
 			ev.Venue, ev.Type, ev.ExchangeTS = schema.VenueBinance, schema.EventBalance, 1_700_000_000_000_000_000
-			ev.Balance = schema.Balance{Asset: schema.MustID(asset), Kind: schema.BalanceSnapshot,
+			*ev.UseBalance() = schema.Balance{Asset: schema.MustID(asset), Kind: schema.BalanceSnapshot,
 				Free: schema.MustParseDecimal("1.00000000"), Locked: schema.MustParseDecimal("0.00000000"),
 				UpdateTime: 1_700_000_000_000_000_000, Index: uint32(i), Count: 3}
 		}
@@ -80,7 +80,7 @@ func TestAccountUpdatesDurable(t *testing.T) {
 	ingest.publish(t, balance("BTC", 1)) // the same again
 	ingest.publish(t, func(ev *schema.CanonicalEvent) {
 		ev.Venue, ev.Symbol, ev.Type = schema.VenueBinance, "BTC-USDT", schema.EventPosition
-		ev.Position = schema.Position{Side: schema.PositionShort, Amount: schema.MustParseDecimal("-10"), MarginCall: true, Count: 1}
+		*ev.UsePosition() = schema.Position{Side: schema.PositionShort, Amount: schema.MustParseDecimal("-10"), MarginCall: true, Count: 1}
 	})
 	eventually(t, func() bool { return pub.Stats().ExecStored == 5 }, "every update stored")
 	assert.Equal(t, uint64(1), pub.Stats().ExecDuplicates)
@@ -111,13 +111,13 @@ func TestAccountUpdatesDurable(t *testing.T) {
 func execReport(i int) func(ev *schema.CanonicalEvent) {
 	return func(ev *schema.CanonicalEvent) {
 		ev.Venue, ev.Symbol, ev.Type = schema.VenueBinance, "BTC-USDT", schema.EventExecReport
-		ev.Exec.ClientOrderID = schema.MustID("order-1")
-		ev.Exec.VenueOrderID = schema.MustID("778899")
-		ev.Exec.ExecType, ev.Exec.Status = schema.ExecTrade, schema.StatusPartiallyFilled
-		ev.Exec.TradeID.SetUint(uint64(1000 + i))
-		ev.Exec.CumFillQty = schema.NewDecimal(int64(i+1)*100000, 8)
-		ev.Exec.LastFillQty = schema.MustParseDecimal("0.00100000")
-		ev.Exec.TransactTime = int64(1_700_000_000_000_000_000 + i)
+		ev.UseExec().ClientOrderID = schema.MustID("order-1")
+		ev.UseExec().VenueOrderID = schema.MustID("778899")
+		ev.UseExec().ExecType, ev.UseExec().Status = schema.ExecTrade, schema.StatusPartiallyFilled
+		ev.UseExec().TradeID.SetUint(uint64(1000 + i))
+		ev.UseExec().CumFillQty = schema.NewDecimal(int64(i+1)*100000, 8)
+		ev.UseExec().LastFillQty = schema.MustParseDecimal("0.00100000")
+		ev.UseExec().TransactTime = int64(1_700_000_000_000_000_000 + i)
 	}
 }
 

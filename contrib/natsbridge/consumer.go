@@ -234,7 +234,7 @@ type Consumer struct {
 	// message received.
 	stateSubj subjectState
 	seqs      *lru[viewKey, seqState] // ordered streams' bridge sequences, per view
-	scratch   schema.CanonicalEvent   // decodes a message that found no event, for its stream and sequence
+	scratch   wire.Scratch            // decodes a message that found no event, for its stream and sequence
 	// held are critical messages (gap markers, states, control) that found
 	// no event, in order: they are delivered first, and nothing overtakes
 	// them.
@@ -891,23 +891,22 @@ func (c *Consumer) onMsg(m *nats.Msg) {
 // no window and stating none: every window's), every symbol's of the venue
 // no type. Updates that come after the marker are kept.
 func (c *Consumer) dropOvertaken(data []byte) {
-	c.scratch.Reset()
-	if _, err := c.dec.Decode(data, &c.scratch); err != nil {
+	if _, _, err := c.dec.DecodeScratch(data, &c.scratch); err != nil {
 		return // malformed: counted where it is delivered
 	}
-	g := &c.scratch
-	t := g.Control.GapType
+	g := &c.scratch.CanonicalEvent
+	t := gapType(g)
 	if t != schema.EventUnknown && !t.Coalescable() {
 		return
 	}
 	// A marker about a symbol's tickers that names no window and states
 	// none is about every window's (dispatch reads it so: see
 	// schema.Ticker.Window): the scan below, by venue, symbol and type.
-	everyWindow := t == schema.EventTicker && g.Ticker.Window == "" && g.Ticker.WindowClose == 0
+	everyWindow := t == schema.EventTicker && tickerWindow(g) == "" && tickerWindowClose(g) == 0
 	if t != schema.EventUnknown && g.Symbol != "" && !everyWindow {
 		vk, other := quoteView(streamKey{g.Venue, g.Symbol, t}, g)
 		delete(c.latest, vk)
-		if g.Ticker.WindowClose == 0 {
+		if tickerWindowClose(g) == 0 {
 			// A marker that states no window's bounds is about the
 			// symbol's tickers of its window (Ticker.Window, in vk), both
 			// kinds; one that states them (a subscriber queue's about a
@@ -946,11 +945,10 @@ func (c *Consumer) shelve(st *subjectState, typ schema.EventType, data []byte) {
 	case typ.Critical():
 		c.hold(st, append([]byte(nil), data...))
 	case typ.Coalescable():
-		c.scratch.Reset()
-		if _, err := c.dec.Decode(data, &c.scratch); err != nil {
+		if _, _, err := c.dec.DecodeScratch(data, &c.scratch); err != nil {
 			break // malformed: no stream to keep it for
 		}
-		k, _ := quoteView(streamKey{c.scratch.Venue, c.scratch.Symbol, c.scratch.Type}, &c.scratch)
+		k, _ := quoteView(streamKey{c.scratch.Venue, c.scratch.Symbol, c.scratch.Type}, &c.scratch.CanonicalEvent)
 		l := c.latest[k]
 		if l == nil {
 			if len(c.latest) >= c.opts.MaxStreams {
@@ -964,9 +962,8 @@ func (c *Consumer) shelve(st *subjectState, typ schema.EventType, data []byte) {
 	default:
 		// The first message of a stream sets where the stream starts: lost
 		// here, it is announced by the next one like any other loss.
-		c.scratch.Reset()
-		if seq, run, err := c.dec.DecodeRun(data, &c.scratch); err == nil && seq != 0 {
-			vk, perView := c.numbered(data, &c.scratch)
+		if seq, run, err := c.dec.DecodeScratch(data, &c.scratch); err == nil && seq != 0 {
+			vk, perView := c.numbered(data, &c.scratch.CanonicalEvent)
 			if ss := c.seqOf(vk); !ss.known {
 				ss.last, ss.run, ss.known = seq-1, run, true
 				ss.midway = seq > 1 && c.seqs.evicted > 0
@@ -983,7 +980,7 @@ func (c *Consumer) shelve(st *subjectState, typ schema.EventType, data []byte) {
 // its own, or for a gap marker of market data the type it reports on (it
 // travels with that stream, numbered in it).
 func streamType(ev *schema.CanonicalEvent) schema.EventType {
-	if t := ev.Control.GapType; ev.Type == schema.EventGap && t != schema.EventUnknown && !t.Critical() {
+	if t := gapType(ev); ev.Type == schema.EventGap && t != schema.EventUnknown && !t.Critical() {
 		return t
 	}
 	return ev.Type
@@ -1184,7 +1181,7 @@ func (c *Consumer) gap(ev *schema.CanonicalEvent, k viewKey, n uint64, why strin
 	if n > 0 {
 		count = strconv.FormatUint(n, 10)
 	}
-	g.Control = schema.Control{Kind: schema.ControlGap, GapType: typ, GapCount: n, GapSource: schema.GapRelay,
+	*g.UseControl() = schema.Control{Kind: schema.ControlGap, GapType: typ, GapCount: n, GapSource: schema.GapRelay,
 		Reason: "natsbridge: " + count + " lost between ingest and consumer"}
 	returned := false
 	defer func() {
@@ -1342,7 +1339,7 @@ func undecodable(ev *schema.CanonicalEvent, prefix, subj string, err error) {
 	}
 	ev.Type = schema.EventGap
 	ev.IngestTS = time.Now().UnixNano()
-	ev.Control = schema.Control{Kind: schema.ControlGap, GapType: typ, GapCount: 1, GapSource: schema.GapRelay,
+	*ev.UseControl() = schema.Control{Kind: schema.ControlGap, GapType: typ, GapCount: 1, GapSource: schema.GapRelay,
 		Reason: "natsbridge: undecodable " + typ.String() + " terminated: " + err.Error()}
 }
 
@@ -1414,15 +1411,14 @@ func (c *Consumer) confirm(send func(context.Context) error) {
 // it), never dropped.
 func (c *Consumer) onState(e StateEvent) {
 	logState(c.log, e)
-	ev := &schema.CanonicalEvent{Venue: c.opts.StateVenue, Type: schema.EventConnState, IngestTS: e.At.UnixNano()}
-	ev.Control.Kind, ev.Control.State = schema.ControlConnState, e.State
-	ev.Control.Code = int64(e.Reconnects)
+	ctl := &schema.Control{Kind: schema.ControlConnState, State: e.State, Code: int64(e.Reconnects)}
 	switch {
 	case e.URL != "":
-		ev.Control.Reason = e.URL
+		ctl.Reason = e.URL
 	case e.Err != nil:
-		ev.Control.Reason = e.Err.Error()
+		ctl.Reason = e.Err.Error()
 	}
+	ev := &schema.CanonicalEvent{Venue: c.opts.StateVenue, Type: schema.EventConnState, IngestTS: e.At.UnixNano(), Control: ctl}
 	if e.State == schema.ConnConnected && e.Reconnects > 0 {
 		signal(c.execResume.relink) // a report delivered into the lost link (read only with a Durable)
 	}
@@ -1557,7 +1553,7 @@ func (c *Consumer) noteVenue(v schema.Venue) {
 func (c *Consumer) markStale(why string, at int64) {
 	for v := range c.venues.m {
 		g := &schema.CanonicalEvent{Venue: v, Type: schema.EventGap, IngestTS: at}
-		g.Control = schema.Control{Kind: schema.ControlGap, GapType: schema.EventUnknown, GapSource: schema.GapRelay, Reason: why}
+		*g.UseControl() = schema.Control{Kind: schema.ControlGap, GapType: schema.EventUnknown, GapSource: schema.GapRelay, Reason: why}
 		c.deliverCritical(g)
 		c.gaps.Add(1)
 	}

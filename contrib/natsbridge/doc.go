@@ -379,8 +379,17 @@
 //	uvarint  TraceID; uvarint DecisionID; bytes Raw
 //	u16      section mask: bit 0 Trade, 1 BBO, 2 Book, 3 Ticker, 4 Kline,
 //	         5 Mark, 6 Liquidation, 7 Exec, 8 Control, 9 Balance,
-//	         10 Position; a section is written when it is not zero, in bit
-//	         order:
+//	         10 Position; a section held by value (Trade, BBO, Book) is
+//	         written when it is not zero, an out-of-line one (Ticker to
+//	         Position) when the event carries it (its pointer is not nil,
+//	         even with every field zero: a gap marker's Control), in bit
+//	         order; a decoded event carries exactly the out-of-line
+//	         sections the mask names, the others nil. The bytes are those
+//	         of before schema's compact event: a publisher of before wrote
+//	         no zero section (read as nil), and a consumer of before reads
+//	         a carried zero section as the zero it held; version 8 carries
+//	         a ticker section with only a Window or a WeightedAvgPrice,
+//	         without them (before, it left it out):
 //	Trade        id ID; dec Price, Qty; u8 Side
 //	BBO          dec BidPrice, BidQty, AskPrice, AskQty
 //	Book         uvarint n, n × (dec Price, dec Qty) bids; the same for asks;

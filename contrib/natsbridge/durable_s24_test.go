@@ -188,8 +188,8 @@ func TestS24ExecGapMarkerDurable(t *testing.T) {
 	ingest.publish(t, execReport(0))
 	marker := func(ev *schema.CanonicalEvent) {
 		ev.Venue, ev.Symbol, ev.Type = schema.VenueBinance, "BTC-USDT", schema.EventGap
-		ev.Exec.VenueOrderID = schema.MustID("778899")
-		ev.Control = schema.Control{Kind: schema.ControlGap, GapType: schema.EventExecReport, GapSource: schema.GapVenue,
+		ev.UseExec().VenueOrderID = schema.MustID("778899")
+		*ev.UseControl() = schema.Control{Kind: schema.ControlGap, GapType: schema.EventExecReport, GapSource: schema.GapVenue,
 			Code: -2013, Reason: "reconciliation: order lookup failed"}
 	}
 	ingest.publish(t, marker)

@@ -73,13 +73,13 @@ func Example() {
 		panic(err)
 	}
 	ev.Venue, ev.Symbol, ev.Type = schema.VenueBinance, "BTC-USDT", schema.EventExecReport
-	ev.Exec.ClientOrderID = schema.MustID("order-1")
-	ev.Exec.VenueOrderID = schema.MustID("778899")
-	ev.Exec.ExecType, ev.Exec.Status = schema.ExecTrade, schema.StatusPartiallyFilled
-	ev.Exec.TradeID.SetUint(1000)
-	ev.Exec.CumFillQty = schema.MustParseDecimal("0.00100000")
-	ev.Exec.LastFillQty = schema.MustParseDecimal("0.00100000")
-	ev.Exec.TransactTime = 1_700_000_000_000_000_000
+	ev.UseExec().ClientOrderID = schema.MustID("order-1")
+	ev.UseExec().VenueOrderID = schema.MustID("778899")
+	ev.UseExec().ExecType, ev.UseExec().Status = schema.ExecTrade, schema.StatusPartiallyFilled
+	ev.UseExec().TradeID.SetUint(1000)
+	ev.UseExec().CumFillQty = schema.MustParseDecimal("0.00100000")
+	ev.UseExec().LastFillQty = schema.MustParseDecimal("0.00100000")
+	ev.UseExec().TransactTime = 1_700_000_000_000_000_000
 	if err := ingest.Publish(ctx, ev); err != nil { // the dispatcher owns ev now
 		panic(err)
 	}

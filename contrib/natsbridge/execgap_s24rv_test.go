@@ -31,8 +31,8 @@ func TestS24rvExecGapMarkersOfTwoPassesBothArrive(t *testing.T) {
 		return func(ev *schema.CanonicalEvent) {
 			ev.Venue, ev.Symbol, ev.Type = schema.VenueBinance, "BTC-USDT", schema.EventGap
 			ev.IngestTS = at
-			ev.Exec.VenueOrderID = schema.MustID("778899")
-			ev.Control = schema.Control{Kind: schema.ControlGap, GapType: schema.EventExecReport, GapSource: schema.GapVenue,
+			ev.UseExec().VenueOrderID = schema.MustID("778899")
+			*ev.UseControl() = schema.Control{Kind: schema.ControlGap, GapType: schema.EventExecReport, GapSource: schema.GapVenue,
 				Code: -1007, Reason: "reconcile: order 778899: timeout waiting for response"}
 		}
 	}

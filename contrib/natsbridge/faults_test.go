@@ -270,7 +270,7 @@ func TestLossesAnnouncedUnderPoolPressure(t *testing.T) {
 	}
 	trade := func(seq uint64) { send(&schema.CanonicalEvent{Type: schema.EventTrade, SeqProvider: seq}, seq) }
 	ingestGap := func(n uint64) {
-		send(&schema.CanonicalEvent{Type: schema.EventGap, Control: schema.Control{Kind: schema.ControlGap, GapType: schema.EventTrade, GapCount: n}}, 0)
+		send(&schema.CanonicalEvent{Type: schema.EventGap, Control: &schema.Control{Kind: schema.ControlGap, GapType: schema.EventTrade, GapCount: n}}, 0)
 	}
 	marker := func(n uint64) {
 		t.Helper()
@@ -387,7 +387,7 @@ func TestNoHoleWithoutMarkerUnderPoolPressure(t *testing.T) {
 		if seq%17 == 5 && p+3 <= n {
 			// The ingest node lost two (its own lane overflowed): its marker
 			// comes on the gap subject, the trades go on without them.
-			publish(&schema.CanonicalEvent{Type: schema.EventGap, Control: schema.Control{Kind: schema.ControlGap, GapType: schema.EventTrade, GapCount: 2}}, 0)
+			publish(&schema.CanonicalEvent{Type: schema.EventGap, Control: &schema.Control{Kind: schema.ControlGap, GapType: schema.EventTrade, GapCount: 2}}, 0)
 			p += 2
 		}
 		p++

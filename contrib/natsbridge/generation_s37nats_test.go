@@ -43,7 +43,7 @@ func TestS37natsOldConsumeLateNoFalseLoss(t *testing.T) {
 	require.Equal(t, uint64(5), stats.ExecDelivered, "%+v", stats)
 	for len(got) > 0 {
 		ev := <-got
-		require.NotEqual(t, schema.EventGap, ev.Type, "no report was removed: %s", ev.Control.Reason)
+		require.NotEqual(t, schema.EventGap, ev.Type, "no report was removed: %s", reasonOf(ev))
 	}
 	ingest.close(t)
 	require.NoError(t, far.d.Close(closeCtx(t)))

@@ -130,7 +130,7 @@ func TestS33natsGoexitPublishingDisconnectedStillMarksStale(t *testing.T) {
 	// quote makes the venue one the Consumer brought.
 	r.ingest.publish(t, func(ev *schema.CanonicalEvent) {
 		ev.Venue, ev.Type = schema.VenueBinance, schema.EventConnState
-		ev.Control.Kind, ev.Control.State = schema.ControlConnState, schema.ConnConnected
+		ev.UseControl().Kind, ev.UseControl().State = schema.ControlConnState, schema.ConnConnected
 	})
 	require.Equal(t, schema.EventConnState, next(t, r.got, anyEvent).Type)
 	r.ingest.publish(t, func(ev *schema.CanonicalEvent) {
@@ -167,7 +167,7 @@ func TestS33natsCoreGoexitCounted(t *testing.T) {
 		for i := range n {
 			r.ingest.publish(t, func(ev *schema.CanonicalEvent) {
 				ev.Venue, ev.Type = schema.VenueBinance, schema.EventConnState
-				ev.Control.Kind, ev.Control.State, ev.Control.Code = schema.ControlConnState, schema.ConnConnected, int64(i)
+				ev.UseControl().Kind, ev.UseControl().State, ev.UseControl().Code = schema.ControlConnState, schema.ConnConnected, int64(i)
 			})
 		}
 		for i := range n {
@@ -234,7 +234,7 @@ func TestS33natsGoexitMarkingStaleTellsEveryVenue(t *testing.T) {
 	// Two markers fill the blocking subscriber's critical lane: the
 	// first stale marker goes over it.
 	for range 2 {
-		raw(&schema.CanonicalEvent{Venue: schema.VenueKraken, Type: schema.EventGap, Control: schema.Control{Kind: schema.ControlGap}})
+		raw(&schema.CanonicalEvent{Venue: schema.VenueKraken, Type: schema.EventGap, Control: &schema.Control{Kind: schema.ControlGap}})
 	}
 	venues := []schema.Venue{schema.VenueBinance, schema.VenueOKX, schema.VenueBybit}
 	for _, v := range venues {

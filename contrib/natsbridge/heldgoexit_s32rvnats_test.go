@@ -37,7 +37,7 @@ func TestS32rvnatsGoexitWhileFlushingHeld(t *testing.T) {
 	state := func(i int) func(*schema.CanonicalEvent) {
 		return func(ev *schema.CanonicalEvent) {
 			ev.Venue, ev.Type = schema.VenueBinance, schema.EventConnState
-			ev.Control.Kind, ev.Control.State, ev.Control.Code = schema.ControlConnState, schema.ConnConnected, int64(i)
+			ev.UseControl().Kind, ev.UseControl().State, ev.UseControl().Code = schema.ControlConnState, schema.ConnConnected, int64(i)
 		}
 	}
 	isCritical := func(ev *schema.CanonicalEvent) bool { return ev.Type.Critical() }

@@ -130,7 +130,7 @@ func TestS32ConsumerHostDispatcherGoexit(t *testing.T) {
 				}
 				return func(ev *schema.CanonicalEvent) { // a venue's connection state, critical, on core NATS
 					ev.Venue, ev.Type = schema.VenueBinance, schema.EventConnState
-					ev.Control.Kind, ev.Control.State, ev.Control.Code = schema.ControlConnState, schema.ConnConnected, int64(i)
+					ev.UseControl().Kind, ev.UseControl().State, ev.UseControl().Code = schema.ControlConnState, schema.ConnConnected, int64(i)
 				}
 			}
 			isCritical := func(ev *schema.CanonicalEvent) bool { return ev.Type.Critical() }

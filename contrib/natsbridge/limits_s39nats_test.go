@@ -32,7 +32,7 @@ func readReports(t *testing.T, srv *embedded.Server, ingest *node, pub *Publishe
 	require.NoError(t, err)
 	for i := range n {
 		ev := next(t, got, anyEvent)
-		require.Equal(t, strconv.Itoa(1000+i), ev.Exec.TradeID.String(), "report %d: %s %s", i, ev.Type, ev.Control.Reason)
+		require.Equal(t, strconv.Itoa(1000+i), ev.Exec.TradeID.String(), "report %d: %s %s", i, ev.Type, reasonOf(ev))
 	}
 	require.NoError(t, pub.Close(closeCtx(t)))
 	require.NoError(t, cons.Close(closeCtx(t)))

@@ -25,7 +25,7 @@ func TestS27IngestLinkLossMarksEveryKlineInterval(t *testing.T) {
 		return func(ev *schema.CanonicalEvent) {
 			price++
 			ev.Venue, ev.Symbol, ev.Type = schema.VenueBinance, "BTC-USDT", schema.EventKlineLive
-			ev.Kline.Interval, ev.Kline.Close, ev.Raw = interval, schema.NewDecimal(price, 1), make([]byte, 512)
+			ev.UseKline().Interval, ev.UseKline().Close, ev.Raw = interval, schema.NewDecimal(price, 1), make([]byte, 512)
 		}
 	}
 	ll.publish(t, kline("1m"))
@@ -41,8 +41,8 @@ func TestS27IngestLinkLossMarksEveryKlineInterval(t *testing.T) {
 		ev := next(t, ll.got, anyMarket)
 		if ev.Type == schema.EventGap {
 			require.Equal(t, schema.EventKlineLive, ev.Control.GapType)
-			marked[ev.Kline.Interval] = true
-			if ev.Symbol == "" && ev.Kline.Interval == "" {
+			marked[klineInterval(ev)] = true
+			if ev.Symbol == "" && klineInterval(ev) == "" {
 				// About every symbol and interval of the venue's live
 				// klines (since s34 the one announcement of a lost link):
 				// dispatch drops what each interval queued.
@@ -80,7 +80,7 @@ func TestS27PoolExhaustedKeepsLatestPerKlineInterval(t *testing.T) {
 	far, got, cons, raw := starvedConsumer(t, schema.EventKlineLive)
 	kline := func(interval string, px int64) *schema.CanonicalEvent {
 		ev := &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: "BTC-USDT", Type: schema.EventKlineLive}
-		ev.Kline.Interval, ev.Kline.Close = interval, schema.NewDecimal(px, 1)
+		ev.UseKline().Interval, ev.UseKline().Close = interval, schema.NewDecimal(px, 1)
 		return ev
 	}
 	raw.send(kline("1m", 1), 0)

@@ -131,7 +131,7 @@ func testPendingOverCount(t *testing.T, subjects []string) {
 	_, ingest, pub, far, got, cons := firstOverCounted(t, "s37over", subjects)
 	for i := range 3 {
 		ev := next(t, got, func(ev *schema.CanonicalEvent) bool { return ev.Type != schema.EventConnState })
-		require.Equal(t, schema.EventExecReport, ev.Type, "nothing was removed: %s", ev.Control.Reason)
+		require.Equal(t, schema.EventExecReport, ev.Type, "nothing was removed: %s", reasonOf(ev))
 		require.Equal(t, strconv.Itoa(1000+i), ev.Exec.TradeID.String())
 	}
 	require.NoError(t, pub.Close(closeCtx(t)))
@@ -208,7 +208,7 @@ func testDeletedPastDelivered(t *testing.T, subjects []string) {
 	require.Equal(t, "1000", next(t, got, anyEvent).Exec.TradeID.String())
 	require.Equal(t, "1001", next(t, got, anyEvent).Exec.TradeID.String(), "nothing lost before report 1")
 	g := next(t, got, anyEvent)
-	require.Equal(t, schema.EventGap, g.Type, "report 2 announced lost: %v %v", g.Type, g.Exec.TradeID)
+	require.Equal(t, schema.EventGap, g.Type, "report 2 announced lost: %v %v", g.Type, g.Exec)
 	require.Equal(t, schema.EventExecReport, g.Control.GapType)
 	require.Equal(t, uint64(1), g.Control.GapCount)
 	require.Equal(t, "1003", next(t, got, anyEvent).Exec.TradeID.String())

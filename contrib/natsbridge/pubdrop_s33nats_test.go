@@ -81,7 +81,7 @@ func TestS33natsQuoteLostInDyingLinkAnnounced(t *testing.T) {
 	quote := func(last int64) func(*schema.CanonicalEvent) {
 		return func(ev *schema.CanonicalEvent) {
 			ev.Venue, ev.Symbol, ev.Type = schema.VenueBinance, "BTC-USDT", schema.EventTicker
-			ev.Ticker.Last = schema.NewDecimal(last, 0)
+			ev.UseTicker().Last = schema.NewDecimal(last, 0)
 		}
 	}
 	ingest.publish(t, quote(100))

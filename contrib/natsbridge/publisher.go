@@ -175,7 +175,7 @@ type Publisher struct {
 	// Used by the sender of execution reports only: a report queued before
 	// the server's max_payload was known is decoded and fitted again.
 	sdec wire.Decoder
-	sev  schema.CanonicalEvent
+	sev  wire.Scratch
 	sbuf []byte
 
 	// lostQuotes are the coalescable streams whose quotes NATS refused
@@ -295,12 +295,12 @@ func NewPublisher(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, op
 // handle runs on the dispatcher's delivery goroutine with a heap clone.
 func (p *Publisher) handle(ev *schema.CanonicalEvent) {
 	sk := streamKey{ev.Venue, ev.Symbol, ev.Type}
-	if ev.Ticker.Window != "" && p.layout != wire.Version && (ev.Type == schema.EventTicker || ev.Control.GapType == schema.EventTicker) {
+	if tickerWindow(ev) != "" && p.layout != wire.Version && (ev.Type == schema.EventTicker || gapType(ev) == schema.EventTicker) {
 		// See WireVersion: read as the 24 h ticker's, it were wrong data.
 		p.refuse(ev)
 		return
 	}
-	if t := ev.Control.GapType; ev.Type == schema.EventGap && t != schema.EventUnknown && (!t.Critical() || durable(t)) {
+	if t := gapType(ev); ev.Type == schema.EventGap && t != schema.EventUnknown && (!t.Critical() || durable(t)) {
 		// A gap marker travels with the stream it reports on, so that a
 		// consumer subscribed to that stream's subject alone hears of its
 		// losses, in order with its events: one of market data on core
@@ -381,7 +381,7 @@ func (p *Publisher) refuse(ev *schema.CanonicalEvent) {
 		p.unwritable.n.Add(1) // not a doubling: lossCounter.add would not log
 		return
 	}
-	p.unwritable.add(p.log, 1, "natsbridge: tickers of a rolling window not published: WireVersion's layout cannot carry the window", "venue", ev.Venue, "symbol", ev.Symbol, "window", ev.Ticker.Window)
+	p.unwritable.add(p.log, 1, "natsbridge: tickers of a rolling window not published: WireVersion's layout cannot carry the window", "venue", ev.Venue, "symbol", ev.Symbol, "window", tickerWindow(ev))
 }
 
 // lostQuote is a coalescable stream whose quote NATS refused: its subject
@@ -501,7 +501,7 @@ func (p *Publisher) tellLostQuotes() {
 			continue
 		}
 		g := &schema.CanonicalEvent{Venue: k.venue, Symbol: k.symbol, Type: schema.EventGap, IngestTS: now}
-		g.Control = schema.Control{Kind: schema.ControlGap, GapType: k.typ, GapSource: schema.GapRelay, Reason: why}
+		*g.UseControl() = schema.Control{Kind: schema.ControlGap, GapType: k.typ, GapSource: schema.GapRelay, Reason: why}
 		k.name(g) // a ticker's window in Ticker.Window, as dispatch names it
 		if !send(l.subject, g) {
 			p.lostMu.Lock()
@@ -514,7 +514,7 @@ func (p *Publisher) tellLostQuotes() {
 	}
 	for k := range kinds {
 		g := &schema.CanonicalEvent{Venue: k.venue, Type: schema.EventGap, IngestTS: now}
-		g.Control = schema.Control{Kind: schema.ControlGap, GapType: k.typ, GapSource: schema.GapRelay, Reason: why}
+		*g.UseControl() = schema.Control{Kind: schema.ControlGap, GapType: k.typ, GapSource: schema.GapRelay, Reason: why}
 		if !send(Subject(p.opts.Prefix, k.venue, "", k.typ), g) {
 			p.lostMu.Lock()
 			if p.lostKinds == nil {
@@ -558,7 +558,18 @@ func (p *Publisher) fit(buf []byte, ev *schema.CanonicalEvent, seq uint64, run u
 	if buf = wire.AppendVersion(buf[:0], ev, seq, run, p.layout); len(buf) <= limit {
 		return buf, true
 	}
-	ev.Exec.RejectReason, ev.Control.Reason, ev.Balance.Reason, ev.Position.Reason = "", "", "", ""
+	if ev.Exec != nil {
+		ev.Exec.RejectReason = ""
+	}
+	if ev.Control != nil {
+		ev.Control.Reason = ""
+	}
+	if ev.Balance != nil {
+		ev.Balance.Reason = ""
+	}
+	if ev.Position != nil {
+		ev.Position.Reason = ""
+	}
 	return wire.AppendVersion(buf[:0], ev, seq, run, p.layout), true
 }
 
@@ -572,7 +583,15 @@ func (p *Publisher) fit(buf []byte, ev *schema.CanonicalEvent, seq uint64, run u
 // make the same id (an order id may hold any byte; a NATS header keeps
 // neither a line break nor leading or trailing spaces).
 func (p *Publisher) msgID(ev *schema.CanonicalEvent) string {
-	x := ev.UseExec()
+	x := ev.Exec
+	if x == nil { // an ack, an account update, a marker: no order's fields
+		x = &noExec
+	}
+	var code int64
+	var request uint64
+	if c := ev.Control; c != nil {
+		code, request = c.Code, c.RequestID
+	}
 	b := appendIDField(p.idBuf[:0], []byte(ev.Venue))
 	b = appendIDField(b, []byte(ev.Symbol))
 	b = append(append(b, '|'), ev.Type.String()...)
@@ -586,11 +605,14 @@ func (p *Publisher) msgID(ev *schema.CanonicalEvent) string {
 	b = strconv.AppendInt(append(b, '|'), x.TransactTime, 10)
 	b = strconv.AppendUint(append(b, '|'), ev.SeqProvider, 10)
 	b = strconv.AppendInt(append(b, '|'), ev.ExchangeTS, 10)
-	b = strconv.AppendInt(append(b, '|'), ev.Control.Code, 10)
-	b = strconv.AppendUint(append(b, '|'), ev.Control.RequestID, 10)
+	b = strconv.AppendInt(append(b, '|'), code, 10)
+	b = strconv.AppendUint(append(b, '|'), request, 10)
 	switch ev.Type {
 	case schema.EventBalance:
-		a := ev.UseBalance()
+		a := ev.Balance
+		if a == nil {
+			break
+		}
 		b = appendIDField(b, a.Asset.Bytes())
 		b = append(append(b, '|'), a.Kind.String()...)
 		b = strconv.AppendUint(append(b, '|'), uint64(a.Index), 10)
@@ -604,8 +626,11 @@ func (p *Publisher) msgID(ev *schema.CanonicalEvent) string {
 		// reconciliation gives up on an order again at the next reconnect,
 		// for the reports of another window), not one published twice: a
 		// store retried keeps the id it was given once.
-		g := ev.UseControl()
 		b = strconv.AppendInt(append(b, '|'), ev.IngestTS, 10)
+		g := ev.Control
+		if g == nil {
+			break
+		}
 		b = append(append(b, '|'), g.GapType.String()...)
 		b = strconv.AppendUint(append(b, '|'), uint64(g.GapSource), 10)
 		b = strconv.AppendUint(append(b, '|'), g.GapCount, 10)
@@ -613,7 +638,10 @@ func (p *Publisher) msgID(ev *schema.CanonicalEvent) string {
 		b = strconv.AppendUint(append(b, '|'), g.GapLastSeq, 10)
 		b = appendIDField(b, []byte(g.Reason))
 	case schema.EventPosition:
-		q := ev.UsePosition()
+		q := ev.Position
+		if q == nil {
+			break
+		}
 		b = append(append(b, '|'), q.Side.String()...)
 		b = strconv.AppendUint(append(b, '|'), uint64(q.Index), 10)
 		b = strconv.AppendUint(append(b, '|'), uint64(q.Count), 10)
@@ -624,6 +652,10 @@ func (p *Publisher) msgID(ev *schema.CanonicalEvent) string {
 	p.idBuf = b
 	return string(b[1:])
 }
+
+// noExec is the zero execution msgID reads for an event that carries
+// none. Never written.
+var noExec schema.Execution
 
 // appendIDField appends '|' and f to a message id, its bytes outside
 // printable ASCII, '|' and '%' escaped as %XX.
@@ -761,9 +793,8 @@ func (p *Publisher) store(m execMsg) error {
 	data, trimmed := m.data, false
 	if limit := p.maxPayload(m.id); limit > 0 && len(data) > limit {
 		// Queued before the connection told the server's max_payload.
-		p.sev.Reset()
-		if _, err := p.sdec.Decode(data, &p.sev); err == nil {
-			p.sbuf, trimmed = p.fit(p.sbuf, &p.sev, 0, 0, limit)
+		if _, _, err := p.sdec.DecodeScratch(data, &p.sev); err == nil {
+			p.sbuf, trimmed = p.fit(p.sbuf, &p.sev.CanonicalEvent, 0, 0, limit)
 			data = p.sbuf
 		}
 	}

@@ -34,7 +34,7 @@ func TestS36natsPurgedReportsAnnounced(t *testing.T) {
 
 	require.Equal(t, "1000", next(t, got, anyEvent).Exec.TradeID.String())
 	g := next(t, got, anyEvent)
-	require.Equal(t, schema.EventGap, g.Type, "reports 1 and 2 announced lost: %v %v", g.Type, g.Exec.TradeID)
+	require.Equal(t, schema.EventGap, g.Type, "reports 1 and 2 announced lost: %v %v", g.Type, g.Exec)
 	require.Equal(t, schema.EventExecReport, g.Control.GapType)
 	require.Equal(t, schema.VenueBinance, g.Venue)
 	require.Equal(t, uint64(2), g.Control.GapCount)
@@ -94,7 +94,7 @@ func TestS36natsAgedOutWhileDownAnnounced(t *testing.T) {
 	require.NoError(t, err)
 	ingest.publish(t, execReport(4))
 	g := next(t, got, anyEvent)
-	require.Equal(t, schema.EventGap, g.Type, "reports 2 and 3 announced lost: %v %v", g.Type, g.Exec.TradeID)
+	require.Equal(t, schema.EventGap, g.Type, "reports 2 and 3 announced lost: %v %v", g.Type, g.Exec)
 	require.Equal(t, schema.EventExecReport, g.Control.GapType)
 	require.Equal(t, schema.VenueBinance, g.Venue)
 	require.Equal(t, uint64(2), g.Control.GapCount)

@@ -37,7 +37,7 @@ type msgQueue struct {
 	inLatest    map[string]int
 	latestBytes int
 	dec         wire.Decoder
-	scratch     schema.CanonicalEvent
+	scratch     wire.Scratch
 }
 
 // latestKey is a stream of quotes: a subject, the symbol when the subject's
@@ -62,15 +62,15 @@ func (q *msgQueue) keyOf(m *nats.Msg, typ schema.EventType) latestKey {
 	k := latestKey{subject: m.Subject}
 	shared := sharedSymbolToken(m.Subject)
 	if typ == schema.EventKlineLive || typ == schema.EventTicker || typ == schema.EventGap || shared {
-		q.scratch.Reset()
-		if _, err := q.dec.Decode(m.Data, &q.scratch); err == nil {
-			k.interval = q.scratch.Kline.Interval
+		if _, _, err := q.dec.DecodeScratch(m.Data, &q.scratch); err == nil {
+			s := &q.scratch.CanonicalEvent
+			k.interval = klineInterval(s)
 			if typ == schema.EventGap {
-				typ = q.scratch.Control.GapType // a marker names the ticker's window and kind as its stream's events do
+				typ = gapType(s) // a marker names the ticker's window and kind as its stream's events do
 			}
 			if typ == schema.EventTicker {
-				k.interval = q.scratch.Ticker.Window // a ticker's view is its window, as dispatch keys it (see viewOf)
-				k.windowed = q.scratch.Ticker.WindowClose != 0
+				k.interval = tickerWindow(s) // a ticker's view is its window, as dispatch keys it (see viewOf)
+				k.windowed = tickerWindowClose(s) != 0
 			}
 			if shared {
 				k.symbol = q.scratch.Symbol
@@ -115,12 +115,11 @@ func (q *msgQueue) forgetLocked(k latestKey) {
 // it names one, as dispatch covers a queue. A marker about one stream
 // supersedes its kept quote as any message of the stream does (push).
 func (q *msgQueue) forgetCoveredLocked(m *nats.Msg) {
-	q.scratch.Reset()
-	if _, err := q.dec.Decode(m.Data, &q.scratch); err != nil {
+	if _, _, err := q.dec.DecodeScratch(m.Data, &q.scratch); err != nil {
 		return
 	}
-	g := &q.scratch
-	t := g.Control.GapType
+	g := &q.scratch.CanonicalEvent
+	t := gapType(g)
 	if g.Symbol != "" && t != schema.EventUnknown {
 		return
 	}
@@ -179,7 +178,7 @@ func (q *msgQueue) push(m *nats.Msg) {
 		if typ, ok := wire.Type(m.Data); ok {
 			k := q.keyOf(m, typ)
 			q.forgetLocked(k)
-			if typ == schema.EventGap && q.scratch.Control.GapType == schema.EventTicker && !k.windowed {
+			if typ == schema.EventGap && gapType(&q.scratch.CanonicalEvent) == schema.EventTicker && !k.windowed {
 				// A marker that names no window is about the symbol's
 				// tickers, both kinds; one that names it (a subscriber
 				// queue's about a full ticker, relayed) about the full

@@ -21,7 +21,7 @@ func TestS25rvQueueOverflowKeepsLatestPerKlineInterval(t *testing.T) {
 	kline := func(interval string, px int64) *schema.CanonicalEvent {
 		ev := tradeOf("BTC-USDT", 1)
 		ev.Type, ev.Trade = schema.EventKlineLive, schema.Trade{}
-		ev.Kline.Interval, ev.Kline.Close = interval, schema.NewDecimal(px, 1)
+		ev.UseKline().Interval, ev.UseKline().Close = interval, schema.NewDecimal(px, 1)
 		return ev
 	}
 	cons.mu.Lock() // the consumer's goroutine stalls: its queue fills

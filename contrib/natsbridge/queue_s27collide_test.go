@@ -79,7 +79,7 @@ func TestS27SharedSymbolToken(t *testing.T) {
 func FuzzQueueSharedSubject(f *testing.F) {
 	for i, typ := range []schema.EventType{schema.EventBBO, schema.EventKlineLive, schema.EventTicker} {
 		ev := &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: "BTC.USDT", Type: typ}
-		ev.Kline.Interval = "1m"
+		ev.UseKline().Interval = "1m"
 		f.Add(wire.Append(nil, ev, uint64(i)))
 	}
 	f.Add([]byte{wire.Version, byte(schema.EventBBO)})

@@ -20,10 +20,10 @@ import (
 func TestS29QueueMarkerSupersedesKeptKline(t *testing.T) {
 	subj := Subject(DefaultPrefix, schema.VenueBinance, "BTC-USDT", schema.EventKlineLive)
 	kline := &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: "BTC-USDT", Type: schema.EventKlineLive}
-	kline.Kline.Interval = "1m"
+	kline.UseKline().Interval = "1m"
 	marker := &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: "BTC-USDT", Type: schema.EventGap,
-		Control: schema.Control{Kind: schema.ControlGap, GapType: schema.EventKlineLive, GapSource: schema.GapRelay}}
-	marker.Kline.Interval = "1m"
+		Control: &schema.Control{Kind: schema.ControlGap, GapType: schema.EventKlineLive, GapSource: schema.GapRelay}}
+	marker.UseKline().Interval = "1m"
 	q := newMsgQueue(1, 1<<20)
 	filler := &nats.Msg{Subject: "x", Data: wire.Append(nil, tradeOf("ETH-USDT", 1), 1)}
 	q.push(filler)

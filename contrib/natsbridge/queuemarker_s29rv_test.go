@@ -53,7 +53,7 @@ func TestS29rvQueueMarkerOfEverySymbolSupersedesKept(t *testing.T) {
 				require.Same(t, filler, q.pop())
 			}
 			marker := &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: tc.sym, Type: schema.EventGap,
-				Control: schema.Control{Kind: schema.ControlGap, GapType: tc.gapType, GapSource: schema.GapSubscriberQueue}}
+				Control: &schema.Control{Kind: schema.ControlGap, GapType: tc.gapType, GapSource: schema.GapSubscriberQueue}}
 			m := &nats.Msg{Subject: tc.subject, Data: wire.Append(nil, marker, 1)}
 			q.push(m)
 			require.Same(t, m, q.pop())
@@ -74,7 +74,7 @@ func FuzzS29rvQueueMarkerCovers(f *testing.F) {
 	for _, sym := range []string{"", "BTC-USDT"} {
 		for _, gt := range []schema.EventType{schema.EventUnknown, schema.EventBBO} {
 			g := &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: sym, Type: schema.EventGap,
-				Control: schema.Control{Kind: schema.ControlGap, GapType: gt}}
+				Control: &schema.Control{Kind: schema.ControlGap, GapType: gt}}
 			f.Add(Subject(DefaultPrefix, schema.VenueBinance, sym, schema.EventGap), wire.Append(nil, g, 1))
 		}
 	}

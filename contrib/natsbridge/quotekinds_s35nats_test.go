@@ -47,7 +47,7 @@ func TestS35natsHostQuoteKindToldPastStrayKinds(t *testing.T) {
 			quote := func(last int64) func(*schema.CanonicalEvent) {
 				return func(ev *schema.CanonicalEvent) {
 					ev.Venue, ev.Symbol, ev.Type = schema.VenueBinance, "BTC-USDT", schema.EventTicker
-					ev.Ticker.Last = schema.NewDecimal(last, 0)
+					ev.UseTicker().Last = schema.NewDecimal(last, 0)
 				}
 			}
 			sent := uint64(0)

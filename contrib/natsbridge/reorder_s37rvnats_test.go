@@ -25,7 +25,7 @@ func TestS37rvnatsOldConsumeLateInOrder(t *testing.T) {
 	handLate(t, cons, far, lateDelivery(t, js, "s37rvold", 5, 1))
 	for i := range 5 {
 		ev := next(t, got, anyEvent)
-		require.Equal(t, strconv.Itoa(1000+i), ev.Exec.TradeID.String(), "report %d: %s %s", i, ev.Type, ev.Control.Reason)
+		require.Equal(t, strconv.Itoa(1000+i), ev.Exec.TradeID.String(), "report %d: %s %s", i, ev.Type, reasonOf(ev))
 	}
 	require.NoError(t, pub.Close(closeCtx(t)))
 	require.NoError(t, cons.Close(closeCtx(t)))

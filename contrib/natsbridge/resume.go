@@ -929,7 +929,7 @@ func (c *Consumer) announceExec(count uint64, why string) bool {
 			return false
 		}
 		ev.Venue, ev.Type, ev.IngestTS = v, schema.EventGap, time.Now().UnixNano()
-		ev.Control = schema.Control{Kind: schema.ControlGap, GapType: schema.EventExecReport, GapCount: count, GapSource: schema.GapRelay, Reason: why}
+		*ev.UseControl() = schema.Control{Kind: schema.ControlGap, GapType: schema.EventExecReport, GapCount: count, GapSource: schema.GapRelay, Reason: why}
 		if !c.publishExec(ev) {
 			return false
 		}

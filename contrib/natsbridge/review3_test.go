@@ -32,9 +32,9 @@ import (
 func orderAck(req uint64) func(ev *schema.CanonicalEvent) {
 	return func(ev *schema.CanonicalEvent) {
 		ev.Venue, ev.Symbol, ev.Type = schema.VenueOKX, "BTC-USDT", schema.EventOrderAck
-		ev.Control.RequestID = req
-		ev.Exec.ClientOrderID = schema.MustID("order1")
-		ev.Exec.VenueOrderID = schema.MustID("778899")
+		ev.UseControl().RequestID = req
+		ev.UseExec().ClientOrderID = schema.MustID("order1")
+		ev.UseExec().VenueOrderID = schema.MustID("778899")
 	}
 }
 
@@ -74,7 +74,7 @@ func TestReviewOrderAcksOfTwoRequests(t *testing.T) {
 func TestReviewMsgIDInjective(t *testing.T) {
 	report := func(cl, venueID string) *schema.CanonicalEvent {
 		ev := &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: "BTC-USDT", Type: schema.EventExecReport}
-		ev.Exec.ClientOrderID, ev.Exec.VenueOrderID = schema.MustID(cl), schema.MustID(venueID)
+		ev.UseExec().ClientOrderID, ev.UseExec().VenueOrderID = schema.MustID(cl), schema.MustID(venueID)
 		return ev
 	}
 	pairs := [][2]*schema.CanonicalEvent{
@@ -126,7 +126,7 @@ func TestReviewOperatorStreamMissingSubjects(t *testing.T) {
 	require.NoError(t, err)
 	ingest.publish(t, func(ev *schema.CanonicalEvent) {
 		ev.Venue, ev.Type = schema.VenueBinance, schema.EventBalance
-		ev.Balance.Asset = schema.MustID("USDT")
+		ev.UseBalance().Asset = schema.MustID("USDT")
 	})
 	ingest.publish(t, execReport(1))
 	require.NoError(t, pub.Flush(closeCtx(t)))
@@ -247,7 +247,7 @@ func TestReviewGapMarkerLossShows(t *testing.T) {
 	}
 	marker := func(ev *schema.CanonicalEvent) {
 		ev.Venue, ev.Symbol, ev.Type = schema.VenueBinance, "BTC-USDT", schema.EventGap
-		ev.Control = schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate, GapCount: 3, GapSource: schema.GapVenue}
+		*ev.UseControl() = schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate, GapCount: 3, GapSource: schema.GapVenue}
 	}
 	ingest.publish(t, diff(1))
 	require.NoError(t, pub.Flush(closeCtx(t)))
@@ -276,7 +276,7 @@ func TestReviewGapMarkerLossShows(t *testing.T) {
 	s := rawSender{t, nc}
 	book := &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: "BTC-USDT", Type: schema.EventBookUpdate}
 	gap := &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: "BTC-USDT", Type: schema.EventGap,
-		Control: schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate, GapCount: 3, GapSource: schema.GapVenue}}
+		Control: &schema.Control{Kind: schema.ControlGap, GapType: schema.EventBookUpdate, GapCount: 3, GapSource: schema.GapVenue}}
 	sendOn := func(ev *schema.CanonicalEvent, seq uint64) {
 		subj := Subject(DefaultPrefix, ev.Venue, ev.Symbol, schema.EventBookUpdate)
 		require.NoError(t, nc.Publish(subj, wire.Append(nil, ev, seq)))

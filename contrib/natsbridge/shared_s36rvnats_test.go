@@ -49,7 +49,7 @@ func TestS36rvnatsSharedDurableNoFalseLoss(t *testing.T) {
 	for _, ch := range []<-chan *schema.CanonicalEvent{gotA, gotB} {
 		for len(ch) > 0 {
 			ev := <-ch
-			require.NotEqual(t, schema.EventGap, ev.Type, "no report was removed: %s", ev.Control.Reason)
+			require.NotEqual(t, schema.EventGap, ev.Type, "no report was removed: %s", reasonOf(ev))
 		}
 	}
 	ingest.close(t)

@@ -51,7 +51,7 @@ func TestS29SubscriberQueueMarkerActsPerStream(t *testing.T) {
 	// The marker the Publisher's subscription gets for a dropped quote of A.
 	ingest.publish(t, func(ev *schema.CanonicalEvent) {
 		ev.Venue, ev.Symbol, ev.Type = schema.VenueBinance, "A", schema.EventGap
-		ev.Control = schema.Control{Kind: schema.ControlGap, GapType: schema.EventBBO, GapCount: 3, GapSource: schema.GapSubscriberQueue}
+		*ev.UseControl() = schema.Control{Kind: schema.ControlGap, GapType: schema.EventBBO, GapCount: 3, GapSource: schema.GapSubscriberQueue}
 	})
 	eventually(t, func() bool { return sub.Stats().Coalescing == 1 }, "A's queued quote dropped by the marker about A, B's kept")
 	quote("A", 3)
@@ -98,7 +98,7 @@ func TestS29MarkerDropsTheQuoteWaitingForThePool(t *testing.T) {
 	raw.send(quote("B", 2), 0)
 	eventually(t, func() bool { return cons.Stats().PoolDropped == 2 }, "both quotes waiting for an event")
 	marker := &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: "A", Type: schema.EventGap,
-		Control: schema.Control{Kind: schema.ControlGap, GapType: schema.EventBBO, GapSource: schema.GapRelay}}
+		Control: &schema.Control{Kind: schema.ControlGap, GapType: schema.EventBBO, GapSource: schema.GapRelay}}
 	raw.send(marker, 1)
 	eventually(t, func() bool { return len(got) > 0 || cons.Stats().PoolDropped == 3 }, "the marker delivered or held")
 	far.release()

@@ -50,7 +50,7 @@ func TestS39rvnatsStalledTold(t *testing.T) {
 	case <-time.After(2 * generous):
 		t.Fatal("the host was never told that its execution reports stopped")
 	}
-	require.Equal(t, schema.EventGap, g.Type, "report %s delivered within a limit nats.go cannot meet", g.Exec.TradeID)
+	require.Equal(t, schema.EventGap, g.Type, "report %s delivered within a limit nats.go cannot meet", g.Exec)
 	require.Equal(t, schema.EventExecReport, g.Control.GapType)
 	require.Equal(t, schema.VenueBinance, g.Venue)
 	require.Zero(t, g.Control.GapCount, "the reports wait in the stream: none lost")

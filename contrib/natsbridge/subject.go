@@ -78,9 +78,9 @@ type viewKey struct {
 // venue's standard 24 h ticker, "1h", "4h", "1d" Binance's rolling ones)
 // in place of an interval, as dispatch keys it.
 func viewOf(k streamKey, ev *schema.CanonicalEvent) viewKey {
-	vk := viewKey{streamKey: k, depth: ev.Book.Depth, interval: ev.Kline.Interval}
+	vk := viewKey{streamKey: k, depth: ev.Book.Depth, interval: klineInterval(ev)}
 	if k.typ == schema.EventTicker {
-		vk.interval = ev.Ticker.Window
+		vk.interval = tickerWindow(ev)
 	}
 	return vk
 }
@@ -92,13 +92,17 @@ func viewOf(k streamKey, ev *schema.CanonicalEvent) viewKey {
 func (k viewKey) name(g *schema.CanonicalEvent) {
 	g.Book.Depth = k.depth
 	if k.typ == schema.EventTicker {
-		g.Ticker.Window = k.interval
+		if k.interval != "" {
+			g.UseTicker().Window = k.interval
+		}
 		if k.depth == windowedTicker {
 			g.Book.Depth = 0 // quoteView's mark of kind, not a depth
 		}
 		return
 	}
-	g.Kline.Interval = k.interval
+	if k.interval != "" {
+		g.UseKline().Interval = k.interval
+	}
 }
 
 // quoteView is the stream a coalescable update of stream k belongs to, as
@@ -117,7 +121,7 @@ func quoteView(k streamKey, ev *schema.CanonicalEvent) (vk, other viewKey) {
 		return vk, vk
 	}
 	other = vk
-	if ev.Ticker.WindowClose != 0 {
+	if tickerWindowClose(ev) != 0 {
 		vk.depth = windowedTicker
 	} else {
 		other.depth = windowedTicker

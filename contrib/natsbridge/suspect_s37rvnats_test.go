@@ -24,7 +24,7 @@ func TestS37rvnatsOverCountForgottenOncePassed(t *testing.T) {
 	require.NoError(t, err)
 	for i := range 3 {
 		ev := next(t, got, func(ev *schema.CanonicalEvent) bool { return ev.Type != schema.EventConnState })
-		require.Equal(t, strconv.Itoa(1000+i), ev.Exec.TradeID.String(), "%s %s", ev.Type, ev.Control.Reason)
+		require.Equal(t, strconv.Itoa(1000+i), ev.Exec.TradeID.String(), "%s %s", ev.Type, reasonOf(ev))
 	}
 	// Later, another venue's report (stream sequence 4) is stored and
 	// deleted, then the venue's next report (5) comes.
@@ -36,7 +36,7 @@ func TestS37rvnatsOverCountForgottenOncePassed(t *testing.T) {
 	require.NoError(t, st.DeleteMsg(waitCtx(t), 4))
 	ingest.publish(t, execReport(3))
 	ev := next(t, got, func(ev *schema.CanonicalEvent) bool { return ev.Type != schema.EventConnState })
-	require.Equal(t, schema.EventExecReport, ev.Type, "nothing of the venue's was removed: %s", ev.Control.Reason)
+	require.Equal(t, schema.EventExecReport, ev.Type, "nothing of the venue's was removed: %s", reasonOf(ev))
 	require.Equal(t, "1003", ev.Exec.TradeID.String())
 	require.NoError(t, pub.Close(closeCtx(t)))
 	require.NoError(t, cons.Close(closeCtx(t)))

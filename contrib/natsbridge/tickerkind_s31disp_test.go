@@ -17,9 +17,9 @@ import (
 // Streams", "Individual Symbol Mini Ticker Stream").
 func binanceTicker(full bool, px int64) *schema.CanonicalEvent {
 	ev := &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: "BTC-USDT", Type: schema.EventTicker}
-	ev.Ticker.Last = schema.NewDecimal(px, 1)
+	ev.UseTicker().Last = schema.NewDecimal(px, 1)
 	if full {
-		ev.Ticker.WindowOpen, ev.Ticker.WindowClose, ev.Ticker.TradeCount = 1672429382136e6, 1672515782136e6, 18151
+		ev.UseTicker().WindowOpen, ev.UseTicker().WindowClose, ev.UseTicker().TradeCount = 1672429382136e6, 1672515782136e6, 18151
 	}
 	return ev
 }
@@ -87,7 +87,7 @@ func TestS31QueueKeepsFullAndMiniTicker(t *testing.T) {
 	require.Same(t, filler, q.pop())
 	require.Same(t, filler, q.pop())
 	g := &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: "BTC-USDT", Type: schema.EventGap}
-	g.Control.Kind, g.Control.GapType = schema.ControlGap, schema.EventTicker
+	g.UseControl().Kind, g.UseControl().GapType = schema.ControlGap, schema.EventTicker
 	q.push(msg(g)) // queued: it supersedes the kept tickers, from before the loss it announces
 	m := q.pop()
 	require.NotNil(t, m)
@@ -107,7 +107,7 @@ func TestS31MarkerDropsBothTickerKindsWaitingForThePool(t *testing.T) {
 	raw.send(binanceTicker(false, 2), 0)
 	eventually(t, func() bool { return cons.Stats().PoolDropped == 2 }, "both shelved")
 	g := &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: "BTC-USDT", Type: schema.EventGap}
-	g.Control.Kind, g.Control.GapType = schema.ControlGap, schema.EventTicker
+	g.UseControl().Kind, g.UseControl().GapType = schema.ControlGap, schema.EventTicker
 	raw.send(g, 0)
 	eventually(t, func() bool { return cons.Stats().Received == 3 }, "the marker received")
 	far.release()

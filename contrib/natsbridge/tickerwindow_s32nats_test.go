@@ -17,8 +17,8 @@ import (
 // it), relayed by a Publisher subscribed to the ingest dispatcher.
 func fullTickerMarker() *schema.CanonicalEvent {
 	g := &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: "BTC-USDT", Type: schema.EventGap}
-	g.Control.Kind, g.Control.GapType, g.Control.GapSource = schema.ControlGap, schema.EventTicker, schema.GapSubscriberQueue
-	g.Ticker.WindowClose = 1672515782136e6
+	g.UseControl().Kind, g.UseControl().GapType, g.UseControl().GapSource = schema.ControlGap, schema.EventTicker, schema.GapSubscriberQueue
+	g.UseTicker().WindowClose = 1672515782136e6
 	return g
 }
 

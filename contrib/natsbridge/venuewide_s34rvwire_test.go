@@ -23,11 +23,11 @@ func TestS34rvwireVenueWideMarkerCoversEveryWindow(t *testing.T) {
 	for name, marker := range map[string]func(*schema.CanonicalEvent){
 		"venue, ticker": func(g *schema.CanonicalEvent) {
 			g.Venue, g.Type = schema.VenueBinance, schema.EventGap
-			g.Control.Kind, g.Control.GapType, g.Control.GapSource = schema.ControlGap, schema.EventTicker, schema.GapRelay
+			g.UseControl().Kind, g.UseControl().GapType, g.UseControl().GapSource = schema.ControlGap, schema.EventTicker, schema.GapRelay
 		},
 		"symbol, every type": func(g *schema.CanonicalEvent) {
 			g.Venue, g.Symbol, g.Type = schema.VenueBinance, "BTC-USDT", schema.EventGap
-			g.Control.Kind, g.Control.GapSource = schema.ControlGap, schema.GapVenue
+			g.UseControl().Kind, g.UseControl().GapSource = schema.ControlGap, schema.GapVenue
 		},
 	} {
 		t.Run(name, func(t *testing.T) {

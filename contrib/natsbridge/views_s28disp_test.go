@@ -103,7 +103,7 @@ func TestS28PublisherSequencesPerView(t *testing.T) {
 			return
 		}
 		ev.Venue, ev.Symbol, ev.Type = schema.VenueBinance, "BTC-USDT", schema.EventKlineClosed
-		ev.Kline.Interval, ev.Kline.Closed = []string{"1m", "1h"}[i/2%2], true
+		ev.UseKline().Interval, ev.UseKline().Closed = []string{"1m", "1h"}[i/2%2], true
 	})
 	type view struct {
 		typ      schema.EventType
@@ -113,7 +113,7 @@ func TestS28PublisherSequencesPerView(t *testing.T) {
 	seqs := map[view][]uint64{}
 	runs := map[view]uint32{}
 	for _, m := range msgs {
-		v := view{m.ev.Type, m.ev.Book.Depth, m.ev.Kline.Interval}
+		v := view{m.ev.Type, m.ev.Book.Depth, klineInterval(&m.ev)}
 		seqs[v] = append(seqs[v], m.seq)
 		if r, ok := runs[v]; ok {
 			require.Equal(t, r, m.run, "a view changed runs")

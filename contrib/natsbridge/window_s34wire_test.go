@@ -24,9 +24,9 @@ import (
 func s34wireTicker(w string, px int64) func(*schema.CanonicalEvent) {
 	return func(ev *schema.CanonicalEvent) {
 		ev.Venue, ev.Symbol, ev.Type = schema.VenueBinance, "BTC-USDT", schema.EventTicker
-		ev.Ticker.Last, ev.Ticker.Window = schema.NewDecimal(px, 1), w
-		ev.Ticker.WindowOpen, ev.Ticker.WindowClose, ev.Ticker.TradeCount = 1672429382136e6, 1672515782136e6, 18151
-		ev.Ticker.WeightedAvgPrice = schema.NewDecimal(px*10+1, 2)
+		ev.UseTicker().Last, ev.UseTicker().Window = schema.NewDecimal(px, 1), w
+		ev.UseTicker().WindowOpen, ev.UseTicker().WindowClose, ev.UseTicker().TradeCount = 1672429382136e6, 1672515782136e6, 18151
+		ev.UseTicker().WeightedAvgPrice = schema.NewDecimal(px*10+1, 2)
 	}
 }
 
@@ -35,8 +35,8 @@ func s34wireTicker(w string, px int64) func(*schema.CanonicalEvent) {
 func s34wireMarker(w string) func(*schema.CanonicalEvent) {
 	return func(g *schema.CanonicalEvent) {
 		g.Venue, g.Symbol, g.Type = schema.VenueBinance, "BTC-USDT", schema.EventGap
-		g.Control.Kind, g.Control.GapType, g.Control.GapSource = schema.ControlGap, schema.EventTicker, schema.GapVenue
-		g.Ticker.Window = w
+		g.UseControl().Kind, g.UseControl().GapType, g.UseControl().GapSource = schema.ControlGap, schema.EventTicker, schema.GapVenue
+		g.UseTicker().Window = w
 	}
 }
 
@@ -59,7 +59,7 @@ func TestS34wireWindowsThroughTheBridge(t *testing.T) {
 	g := next(t, got, anyEvent)
 	require.Equal(t, schema.EventGap, g.Type)
 	require.Equal(t, "1h", g.Ticker.Window, "a loss of the 1 h stream announced as another window's")
-	require.Empty(t, g.Kline.Interval)
+	require.Nil(t, g.Kline)
 	ev := next(t, got, anyEvent)
 	require.Equal(t, schema.EventTicker, ev.Type)
 	require.Empty(t, ev.Ticker.Window, "the 24 h ticker waiting lost to the 1 h one")
@@ -147,13 +147,13 @@ func TestS34wireMarkerNamesTheWindow(t *testing.T) {
 	var g schema.CanonicalEvent
 	k.name(&g)
 	require.Equal(t, "4h", g.Ticker.Window)
-	require.Empty(t, g.Kline.Interval)
+	require.Nil(t, g.Kline)
 	require.Zero(t, g.Book.Depth)
 
-	ev.Type, ev.Kline.Interval, ev.Book.Depth = schema.EventKlineLive, "1m", 0
+	ev.Type, ev.UseKline().Interval, ev.Book.Depth = schema.EventKlineLive, "1m", 0
 	k = viewOf(streamKey{ev.Venue, ev.Symbol, ev.Type}, &ev)
 	g = schema.CanonicalEvent{}
 	k.name(&g)
 	require.Equal(t, "1m", g.Kline.Interval)
-	require.Empty(t, g.Ticker.Window)
+	require.Nil(t, g.Ticker)
 }

@@ -89,9 +89,14 @@ func (n *consumerNode) handle(ev *schema.CanonicalEvent) {
 	n.counts[ev.Type]++
 	switch ev.Type {
 	case schema.EventConnState:
-		n.states = append(n.states, string(ev.Venue)+" "+ev.Control.State.String())
+		if c := ev.Control; c != nil { // a section is nil unless the event carries it
+			n.states = append(n.states, string(ev.Venue)+" "+c.State.String())
+		}
 	case schema.EventExecReport:
-		x := ev.UseExec()
+		x := ev.Exec
+		if x == nil {
+			return
+		}
 		n.execs = append(n.execs, fmt.Sprintf("%s %s %s %s filled %s of %s @ %s", ev.Symbol, x.ClientOrderID.String(),
 			x.ExecType, x.Status, x.CumFillQty, x.Qty, x.LastFillPrice))
 		if x.Status.Final() {

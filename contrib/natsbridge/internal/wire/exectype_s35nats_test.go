@@ -21,8 +21,8 @@ func TestS35natsWireCarriesEveryExecTypeAndStatus(t *testing.T) {
 	for _, v := range []byte{Version, Version8, Version7, PrevVersion} {
 		for b := range 256 {
 			src := &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: "BTC-USDT", Type: schema.EventExecReport}
-			src.Exec.ExecType, src.Exec.Status = schema.ExecType(b), schema.OrderStatus(255-b)
-			src.Exec.CumFillQty = schema.NewDecimal(int64(b)+1, 3)
+			src.UseExec().ExecType, src.UseExec().Status = schema.ExecType(b), schema.OrderStatus(255-b)
+			src.UseExec().CumFillQty = schema.NewDecimal(int64(b)+1, 3)
 			got.Reset()
 			_, err := d.Decode(AppendVersion(nil, src, 0, 0, v), got)
 			require.NoError(t, err, "layout %d, value %d", v, b)

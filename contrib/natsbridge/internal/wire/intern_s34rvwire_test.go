@@ -22,12 +22,12 @@ import (
 func TestS34rvwireInternBoundsBytes(t *testing.T) {
 	var d Decoder
 	src := &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: "BTC-USDT", Type: schema.EventTicker}
-	src.Ticker.Last = schema.NewDecimal(5, 1)
+	src.UseTicker().Last = schema.NewDecimal(5, 1)
 	pad := strings.Repeat("w", 1024)
-	dst := &schema.CanonicalEvent{}
+	dst := pooledEvent(t)
 	var buf []byte
 	for i := range maxIntern + 8 {
-		src.Ticker.Window = strconv.Itoa(i) + pad
+		src.UseTicker().Window = strconv.Itoa(i) + pad
 		buf = Append(buf[:0], src, uint64(i+1))
 		dst.Reset()
 		_, err := d.Decode(buf, dst)
@@ -41,7 +41,7 @@ func TestS34rvwireInternBoundsBytes(t *testing.T) {
 	require.LessOrEqual(t, held, maxIntern*maxInternLen, "interned bytes past the bound")
 
 	// Short strings are still interned: a window seen before costs nothing.
-	src.Ticker.Window = "1h"
+	src.UseTicker().Window = "1h"
 	buf = Append(buf[:0], src, 1)
 	_, err := d.Decode(buf, dst)
 	require.NoError(t, err)

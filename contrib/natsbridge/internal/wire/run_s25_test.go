@@ -34,7 +34,7 @@ func TestS25RunRoundTrip(t *testing.T) {
 func TestS25Version6StillDecodes(t *testing.T) {
 	src := &schema.CanonicalEvent{}
 	fixture.Full(src, 3)
-	src.Ticker.Window, src.Ticker.WeightedAvgPrice = "", schema.Decimal{} // layouts before 9 cannot carry them
+	src.UseTicker().Window, src.UseTicker().WeightedAvgPrice = "", schema.Decimal{} // layouts before 9 cannot carry them
 	v7 := AppendVersion(nil, src, 300, 77, Version8)
 	// Version 6: version byte 6, no run after the sequence.
 	n := 2 + len(binary.AppendUvarint(nil, 300))
@@ -63,7 +63,7 @@ func TestS25Version6StillDecodes(t *testing.T) {
 func TestS29Version7StillDecodes(t *testing.T) {
 	src := &schema.CanonicalEvent{}
 	fixture.Full(src, 3)
-	src.Ticker.Window, src.Ticker.WeightedAvgPrice = "", schema.Decimal{} // layouts before 9 cannot carry them
+	src.UseTicker().Window, src.UseTicker().WeightedAvgPrice = "", schema.Decimal{} // layouts before 9 cannot carry them
 	v8 := AppendVersion(nil, src, 300, 77, Version8)
 	v7 := AppendVersion(nil, src, 300, 77, Version7)
 	require.Equal(t, append([]byte{7}, v8[1:]...), v7)

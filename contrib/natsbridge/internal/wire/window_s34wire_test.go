@@ -36,7 +36,7 @@ func TestS34wireWindowLayouts(t *testing.T) {
 	}
 
 	only := &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: "BTC-USDT", Type: schema.EventTicker}
-	only.Ticker.Window, only.Ticker.WeightedAvgPrice = "4h", schema.NewDecimal(1, 0)
+	only.UseTicker().Window, only.UseTicker().WeightedAvgPrice = "4h", schema.NewDecimal(1, 0)
 	got.Reset()
 	_, err = d.Decode(Append(nil, only, 1), got)
 	require.NoError(t, err)
@@ -44,7 +44,7 @@ func TestS34wireWindowLayouts(t *testing.T) {
 	got.Reset()
 	_, err = d.Decode(AppendVersion(nil, only, 1, 0, Version8), got)
 	require.NoError(t, err)
-	require.Equal(t, schema.Ticker{}, got.Ticker)
+	require.Equal(t, &schema.Ticker{}, got.Ticker, "8 carries the ticker section, without the window and the average")
 }
 
 // A window is interned as an interval is: decoding a ticker of a window
@@ -52,9 +52,9 @@ func TestS34wireWindowLayouts(t *testing.T) {
 // message (which the caller reuses).
 func TestS34wireWindowInterned(t *testing.T) {
 	src := &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: "BTC-USDT", Type: schema.EventTicker}
-	src.Ticker.Window, src.Ticker.Last = "1d", schema.NewDecimal(5, 1)
+	src.UseTicker().Window, src.UseTicker().Last = "1d", schema.NewDecimal(5, 1)
 	var d Decoder
-	dst := &schema.CanonicalEvent{}
+	dst := pooledEvent(t)
 	buf := Append(nil, src, 1)
 	_, err := d.Decode(buf, dst)
 	require.NoError(t, err)

@@ -54,7 +54,11 @@ func known(v byte) bool { return v == Version || v == Version8 || v == Version7 
 // per view of its stream (layouts 9 and 8), not per stream (7 and 6).
 func PerView(data []byte) bool { return len(data) > 0 && (data[0] == Version || data[0] == Version8) }
 
-// Section bits of the mask: a section is written when it is not zero.
+// Section bits of the mask: a section held by value (Trade, BBO, Book) is
+// written when it is not zero, an out-of-line one when the event carries it
+// (its pointer is not nil), whatever its fields hold; Decode makes exactly
+// those (see keepOnly). The bytes did not change with schema's compact
+// event, so the version did not either.
 const (
 	secTrade uint16 = 1 << iota
 	secBBO
@@ -127,30 +131,9 @@ func AppendVersion(dst []byte, ev *schema.CanonicalEvent, seq uint64, run uint32
 	if len(bk.Bids)+len(bk.Asks) > 0 || bk.FirstSeq|bk.LastSeq|bk.PrevSeq != 0 || bk.Checksum != 0 || bk.HasChecksum || bk.Depth != 0 {
 		mask |= secBook
 	}
-	if ev.Ticker != (schema.Ticker{}) && (v == Version || tickerBefore9(ev.UseTicker())) {
-		mask |= secTicker
-	}
-	if ev.Kline != (schema.Kline{}) {
-		mask |= secKline
-	}
-	if ev.Mark != (schema.Mark{}) {
-		mask |= secMark
-	}
-	if ev.Liquidation != (schema.Liquidation{}) {
-		mask |= secLiquidation
-	}
-	if ev.Exec != (schema.Execution{}) {
-		mask |= secExec
-	}
-	if ev.Control != (schema.Control{}) {
-		mask |= secControl
-	}
-	if ev.Balance != (schema.Balance{}) {
-		mask |= secBalance
-	}
-	if ev.Position != (schema.Position{}) {
-		mask |= secPosition
-	}
+	mask |= carried(ev.Ticker, secTicker) | carried(ev.Kline, secKline) | carried(ev.Mark, secMark) |
+		carried(ev.Liquidation, secLiquidation) | carried(ev.Exec, secExec) | carried(ev.Control, secControl) |
+		carried(ev.Balance, secBalance) | carried(ev.Position, secPosition)
 	b = binary.LittleEndian.AppendUint16(b, mask)
 
 	if mask&secTrade != 0 {
@@ -174,7 +157,7 @@ func AppendVersion(dst []byte, ev *schema.CanonicalEvent, seq uint64, run uint32
 		b = binary.AppendUvarint(b, uint64(bk.Depth))
 	}
 	if mask&secTicker != 0 {
-		t := ev.UseTicker()
+		t := ev.Ticker
 		b = appendDecs(b, t.Last, t.LastQty, t.BidPrice, t.BidQty, t.AskPrice, t.AskQty,
 			t.Open, t.High, t.Low, t.Volume, t.QuoteVolume, t.PriceChange, t.ChangePct,
 			t.MarkPrice, t.IndexPrice, t.FundingRate, t.OpenInt)
@@ -188,7 +171,7 @@ func AppendVersion(dst []byte, ev *schema.CanonicalEvent, seq uint64, run uint32
 		}
 	}
 	if mask&secKline != 0 {
-		k := ev.UseKline()
+		k := ev.Kline
 		b = appendString(b, k.Interval)
 		b = appendI64(b, k.OpenTime)
 		b = appendI64(b, k.CloseTime)
@@ -197,18 +180,18 @@ func AppendVersion(dst []byte, ev *schema.CanonicalEvent, seq uint64, run uint32
 		b = appendBool(b, k.Closed)
 	}
 	if mask&secMark != 0 {
-		m := ev.UseMark()
+		m := ev.Mark
 		b = appendDecs(b, m.MarkPrice, m.IndexPrice, m.EstSettlePrice, m.FundingRate)
 		b = appendI64(b, m.NextFundingTime)
 	}
 	if mask&secLiquidation != 0 {
-		l := ev.UseLiquidation()
+		l := ev.Liquidation
 		b = append(b, byte(l.Side))
 		b = appendDecs(b, l.Price, l.Qty, l.AvgPrice, l.FilledQty)
 		b = append(b, byte(l.Status))
 	}
 	if mask&secExec != 0 {
-		x := ev.UseExec()
+		x := ev.Exec
 		b = appendID(b, &x.ClientOrderID)
 		b = appendID(b, &x.VenueOrderID)
 		b = appendID(b, &x.OrigClientOrderID)
@@ -227,7 +210,7 @@ func AppendVersion(dst []byte, ev *schema.CanonicalEvent, seq uint64, run uint32
 		b = appendBool(b, x.Reconciled)
 	}
 	if mask&secControl != 0 {
-		c := ev.UseControl()
+		c := ev.Control
 		b = append(b, byte(c.Kind), byte(c.State), byte(c.GapType), byte(c.GapSource))
 		b = binary.AppendUvarint(b, c.GapCount)
 		b = binary.AppendUvarint(b, c.GapFirstSeq)
@@ -238,7 +221,7 @@ func AppendVersion(dst []byte, ev *schema.CanonicalEvent, seq uint64, run uint32
 		b = appendString(b, c.Reason)
 	}
 	if mask&secBalance != 0 {
-		x := ev.UseBalance()
+		x := ev.Balance
 		b = appendID(b, &x.Asset)
 		b = append(b, byte(x.Kind))
 		b = appendDecs(b, x.Free, x.Locked, x.Delta, x.Wallet, x.CrossWallet)
@@ -248,7 +231,7 @@ func AppendVersion(dst []byte, ev *schema.CanonicalEvent, seq uint64, run uint32
 		b = binary.AppendUvarint(b, uint64(x.Count))
 	}
 	if mask&secPosition != 0 {
-		x := ev.UsePosition()
+		x := ev.Position
 		b = append(b, byte(x.Side), byte(x.MarginType))
 		b = appendDecs(b, x.Amount, x.EntryPrice, x.BreakEvenPrice, x.RealizedPnL, x.UnrealizedPnL,
 			x.IsolatedWallet, x.MarkPrice, x.MaintMargin, x.CrossWallet)
@@ -279,17 +262,73 @@ type Decoder struct {
 	intern map[string]string
 }
 
-// Decode fills ev (which should be reset) from data and returns the bridge
-// sequence. On error ev holds a partial event and must be returned to its
-// pool by the caller.
+// Decode fills ev from data and returns the bridge sequence. The event
+// carries exactly the sections the message does: each out-of-line one it
+// carries is taken with ev's Use method (a pooled event's kept storage: no
+// allocation once warm; a new one otherwise), each other is zeroed and set
+// to nil, so that a round trip keeps which sections are nil. On error ev
+// holds a partial event and must be returned to its pool by the caller.
 func (d *Decoder) Decode(data []byte, ev *schema.CanonicalEvent) (uint64, error) {
-	seq, _, err := d.DecodeRun(data, ev)
+	seq, _, err := d.decode(data, ev, nil)
 	return seq, err
 }
 
 // DecodeRun is Decode that also returns the run of the bridge sequence (0
 // in a message of PrevVersion, which has none).
 func (d *Decoder) DecodeRun(data []byte, ev *schema.CanonicalEvent) (seq uint64, run uint32, err error) {
+	return d.decode(data, ev, nil)
+}
+
+// Scratch is an event decoded into again and again and read in place (a
+// message's stream, its view, what a marker covers), never handed on: it
+// keeps storage for its out-of-line sections, so that decoding into it
+// allocates nothing once each section was decoded once. Its zero value is
+// ready; a section it carries is valid until the next decode into it.
+type Scratch struct {
+	schema.CanonicalEvent
+	kept sections
+}
+
+// sections holds one of each out-of-line section.
+type sections struct {
+	Ticker      schema.Ticker
+	Kline       schema.Kline
+	Mark        schema.Mark
+	Liquidation schema.Liquidation
+	Exec        schema.Execution
+	Control     schema.Control
+	Balance     schema.Balance
+	Position    schema.Position
+}
+
+// DecodeScratch is DecodeRun into s, whose out-of-line sections are its
+// own storage.
+func (d *Decoder) DecodeScratch(data []byte, s *Scratch) (seq uint64, run uint32, err error) {
+	return d.decode(data, &s.CanonicalEvent, &s.kept)
+}
+
+// lend points each out-of-line section of ev that mask carries and ev
+// does not at k's.
+func (k *sections) lend(ev *schema.CanonicalEvent, mask uint16) {
+	lend(&ev.Ticker, &k.Ticker, mask&secTicker)
+	lend(&ev.Kline, &k.Kline, mask&secKline)
+	lend(&ev.Mark, &k.Mark, mask&secMark)
+	lend(&ev.Liquidation, &k.Liquidation, mask&secLiquidation)
+	lend(&ev.Exec, &k.Exec, mask&secExec)
+	lend(&ev.Control, &k.Control, mask&secControl)
+	lend(&ev.Balance, &k.Balance, mask&secBalance)
+	lend(&ev.Position, &k.Position, mask&secPosition)
+}
+
+func lend[T any](p **T, kept *T, bit uint16) {
+	if bit != 0 && *p == nil {
+		*p = kept
+	}
+}
+
+// decode is DecodeRun, the out-of-line sections taken from kept when it
+// is not nil.
+func (d *Decoder) decode(data []byte, ev *schema.CanonicalEvent, kept *sections) (seq uint64, run uint32, err error) {
 	if len(data) < 2 {
 		return 0, 0, fmt.Errorf("%w: %d bytes", ErrMalformed, len(data))
 	}
@@ -318,6 +357,10 @@ func (d *Decoder) DecodeRun(data []byte, ev *schema.CanonicalEvent) (seq uint64,
 	mask := r.u16()
 	if mask&^secAll != 0 {
 		r.fail()
+	}
+	keepOnly(ev, mask)
+	if kept != nil {
+		kept.lend(ev, mask)
 	}
 	if mask&secTrade != 0 {
 		t := &ev.Trade
@@ -356,6 +399,8 @@ func (d *Decoder) DecodeRun(data []byte, ev *schema.CanonicalEvent) (seq uint64,
 		if data[0] == Version {
 			t.Window = d.str(&r)
 			r.decs(&t.WeightedAvgPrice)
+		} else { // the layout has neither: the standard ticker's (a reused event's are not kept)
+			t.Window, t.WeightedAvgPrice = "", schema.Decimal{}
 		}
 	}
 	if mask&secKline != 0 {
@@ -446,12 +491,63 @@ func (d *Decoder) DecodeRun(data []byte, ev *schema.CanonicalEvent) (seq uint64,
 	return seq, run, nil
 }
 
-// tickerBefore9 tells whether t holds a field the layouts before 9 carry
-// (a ticker of only a Window and a WeightedAvgPrice has no section there).
-func tickerBefore9(t *schema.Ticker) bool {
-	u := *t
-	u.Window, u.WeightedAvgPrice = "", schema.Decimal{}
-	return u != (schema.Ticker{})
+// carried returns bit when the event carries the section p points to (p is
+// not nil), whatever its fields hold, and 0 otherwise.
+func carried[T any](p *T, bit uint16) uint16 {
+	if p == nil {
+		return 0
+	}
+	return bit
+}
+
+// drop zeroes the section *p (the event's own: a pooled event's kept
+// storage, which its next Use hands out again, or one Decode made) and
+// sets the pointer to nil: the event no longer carries it.
+func drop[T any](p **T) {
+	if *p != nil {
+		var zero T
+		**p = zero
+		*p = nil
+	}
+}
+
+// keepOnly empties the sections of ev that mask does not carry: the held by
+// value ones to zero (the book keeps its capacity), the out-of-line ones
+// to nil, so that a decoded event carries exactly the message's sections.
+func keepOnly(ev *schema.CanonicalEvent, mask uint16) {
+	if mask&secTrade == 0 {
+		ev.Trade = schema.Trade{}
+	}
+	if mask&secBBO == 0 {
+		ev.BBO = schema.BBO{}
+	}
+	if mask&secBook == 0 {
+		ev.Book = schema.Book{Bids: ev.Book.Bids[:0], Asks: ev.Book.Asks[:0]}
+	}
+	if mask&secTicker == 0 {
+		drop(&ev.Ticker)
+	}
+	if mask&secKline == 0 {
+		drop(&ev.Kline)
+	}
+	if mask&secMark == 0 {
+		drop(&ev.Mark)
+	}
+	if mask&secLiquidation == 0 {
+		drop(&ev.Liquidation)
+	}
+	if mask&secExec == 0 {
+		drop(&ev.Exec)
+	}
+	if mask&secControl == 0 {
+		drop(&ev.Control)
+	}
+	if mask&secBalance == 0 {
+		drop(&ev.Balance)
+	}
+	if mask&secPosition == 0 {
+		drop(&ev.Position)
+	}
 }
 
 // str reads a string and interns it: a map lookup keyed by string(b) does not

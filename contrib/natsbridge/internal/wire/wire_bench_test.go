@@ -59,7 +59,7 @@ func BenchmarkDecode(b *testing.B) {
 			b.ReportAllocs()
 			buf := Append(nil, ev, 1)
 			var d Decoder
-			dst := &schema.CanonicalEvent{}
+			dst := pooledEvent(b) // as the consumer decodes: sections from the storage the event keeps
 			for b.Loop() {
 				dst.Reset()
 				if _, err := d.Decode(buf, dst); err != nil {
