@@ -645,14 +645,19 @@ type venueRecon struct {
 	reports chan *schema.ExecReport
 	gaps    chan *schema.CanonicalEvent
 	probes  int
+	// clock is the session's Client.Clock: the wall clock, but a stall of
+	// the machine fires none of its long timers (the answer deadlines).
+	clock *stallClock
 }
 
 func startVenueRecon(t *testing.T, c orderCase, v *simVenue, tweak func(*session.Config)) *venueRecon {
 	t.Helper()
-	h := &venueRecon{t: t, v: v, reports: make(chan *schema.ExecReport, 1024), gaps: make(chan *schema.CanonicalEvent, 16)}
+	h := &venueRecon{t: t, v: v, reports: make(chan *schema.ExecReport, 1024), gaps: make(chan *schema.CanonicalEvent, 16),
+		clock: newStallClock()}
 	pools := strictPools()
 	h.s = startOrders(t, c, v.fakePrivate, func(cfg *session.Config) {
 		cfg.Pools = pools
+		cfg.Client.Clock = h.clock
 		collectRecon(cfg, pools, h.reports, h.gaps)
 		if tweak != nil {
 			tweak(cfg)
