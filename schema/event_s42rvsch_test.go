@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
 	"github.com/meltica/meltica/pool"
@@ -122,4 +123,26 @@ func TestS42rvschPoolCyclesKeepSectionsApart(t *testing.T) {
 		assert.Equal(t, schema.Position{Amount: d}, *c.Position)
 	}
 	assert.Equal(t, workers*rounds, clones)
+}
+
+// TestS42rvschCloneIntoItselfChangesNothing: CloneInto's doc says a
+// CloneInto of an event into itself does nothing: a pooled event keeps
+// its sections (the same memory, the same values) and its book levels.
+// Seen failing (every section lost: the pointers set to nil before they
+// were read) with the c == e guard removed.
+func TestS42rvschCloneIntoItselfChangesNothing(t *testing.T) {
+	events := pool.New("events", 1, func() *schema.CanonicalEvent { return new(schema.CanonicalEvent) }, nil)
+	ev, err := events.TryGet()
+	require.NoError(t, err)
+	assert.Empty(t, s42rvschFill(ev, 7))
+	ev.Book.Bids = append(ev.Book.Bids, schema.Level{Price: schema.NewDecimal(1, 0)})
+	ev.Raw = append(ev.Raw, 'x')
+	want := ev.Clone()
+	tk, ctl := ev.Ticker, ev.Control
+	ev.CloneInto(ev)
+	assert.Same(t, tk, ev.Ticker)
+	assert.Same(t, ctl, ev.Control)
+	got := ev.Clone()
+	assert.Equal(t, want, got)
+	events.Put(ev)
 }
