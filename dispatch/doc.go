@@ -97,8 +97,12 @@
 // subscriber's goroutine behind the publisher: 55 % and 22 % of the
 // trades, each announced by a gap marker), and Pipeline coalesced 18 %
 // (quotes replaced in place), so those rows did less work than the
-// baseline, which blocks instead. benchmarks/README.md has the tables
-// (results/s42-compact*.txt).
+// baseline, which blocks instead. Near idle (2026-12-03 06:33, load
+// 0.2–2.8), where the subscribers park between publishes, Pipeline at 16
+// cost +100 % CPU over the baseline (36.0 µs against 18.1 µs) and an
+// extra subscriber at N=64 0.81 µs: the wake-ups, not the memory, are
+// now most of it. benchmarks/README.md has the tables
+// (results/s42-compact*.txt, results/s42-final*.txt).
 //
 // Where an extra subscriber's time went with the 1,928-byte event (a CPU
 // profile of Fanout at 16 and 64, 2026-12-01): about half of all samples on the first store into
