@@ -397,7 +397,9 @@
 // is the same gap.
 //
 // A rotation that fails keeps the old connection and is retried after a
-// backoff (or the venue's Retry-After). A new connection that dies before the switch — its
+// backoff (or the venue's Retry-After; should the old connection be lost
+// before that retry, its redial keeps to the venue's Retry-After or
+// floor too). A new connection that dies before the switch — its
 // subscriptions sent, before the streams were joined or after — fails
 // the rotation so, and is never announced Connected: the host hears
 // Connected naming the old connection with the new one's error, after

@@ -194,3 +194,36 @@ func TestS43wsBothDieAfterJoinRedials(t *testing.T) {
 	require.Zero(t, h.c.Stats().Rotations)
 	h.finish(v)
 }
+
+// A rotation refused with 429 and Retry-After keeps the old connection
+// and retries at the venue's time; the old connection lost meanwhile is
+// redialled no sooner than that either: the venue's word was about this
+// client's dials, whichever loop makes the next one. Before s43ws the
+// redial after the loss waited only the backoff of its first attempt
+// (BackoffBase: 10 ms here), and a venue that bans an IP ignoring its
+// Retry-After (Binance: 418) was dialled 7 s early.
+func TestS43wsRetryAfterOfFailedRotationKeptAfterLoss(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	p := newRawPeer(t, steadyPeer)
+	p.answer = refuseDial(2, "429 Too Many Requests\r\nRetry-After: 7")
+	opts := peerOptions()
+	opts.RotationOverlap = time.Second
+	opts.BackoffBase = 10 * time.Millisecond
+	h := start(t, p.url(), opts, &sink{}, leaks)
+	h.sink.waitFor(t, `{"conn":1}`)
+	require.NoError(t, h.c.Rotate())
+	failed := h.rec.waitFor(t, "rotation failed", failedRotation(1))
+	var he *HandshakeError
+	require.ErrorAs(t, failed.Err, &he)
+	retry := h.clock.Now().Add(7 * time.Second)
+	require.Eventually(t, func() bool { return h.clock.armedAt(retry) }, wait, time.Millisecond, "retry armed at Retry-After")
+
+	_ = p.conn(1).c.Close() // connection 1 lost: no close frame
+	re := h.rec.waitFor(t, "reconnecting", isState(schema.ConnReconnecting))
+	require.EqualValues(t, 1, re.ConnID, "the connection lost")
+	require.GreaterOrEqual(t, re.Delay, 7*time.Second, "the redial keeps the venue's Retry-After; event %v", re)
+	h.sink.waitFor(t, `{"conn":3}`) // the clock's sleeps move it: the redial's wait is its time
+	h.rec.waitFor(t, "reconnected", connected(2))
+	require.False(t, h.clock.Now().Before(retry), "dialled before the venue's Retry-After")
+	h.finish(nil, p.close)
+}
