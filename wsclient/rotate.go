@@ -745,7 +745,8 @@ func (c *Client) goLive(ov *overlap, nb *conn, switched func(aligned bool, dropp
 // (see overlap), or RotationOverlap after its first message, or when old
 // dies. It returns the new live connection, or nil and the error when the
 // rotation failed (old is kept; serve arms the retry, then reports it:
-// rotationFailed).
+// rotationFailed): a new connection that died before the switch, after
+// the join too, is such a failure, never made live.
 func (c *Client) rotate(ctx context.Context, old *conn) (*conn, error) {
 	c.setState(Event{State: schema.ConnRotating, Reason: ReasonRotation, ConnID: old.id})
 	ov := c.beginOverlap(old)
