@@ -227,3 +227,37 @@ func TestS43wsRetryAfterOfFailedRotationKeptAfterLoss(t *testing.T) {
 	require.False(t, h.clock.Now().Before(retry), "dialled before the venue's Retry-After")
 	h.finish(nil, p.close)
 }
+
+// A prepared rotation whose old connection is lost while Prepare runs,
+// and whose new connection then dies too (Prepare fails: its ctx ended
+// with the connection): both are gone, the client redials. The host hears
+// the old connection's loss once, when it happens, then Reconnecting and
+// the redial's Connected; connection 2 is never announced, nor a failed
+// rotation naming a connection that is gone.
+func TestS43wsPrepareBothDieRedials(t *testing.T) {
+	leaks := goleak.IgnoreCurrent()
+	go2 := make(chan struct{})
+	h, v, closed := startPrivate(t, leaks, func(ctx context.Context, _ uint64, write func(context.Context, []byte) error, _ <-chan uint64) error {
+		<-go2
+		if err := write(ctx, []byte(`{"op":"bye"}`)); err != nil { // the venue closes connection 2
+			return err
+		}
+		<-ctx.Done()
+		return ctx.Err()
+	})
+	require.NoError(t, h.c.Rotate())
+	require.Eventually(t, func() bool { return h.rec.count(isState(schema.ConnRotating)) == 1 }, wait, time.Millisecond)
+	require.NoError(t, h.c.Write(context.Background(), []byte(`{"op":"bye"}`)))
+	require.Equal(t, 1, recvWait(t, closed, "connection 1 closed by the venue"))
+	h.rec.waitFor(t, "connection 1 lost while Prepare runs", func(ev Event) bool {
+		return ev.State == schema.ConnDisconnected && ev.ConnID == 1
+	})
+	close(go2)
+	require.Equal(t, 2, recvWait(t, closed, "connection 2 closed by the venue"))
+	h.rec.waitFor(t, "redialled", connected(3))
+	require.False(t, announced(h, 2), "connection 2, dead, announced live: %v", h.rec.all())
+	require.Zero(t, h.rec.count(isRotationFailed), "a failed rotation of a lost connection: %v", h.rec.all())
+	require.Equal(t, 1, h.rec.count(isState(schema.ConnDisconnected)), "one loss, one report: %v", h.rec.all())
+	require.Zero(t, h.c.Stats().Rotations)
+	h.finish(v)
+}
