@@ -62,7 +62,12 @@ type Client struct {
 	// reported is the connection whose loss was last reported (lost); only
 	// the goroutine that runs supervise touches it.
 	reported uint64
-	aside    sync.WaitGroup // connections being stopped beside the main loop (stopAside)
+	// asked is the instant of a failed rotation's retry when the venue
+	// asked for that wait (a Retry-After, or a floor retryFloor gives):
+	// the redial after the old connection's loss keeps to it. Zero when
+	// none; the goroutine that runs supervise only.
+	asked time.Time
+	aside sync.WaitGroup // connections being stopped beside the main loop (stopAside)
 	// graceEnd ends the grace of the replaced connection retireAside keeps
 	// (one at a time); used only by the rotating loop.
 	graceEnd chan struct{}

@@ -397,7 +397,17 @@
 // is the same gap.
 //
 // A rotation that fails keeps the old connection and is retried after a
-// backoff (or the venue's Retry-After). An old connection lost during the
+// backoff (or the venue's Retry-After; should the old connection be lost
+// before that retry, its redial keeps to the venue's Retry-After or
+// floor too). A new connection that dies before the switch — its
+// subscriptions sent, before the streams were joined or after — fails
+// the rotation so, and is never announced Connected: the host hears
+// Connected naming the old connection with the new one's error, after
+// [ErrRotationUnaligned] naming the old connection when the streams had
+// been joined (see above); with the old connection dead too, the client
+// redials as after any loss, which is the old connection's (Disconnected
+// naming it). A new connection that dies after the switch dies live: a
+// loss like any other. An old connection lost during the
 // rotation is reported when it is lost ([schema.ConnDisconnected]: a
 // possible gap; once its reader stopped, so that its last frame comes
 // before the event, as outside a rotation), the new one's dial and

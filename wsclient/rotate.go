@@ -603,20 +603,35 @@ func (c *Client) beginOverlap(old *conn) *overlap {
 // (the new connection, nil when none) delivering nothing more from then
 // on: old delivers lock-free again, and a prepared connection delivers as
 // it reads (stopping it comes after, on a goroutine of its own). It
-// returns false, and changes nothing, when the streams were already
-// aligned: the rotation must then complete.
+// returns false, and leaves old replaced, when the streams were already
+// aligned: old dropped its data from the join on, which nb took with it,
+// and restoreOld gives delivery back to old with that gap reported.
 func (c *Client) abortOverlap(ov *overlap, nb *conn) bool {
 	c.deliverMu.Lock()
 	defer c.deliverMu.Unlock()
-	if ov.done {
-		return false
-	}
 	if nb != nil {
 		nb.mode.Store(modeRetired)
+	}
+	if ov.done {
+		return false
 	}
 	ov.old.mode.Store(unrotated(ov.old))
 	c.ov = nil
 	return true
+}
+
+// giveUp ends a rotation that failed with err: old is kept (with the gap
+// restoreOld reports when the streams had been joined), nb, the new
+// connection (nil when none is left to stop), is stopped and its queue
+// dropped.
+func (c *Client) giveUp(ctx context.Context, ov *overlap, nb *conn, err error) (*conn, error) {
+	if !c.abortOverlap(ov, nb) {
+		c.restoreOld(ctx, ov)
+	}
+	if nb != nil {
+		c.stopAside(nb, true)
+	}
+	return nil, err
 }
 
 // restoreOld gives delivery back to old once the streams were aligned
@@ -730,7 +745,8 @@ func (c *Client) goLive(ov *overlap, nb *conn, switched func(aligned bool, dropp
 // (see overlap), or RotationOverlap after its first message, or when old
 // dies. It returns the new live connection, or nil and the error when the
 // rotation failed (old is kept; serve arms the retry, then reports it:
-// rotationFailed).
+// rotationFailed): a new connection that died before the switch, after
+// the join too, is such a failure, never made live.
 func (c *Client) rotate(ctx context.Context, old *conn) (*conn, error) {
 	c.setState(Event{State: schema.ConnRotating, Reason: ReasonRotation, ConnID: old.id})
 	ov := c.beginOverlap(old)
@@ -738,23 +754,30 @@ func (c *Client) rotate(ctx context.Context, old *conn) (*conn, error) {
 	if err != nil {
 		// nb is stopped and its queue dropped. Had the streams been
 		// aligned meanwhile, old dropped what nb held: a possible gap.
-		if !c.abortOverlap(ov, nil) {
-			c.restoreOld(ctx, ov)
-		}
-		return nil, err
+		return c.giveUp(ctx, ov, nil, err)
 	}
-	abort := func(err error) (*conn, error) {
-		if !c.abortOverlap(ov, nb) {
-			return c.switchTo(ov, nb), nil
+	abort := func(err error) (*conn, error) { return c.giveUp(ctx, ov, nb, err) }
+	// switchTo nb, unless nb died before the switch (its last
+	// subscription written as it died, or between the join and the
+	// switch: both selects below may pick the join, the overlap's end or
+	// old's death while nb.dead is ready too): the rotation failed, old
+	// is kept, or, dead too, redialled by serve. Switched, a dead nb was
+	// announced Connected, its death then reported as the loss of the
+	// live connection, and a live old connection closed. One that dies
+	// after this look dies live: its loss is a loss.
+	switchOrFail := func() (*conn, error) {
+		select {
+		case <-nb.dead:
+			return abort(nb.endErr())
+		default:
 		}
-		c.stopAside(nb, true)
-		return nil, err
+		return c.switchTo(ov, nb), nil
 	}
 	if c.opts.Prepare != nil {
 		if err := c.prepare(old, nb); err != nil {
 			return abort(err)
 		}
-		return c.switchTo(ov, nb), nil
+		return switchOrFail()
 	}
 	select {
 	case <-nb.first:
@@ -765,18 +788,29 @@ func (c *Client) rotate(ctx context.Context, old *conn) (*conn, error) {
 		case <-t.C():
 		case <-old.dead:
 		case <-nb.dead:
-			return abort(nb.err)
+			return abort(nb.endErr())
 		case <-ctx.Done():
 			return abort(ctx.Err())
 		}
 	case <-ov.aligned:
 	case <-old.dead:
 	case <-nb.dead:
-		return abort(nb.err)
+		return abort(nb.endErr())
 	case <-ctx.Done():
 		return abort(ctx.Err())
 	}
-	return c.switchTo(ov, nb), nil
+	return switchOrFail()
+}
+
+// endErr is why cn, dead, ended: its error, or, stopped without one (a
+// close handshake begun by the client), an error naming its reason: a
+// failed rotation is reported by its error (rotationFailed), and a
+// Connected event of a rotation without one is a switch.
+func (cn *conn) endErr() error {
+	if cn.err != nil {
+		return cn.err
+	}
+	return fmt.Errorf("wsclient: connection %d ended: %s", cn.id, cn.reason)
 }
 
 // prepare runs Options.Prepare on nb, bounded by RotationOverlap on the

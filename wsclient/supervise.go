@@ -45,6 +45,13 @@ func (c *Client) supervise(ctx context.Context) error {
 		}
 		attempt++
 		delay := c.retryDelay(attempt, err)
+		if left := c.asked.Sub(c.opts.Clock.Now()); left > delay {
+			// A rotation's dial refused by the venue (its Retry-After
+			// or a floor) before the connection was lost: the redial
+			// keeps to it, as the rotation's retry would have.
+			delay = left
+		}
+		c.asked = time.Time{}
 		if c.announceWait(ctx, delay, Event{State: schema.ConnReconnecting, Reason: reason, Err: err, ConnID: id, Attempt: attempt, Delay: delay}) != nil {
 			return ctx.Err()
 		}
@@ -181,6 +188,14 @@ func (c *Client) retryFloor(err error) time.Duration {
 	return 0
 }
 
+// venueAsked reports whether the venue asked, by err, for a wait before
+// the next dial: a floor (retryFloor) or a refused handshake's
+// Retry-After.
+func (c *Client) venueAsked(err error) bool {
+	var he *HandshakeError
+	return c.retryFloor(err) > 0 || (errors.As(err, &he) && he.RetryAfter > 0)
+}
+
 // connect dials and subscribes a connection. On failure the connection, if
 // any, is stopped, and the reason and error say why.
 func (c *Client) connect(ctx context.Context, mode int32) (*conn, Reason, error) {
@@ -257,13 +272,18 @@ func (c *Client) serve(ctx context.Context, cn *conn) (Reason, uint64, error) {
 			// its fake clock by the backoff when it sees the event (on
 			// OnEvent's goroutine) moves it past the retry, never before
 			// the retry's instant was read (as announceWait).
-			arm(c.opts.Clock.Now().Add(c.retryDelay(failures, err)))
+			at := c.opts.Clock.Now().Add(c.retryDelay(failures, err))
+			arm(at)
+			c.asked = time.Time{}
+			if c.venueAsked(err) { // kept by a redial should old be lost before the retry
+				c.asked = at
+			}
 			c.rotationFailed(ctx, live, err)
 		case c.opts.MaxAge > 0:
-			live, failures = next, 0
+			live, failures, c.asked = next, 0, time.Time{}
 			arm(c.maxAgeAt(live))
 		default:
-			live, failures = next, 0
+			live, failures, c.asked = next, 0, time.Time{}
 			if rot != nil {
 				rot.Stop() // a retry of a requested rotation, no longer due
 			}
