@@ -241,7 +241,7 @@ type private struct {
 	resub      bool
 	retry      wsclient.Timer
 	await      deadline       // the answer deadline of the login or subscriptions in flight
-	expired    chan uint64    // await's expiries, to the worker
+	expired    chan uint64    // await's expiries, to the worker (capacity 1: the deadline's goroutine need not wait for it)
 	keep       wsclient.Timer // the next application-level ping
 	reqID      uint64         // request ids of the handshake's messages
 	ids        []uint64       // the ids nextID gave out for the messages being made
@@ -351,7 +351,7 @@ func newPrivate(s *Session, spec *privateSpec, key Key) (*private, error) {
 func newPrivateConn(s *Session, spec *privateSpec, key Key, url string) (*private, error) {
 	cfg := &s.cfg
 	p := &private{s: s, spec: spec, key: key, clk: cfg.Client.Clock,
-		steps: make(chan step, 64), quit: make(chan struct{}), done: make(chan struct{}), expired: make(chan uint64)}
+		steps: make(chan step, 64), quit: make(chan struct{}), done: make(chan struct{}), expired: make(chan uint64, 1)}
 	p.await.s = s
 	p.repeats.clk = cfg.Client.Clock
 	if p.rnd = cfg.Client.Rand; p.rnd == nil {
@@ -614,11 +614,16 @@ func (p *private) work() {
 			p.stopKeepalive()
 			return
 		case gen := <-p.expired:
+			// The steps queued before the expiry was taken first: an
+			// answer read in time, queued while the worker was busy, is
+			// not lost to its deadline (a select picks either at random).
+			p.takeQueued()
 			if p.await.live(gen) {
 				p.noAnswer()
 			}
 		case st := <-p.steps:
 			p.step(st)
+			p.s.hookStepped(p)
 		case <-keepC:
 			p.keep = nil
 			if p.conn != 0 {
@@ -640,6 +645,15 @@ func (p *private) work() {
 				}
 			}
 		}
+	}
+}
+
+// takeQueued takes the steps queued now (the worker alone receives them:
+// none blocks), in their order.
+func (p *private) takeQueued() {
+	for n := len(p.steps); n > 0; n-- {
+		p.step(<-p.steps)
+		p.s.hookStepped(p)
 	}
 }
 

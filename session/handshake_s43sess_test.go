@@ -1,0 +1,55 @@
+package session_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/schema"
+)
+
+// TestS43sessAnswerBeatsItsDeadline: the answers to the subscriptions,
+// queued for the private worker before their deadline (answerTimeout, 10 s
+// on Client.Clock) expired, are taken before that expiry, however the two
+// are ready together (the worker busy meanwhile): the connection is
+// subscribed, no ErrNoAnswer, no retry. Before s43sess the worker's select
+// picked either at random: about half the time the venue's timely answer
+// lost to noAnswer, a refusal counted and the handshake done again.
+func TestS43sessAnswerBeatsItsDeadline(t *testing.T) {
+	c := privateCases(t)[0]
+	require.Equal(t, schema.VenueOKX, c.venue)
+	f := newFakePrivate(t, c.venue, c.pushes)
+	var now atomicTime
+	now.set(time.Now())
+	f.setServerClock(now.get)
+	clk := newManualClock()
+	cfg := c.config(f, now.get)
+	cfg.Client.Clock = clk
+	cfg.Pools = schema.NewPools(nil)
+	cfg.OnExecReport = func(r *schema.ExecReport) { cfg.Pools.Execs.Put(r) }
+	f.holdLogins() // until the hook is set
+	s := start(t, cfg)
+	f.waitHeld()
+	held, release := s.HoldSubscribeStep()
+	f.release()
+	var n int
+	select {
+	case n = <-held:
+	case <-time.After(generous):
+		t.Fatal("the subscriptions are not sent")
+	}
+	require.Eventually(t, func() bool { steps, _ := s.PrivateQueued(); return steps >= n }, generous, pollEvery, "the venue's answers queue for the held worker")
+	require.Eventually(t, func() bool {
+		clk.fireAfter(10 * time.Second)
+		_, expired := s.PrivateQueued()
+		return expired > 0
+	}, generous, pollEvery, "the answers' deadline expires with them queued")
+	release()
+	waitConnected(t, s)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	require.NoError(t, s.WaitConnected(ctx))
+	require.Zero(t, s.Stats().Order.Refused, "the answers came in time: no ErrNoAnswer")
+}
