@@ -33,6 +33,7 @@ func TestS43sessAnswerBeatsItsDeadline(t *testing.T) {
 	s := start(t, cfg)
 	f.waitHeld()
 	held, release := s.HoldSubscribeStep()
+	t.Cleanup(release)
 	f.release()
 	var n int
 	select {
@@ -52,4 +53,65 @@ func TestS43sessAnswerBeatsItsDeadline(t *testing.T) {
 	defer cancel()
 	require.NoError(t, s.WaitConnected(ctx))
 	require.Zero(t, s.Stats().Order.Refused, "the answers came in time: no ErrNoAnswer")
+}
+
+// TestS43sessLoginOnItsOwnConnection: a login made for a connection lost
+// (and redialled) before it was written is not written on the next one:
+// that connection logs in once, with its own login, and is subscribed.
+// Before s43sess the handshake wrote with Client.Write, on whatever
+// connection was current: the venue saw the lost connection's login and
+// then the new one's on the new connection (OKX refuses a second login
+// and a replayed timestamp).
+func TestS43sessLoginOnItsOwnConnection(t *testing.T) {
+	c := privateCases(t)[0]
+	require.Equal(t, schema.VenueOKX, c.venue)
+	f := newFakePrivate(t, c.venue, c.pushes)
+	var now atomicTime
+	now.set(time.Now())
+	f.setServerClock(now.get)
+	clk := newManualClock()
+	cfg := c.config(f, now.get)
+	cfg.Client.Clock = clk
+	cfg.Pools = schema.NewPools(nil)
+	cfg.OnExecReport = func(r *schema.ExecReport) { cfg.Pools.Execs.Put(r) }
+	s := start(t, cfg)
+	waitConnected(t, s)
+	first := s.Stats().Orders.Client.ConnID
+	held, release := s.HoldHandshakeWrite(first + 1)
+	t.Cleanup(release)
+
+	now.set(now.get().Add(time.Second))
+	f.dropAll()
+	var lost uint64
+	clk.fireUntil(t, 0, func() bool { // the redial's backoff
+		select {
+		case lost = <-held:
+			return true
+		default:
+			return false
+		}
+	}, "the next connection's login is made")
+	// The connection the login is for is lost and the next one is up
+	// before the login is written.
+	// (Dropped until the client is on another: the fake may record a
+	// connection after the client has it up.)
+	now.set(now.get().Add(time.Second))
+	clk.fireUntil(t, 0, func() bool {
+		if s.Stats().Orders.Client.ConnID > lost {
+			return true
+		}
+		f.dropAll()
+		return false
+	}, "redialled")
+	release()
+	clk.fireUntil(t, 0, s.OrdersWorkerReady, "the next connection logs in")
+	waitConnected(t, s)
+	logins := f.loginsSeen()
+	seen := map[int]bool{}
+	for _, l := range logins {
+		require.False(t, seen[l.conn], "a connection logged in once, with its own login: %+v", logins)
+		seen[l.conn] = true
+		require.True(t, l.accepted)
+	}
+	require.Zero(t, s.Stats().Order.Refused)
 }

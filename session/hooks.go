@@ -21,6 +21,9 @@ type testHooks struct {
 	// stepped: a private connection's worker took a step (it holds the
 	// worker, whose next steps and expiries queue meanwhile).
 	stepped func(p *private)
+	// writing: a private connection's worker is about to write a
+	// handshake message (login, subscription) for its connection p.conn.
+	writing func(p *private)
 }
 
 func (s *Session) hookPicked(req *schema.OrderRequest, conn uint64) {
@@ -50,5 +53,11 @@ func (s *Session) hookFrame(f *schema.WsFrame) {
 func (s *Session) hookStepped(p *private) {
 	if h := s.hooks.Load(); h != nil && h.stepped != nil {
 		h.stepped(p)
+	}
+}
+
+func (s *Session) hookWriting(p *private) {
+	if h := s.hooks.Load(); h != nil && h.writing != nil {
+		h.writing(p)
 	}
 }

@@ -1114,15 +1114,18 @@ func (p *private) subName(i int) string {
 	return strconv.Itoa(i)
 }
 
-// write sends msg on the current connection; a failed write means the
+// write sends msg on the worker's connection, p.conn (wsclient WriteConn:
+// a login or subscription made for a connection lost meanwhile is not
+// written on the next one, which gets its own); a failed write means the
 // connection is going, and the next one starts over.
 func (p *private) write(msg []byte) bool {
 	ctx, cancel := context.WithTimeout(p.ctx, writeTimeout)
 	defer cancel()
+	p.s.hookWriting(p)
 	if pr := p.prep; pr != nil && pr.id == p.conn {
 		return pr.write(ctx, msg) == nil // a rotation's new connection, before the switch
 	}
-	return p.client.Write(ctx, msg) == nil
+	return p.client.WriteConn(ctx, p.conn, msg) == nil // not on the next connection, if p.conn was lost meanwhile
 }
 
 func (p *private) answer(st step) {
