@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/session"
 )
 
 // TestS43sessAnswerBeatsItsDeadline: the answers to the subscriptions,
@@ -18,17 +19,7 @@ import (
 // picked either at random: about half the time the venue's timely answer
 // lost to noAnswer, a refusal counted and the handshake done again.
 func TestS43sessAnswerBeatsItsDeadline(t *testing.T) {
-	c := privateCases(t)[0]
-	require.Equal(t, schema.VenueOKX, c.venue)
-	f := newFakePrivate(t, c.venue, c.pushes)
-	var now atomicTime
-	now.set(time.Now())
-	f.setServerClock(now.get)
-	clk := newManualClock()
-	cfg := c.config(f, now.get)
-	cfg.Client.Clock = clk
-	cfg.Pools = schema.NewPools(nil)
-	cfg.OnExecReport = func(r *schema.ExecReport) { cfg.Pools.Execs.Put(r) }
+	f, _, clk, cfg := okxOnClock(t)
 	f.holdLogins() // until the hook is set
 	s := start(t, cfg)
 	f.waitHeld()
@@ -63,17 +54,7 @@ func TestS43sessAnswerBeatsItsDeadline(t *testing.T) {
 // then the new one's on the new connection (OKX refuses a second login
 // and a replayed timestamp).
 func TestS43sessLoginOnItsOwnConnection(t *testing.T) {
-	c := privateCases(t)[0]
-	require.Equal(t, schema.VenueOKX, c.venue)
-	f := newFakePrivate(t, c.venue, c.pushes)
-	var now atomicTime
-	now.set(time.Now())
-	f.setServerClock(now.get)
-	clk := newManualClock()
-	cfg := c.config(f, now.get)
-	cfg.Client.Clock = clk
-	cfg.Pools = schema.NewPools(nil)
-	cfg.OnExecReport = func(r *schema.ExecReport) { cfg.Pools.Execs.Put(r) }
+	f, now, clk, cfg := okxOnClock(t)
 	s := start(t, cfg)
 	waitConnected(t, s)
 	first := s.Stats().Orders.Client.ConnID
@@ -114,4 +95,21 @@ func TestS43sessLoginOnItsOwnConnection(t *testing.T) {
 		require.True(t, l.accepted)
 	}
 	require.Zero(t, s.Stats().Order.Refused)
+}
+
+// okxOnClock is an OKX fake venue (its clock the test's now) and a
+// session's Config for it on a manual Client.Clock.
+func okxOnClock(t *testing.T) (*fakePrivate, *atomicTime, *manualClock, session.Config) {
+	c := privateCases(t)[0]
+	require.Equal(t, schema.VenueOKX, c.venue)
+	f := newFakePrivate(t, c.venue, c.pushes)
+	now := new(atomicTime)
+	now.set(time.Now())
+	f.setServerClock(now.get)
+	clk := newManualClock()
+	cfg := c.config(f, now.get)
+	cfg.Client.Clock = clk
+	cfg.Pools = schema.NewPools(nil)
+	cfg.OnExecReport = func(r *schema.ExecReport) { cfg.Pools.Execs.Put(r) }
+	return f, now, clk, cfg
 }
