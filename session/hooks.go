@@ -18,6 +18,12 @@ type testHooks struct {
 	// frame: a market connection's reader hands f to the shard's parser
 	// (it holds wsclient's delivery meanwhile).
 	frame func(f *schema.WsFrame)
+	// stepped: a private connection's worker took a step (it holds the
+	// worker, whose next steps and expiries queue meanwhile).
+	stepped func(p *private)
+	// writing: a private connection's worker is about to write a
+	// handshake message (login, subscription) for its connection p.conn.
+	writing func(p *private)
 }
 
 func (s *Session) hookPicked(req *schema.OrderRequest, conn uint64) {
@@ -41,5 +47,17 @@ func (s *Session) hookDrained(conn uint64) {
 func (s *Session) hookFrame(f *schema.WsFrame) {
 	if h := s.hooks.Load(); h != nil && h.frame != nil {
 		h.frame(f)
+	}
+}
+
+func (s *Session) hookStepped(p *private) {
+	if h := s.hooks.Load(); h != nil && h.stepped != nil {
+		h.stepped(p)
+	}
+}
+
+func (s *Session) hookWriting(p *private) {
+	if h := s.hooks.Load(); h != nil && h.writing != nil {
+		h.writing(p)
 	}
 }

@@ -1336,7 +1336,7 @@ func (s *Session) send(ctx context.Context, req *schema.OrderRequest) (Ack, erro
 		if err := s.waitOrdersReady(ctx); err != nil {
 			// Nothing was written: ErrNotSent, so that neither the host nor
 			// the reconciliation takes it for an order of unknown outcome.
-			return Ack{}, fmt.Errorf("%w: order connection not ready: %w", ErrNotSent, err)
+			return Ack{}, notReady(err)
 		}
 		// A caller that has given up must not have an order working at the
 		// venue that it was told failed: an ended ctx sends nothing. (The
@@ -1356,6 +1356,19 @@ func (s *Session) send(ctx context.Context, req *schema.OrderRequest) (Ack, erro
 			return ack, err
 		}
 	}
+}
+
+// notReady is an order call's error when the order connection is not
+// ready (nothing written): ErrNotSent wrapping why. When why is the
+// handshake's request unanswered (a *LoginError wrapping ErrNoAnswer,
+// waiting out its retry's backoff), that is said in words but not
+// wrapped: an order call's ErrNoAnswer means an order written and
+// unanswered (outcome unknown, looked up), which this one is not.
+func notReady(why error) error {
+	if errors.Is(why, ErrNoAnswer) {
+		return fmt.Errorf("%w: order connection not ready: its login or subscription went unanswered (%v)", ErrNotSent, why)
+	}
+	return fmt.Errorf("%w: order connection not ready: %w", ErrNotSent, why)
 }
 
 // duplicateOf: a place the venue refused as a duplicate of an order it

@@ -306,6 +306,9 @@ func startOrders(t *testing.T, c orderCase, f *fakePrivate, edit func(*session.C
 	t.Helper()
 	cfg := session.Config{Venue: c.venue, Endpoints: f.endpoints(), Symbols: []string{"BTC-USDT"}, Channels: []string{c.channel},
 		Key: c.key(f), Client: fastRedial}
+	// On an injected clock, as startVenueRecon's: a stall of a busy
+	// machine never fires the 10 s handshake deadline (s42flake).
+	cfg.Client.Clock = newStallClock()
 	if edit != nil {
 		edit(&cfg)
 	}

@@ -241,7 +241,7 @@ type private struct {
 	resub      bool
 	retry      wsclient.Timer
 	await      deadline       // the answer deadline of the login or subscriptions in flight
-	expired    chan uint64    // await's expiries, to the worker
+	expired    chan uint64    // await's expiries, to the worker (capacity 1: the deadline's goroutine need not wait for it)
 	keep       wsclient.Timer // the next application-level ping
 	reqID      uint64         // request ids of the handshake's messages
 	ids        []uint64       // the ids nextID gave out for the messages being made
@@ -351,7 +351,7 @@ func newPrivate(s *Session, spec *privateSpec, key Key) (*private, error) {
 func newPrivateConn(s *Session, spec *privateSpec, key Key, url string) (*private, error) {
 	cfg := &s.cfg
 	p := &private{s: s, spec: spec, key: key, clk: cfg.Client.Clock,
-		steps: make(chan step, 64), quit: make(chan struct{}), done: make(chan struct{}), expired: make(chan uint64)}
+		steps: make(chan step, 64), quit: make(chan struct{}), done: make(chan struct{}), expired: make(chan uint64, 1)}
 	p.await.s = s
 	p.repeats.clk = cfg.Client.Clock
 	if p.rnd = cfg.Client.Rand; p.rnd == nil {
@@ -614,11 +614,16 @@ func (p *private) work() {
 			p.stopKeepalive()
 			return
 		case gen := <-p.expired:
+			// The steps queued before the expiry was taken first: an
+			// answer read in time, queued while the worker was busy, is
+			// not lost to its deadline (a select picks either at random).
+			p.takeQueued()
 			if p.await.live(gen) {
 				p.noAnswer()
 			}
 		case st := <-p.steps:
 			p.step(st)
+			p.s.hookStepped(p)
 		case <-keepC:
 			p.keep = nil
 			if p.conn != 0 {
@@ -640,6 +645,15 @@ func (p *private) work() {
 				}
 			}
 		}
+	}
+}
+
+// takeQueued takes the steps queued now (the worker alone receives them:
+// none blocks), in their order.
+func (p *private) takeQueued() {
+	for n := len(p.steps); n > 0; n-- {
+		p.step(<-p.steps)
+		p.s.hookStepped(p)
 	}
 }
 
@@ -1100,15 +1114,18 @@ func (p *private) subName(i int) string {
 	return strconv.Itoa(i)
 }
 
-// write sends msg on the current connection; a failed write means the
+// write sends msg on the worker's connection, p.conn (wsclient WriteConn:
+// a login or subscription made for a connection lost meanwhile is not
+// written on the next one, which gets its own); a failed write means the
 // connection is going, and the next one starts over.
 func (p *private) write(msg []byte) bool {
 	ctx, cancel := context.WithTimeout(p.ctx, writeTimeout)
 	defer cancel()
+	p.s.hookWriting(p)
 	if pr := p.prep; pr != nil && pr.id == p.conn {
 		return pr.write(ctx, msg) == nil // a rotation's new connection, before the switch
 	}
-	return p.client.Write(ctx, msg) == nil
+	return p.client.WriteConn(ctx, p.conn, msg) == nil // not on the next connection, if p.conn was lost meanwhile
 }
 
 func (p *private) answer(st step) {
