@@ -23,7 +23,9 @@ var (
 	// subscription's handler (SubscribeOptions.Inline): Close waits for
 	// the inline calls running, that one among them, which cannot return
 	// while Close waits. Nothing is closed. Close from a goroutine of the
-	// host's (go d.Close(ctx)) instead.
+	// host's (go d.Close(ctx)) instead. Close tells by its caller's stack,
+	// which does not name the dispatcher: Close of one dispatcher from an
+	// inline handler of another is refused too.
 	ErrCloseInHandler = errors.New("dispatch: Close called from inside an inline handler")
 	// ErrBadOptions is matched by the [*OptionsError] Subscribe returns.
 	ErrBadOptions = errors.New("dispatch: bad subscribe options")
