@@ -63,6 +63,7 @@ type Dispatcher struct {
 	mu      sync.Mutex
 	subs    []*Subscription            // subscribed, in order
 	running map[*Subscription]struct{} // goroutines not yet exited
+	inlines map[*Subscription]struct{} // inline subscriptions not yet ended (they have no goroutine)
 	nextID  uint64
 
 	// The sweep of the routes (see unlist): at most one goroutine at a
@@ -91,6 +92,7 @@ func New(events *pool.Pool[*schema.CanonicalEvent], opts *Options) *Dispatcher {
 		overflow: o.OnCriticalOverflow,
 		log:      o.Logger,
 		running:  make(map[*Subscription]struct{}),
+		inlines:  make(map[*Subscription]struct{}),
 
 		mergedPool: o.Merged,
 		mrunning:   make(map[*MergedSubscription]struct{}),
@@ -100,11 +102,15 @@ func New(events *pool.Pool[*schema.CanonicalEvent], opts *Options) *Dispatcher {
 }
 
 // Subscribe starts a subscription to the events f selects. opts may be nil.
-// After Close it returns ErrClosed.
+// After Close it returns ErrClosed; for options that cannot work together
+// (Inline without a Handler) an [*OptionsError].
 func (d *Dispatcher) Subscribe(f Filter, opts *SubscribeOptions) (*Subscription, error) {
 	var o SubscribeOptions
 	if opts != nil {
 		o = *opts
+	}
+	if o.Inline && o.Handler == nil {
+		return nil, &OptionsError{Field: "Inline", Reason: "needs a Handler: an inline subscription's handler runs inside Publish, there is no channel"}
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -116,6 +122,10 @@ func (d *Dispatcher) Subscribe(f Filter, opts *SubscribeOptions) (*Subscription,
 	d.subs = append(slices.Clip(d.subs), s)
 	ix, _ := d.idx.Load().with(d.subs, change{s: s})
 	d.idx.Store(ix)
+	if s.in != nil {
+		d.inlines[s] = struct{}{}
+		return s, nil
+	}
 	d.running[s] = struct{}{}
 	go s.run()
 	return s, nil
@@ -127,8 +137,11 @@ func (d *Dispatcher) Subscribe(f Filter, opts *SubscribeOptions) (*Subscription,
 // does not wait for that, so a handler may unsubscribe itself. After Close
 // it still ends, once, a subscription still delivering: a channel
 // subscription whose channel is not read to the end, and one whose handler
-// unsubscribes itself while Close drains it (it gets nothing more). It
-// returns ErrUnknownSubscription when s is not subscribed here, or was
+// unsubscribes itself while Close drains it (it gets nothing more). An
+// inline subscription has no goroutine: from Unsubscribe's return no call
+// of its handler starts, a call running on another goroutine (or the one
+// Unsubscribe is called from) runs to its end, and Done is closed when
+// none runs. It returns ErrUnknownSubscription when s is not subscribed here, or was
 // ended already.
 func (d *Dispatcher) Unsubscribe(s *Subscription) error {
 	if s == nil {
@@ -138,6 +151,12 @@ func (d *Dispatcher) Unsubscribe(s *Subscription) error {
 	var ok bool
 	if d.subs, ok = without(d.subs, s); ok {
 		d.unlist(s)
+		if s.in != nil {
+			delete(d.inlines, s)
+			d.mu.Unlock()
+			s.stopInline()
+			return nil
+		}
 		d.mu.Unlock()
 		s.stop()
 		return nil
@@ -231,8 +250,10 @@ func (d *Dispatcher) forget(s *Subscription) {
 // Publish takes ownership of ev, an event checked out of the dispatcher's
 // pool, and returns it to the pool before returning, on every path. Each
 // subscription whose filter matches gets its own heap clone, queued in the
-// lane of the event's class. Publish never waits for a subscriber: a full
-// ordered lane drops its oldest event, a coalescable event replaces the
+// lane of the event's class — or, for an inline subscription, handed to
+// its handler here and now, in subscription order: Publish returns once
+// every inline handler has returned. Publish never waits for a queued
+// subscriber: a full ordered lane drops its oldest event, a coalescable event replaces the
 // queued one of its stream, and a critical lane over its bound grows. So
 // ctx is not consulted; it is there for the normalizer's Sink interface.
 //
@@ -317,8 +338,14 @@ func (d *Dispatcher) offer(f *fan) {
 	for f.i < len(f.subs) {
 		s := f.subs[f.i]
 		f.i++
-		ok, report := s.enqueue(&f.cl)
-		f.cl.next()
+		var ok bool
+		var report news
+		if s.in != nil {
+			ok = s.deliverInline(&f.cl) // the handler, here and now (inline.go)
+		} else {
+			ok, report = s.enqueue(&f.cl)
+			f.cl.next()
+		}
 		if !ok && d.closed.Load() {
 			f.err = ErrClosed // refused by a draining subscription
 		}
@@ -425,17 +452,33 @@ func (d *Dispatcher) logCaughtUp(s *Subscription, dropped uint64) {
 // releases the rest, or the goroutine waits on the channel. This is the one goroutine that may outlive Close,
 // besides a handler still running.
 //
-// Close must not be called from a handler. Calling it again waits again.
+// Close stops inline subscriptions ([SubscribeOptions.Inline]) at once,
+// nothing to drain, and waits for their calls running until ctx ends (they
+// count in CloseError.Running then). Called from inside an inline handler
+// it returns [ErrCloseInHandler] and closes nothing: it would wait for
+// the very call it is made from. It must not be called from a queued
+// handler either (it waits out ctx). Calling it again waits again.
 // A nil ctx returns [pool.ErrNilContext] and closes nothing.
 func (d *Dispatcher) Close(ctx context.Context) error {
 	if ctx == nil {
 		return pool.ErrNilContext
 	}
+	if inInlineHandler() {
+		return ErrCloseInHandler
+	}
 	d.mu.Lock()
 	d.closed.Store(true)
 	d.subs = nil
 	d.idx.Store(newIndex(nil))
-	lanes := make([]lane, 0, len(d.running)+len(d.mrunning))
+	lanes := make([]lane, 0, len(d.running)+len(d.mrunning)+len(d.inlines))
+	for s := range d.inlines {
+		// Nothing queued: stopped at once, Close waits only for the
+		// calls running (Done), up to ctx.
+		l := inlineLane{s}
+		l.drain()
+		lanes = append(lanes, l)
+	}
+	clear(d.inlines)
 	for s := range d.running {
 		s.drain()
 		if s.ch == nil { // handed-off channel subscriptions are not waited for

@@ -190,7 +190,8 @@
 //
 // # Lanes
 //
-// Every subscription has three queues, chosen by the event's type, and one
+// Every subscription (but an inline one: see Inline delivery) has three
+// queues, chosen by the event's type, and one
 // goroutine that delivers from them, either to a handler or on a channel
 // (see [SubscribeOptions]). Publish never waits for that goroutine, so a
 // slow subscriber never slows the publisher or the other subscribers.
@@ -305,6 +306,120 @@
 // Events of one stream keep their order end to end (when one goroutine
 // publishes the stream), and so do all critical events, so the execution
 // reports of one order arrive in order.
+//
+// # Inline delivery
+//
+// A subscription with [SubscribeOptions.Inline] (and a Handler, or
+// Subscribe returns an [*OptionsError]) has no queue and no goroutine:
+// Publish calls its handler itself, on the publisher's goroutine, with the
+// subscriber's own clone taken from the publish's slab (the ownership
+// rules above unchanged: the clone is the handler's to keep, the original
+// goes back to its pool before Publish returns). When Publish returns,
+// the handler has returned for that event. Nothing is queued, so nothing
+// is coalesced, dropped, discarded or announced by a gap marker of the
+// dispatcher's own; the subscriber gets every event its filter selects,
+// routed as for a queued one (gap markers published about its streams,
+// execution reports: contract 3). What it saves, per subscriber and
+// event: the subscription's lock on both sides, the ring, the wake-up of
+// a parked goroutine and the lag clock — most of what an extra subscriber
+// cost once clones came from one slab (see Measured below).
+//
+// The trade: the handler's time is the publisher's. A slow inline handler
+// slows the socket reader that publishes, and every subscriber after it
+// in that Publish waits for it; a handler that blocks stalls the feed.
+// Inline is for handlers that are fast and never block: a strategy's book
+// update, a counter, a hand-off to the host's own ring. Anything slow, or
+// that may wait (I/O, a lock held elsewhere for long, a channel send),
+// belongs on a queued subscription, which a stuck handler never stalls.
+//
+// Concurrency. The handler runs on whichever goroutine publishes: with
+// one publisher, its calls never overlap and come in publish order; when
+// several goroutines publish into one dispatcher (several venues'
+// readers), they call it at the same time, and it must be safe for
+// concurrent calls. Per stream (one stream is published by one
+// goroutine), calls come in publish order. This is the contract of a
+// connection's callback in the venues' own SDKs, and deliberate: a lock
+// around the calls would make one venue's reader wait behind another
+// venue's handler — the head-of-line blocking the queued lanes exist to
+// prevent —, and a handler that publishes to itself would deadlock on it
+// (Go has no reentrant lock, nor a goroutine identity to build one on).
+// A handler that needs its calls serialised takes its own lock (and does
+// not publish while holding it), or uses a queued subscription, whose
+// one goroutine never overlaps its calls.
+//
+// Reentrancy. The handler may call Publish (also of an event that reaches
+// itself: a nested call, on the same goroutine, before the outer one
+// returns — the host bounds the recursion), Unsubscribe (its own
+// subscription too) and Stats. [Dispatcher.Close] from inside an inline
+// handler returns [ErrCloseInHandler] and closes nothing: Close waits for
+// the inline calls running, the caller's own among them (it finds it on
+// its stack, microseconds, paid by Close only); close from a goroutine of
+// the host's instead.
+//
+// Ending. Unsubscribe does not wait for calls running (it may be called
+// from one, or from a call nested in one): from its return no call
+// starts; a call already started on another goroutine runs to its end.
+// Done() is closed once no call can start and none runs — a host that
+// must know the handler is finished waits on Done outside any handler.
+// Close stops every inline subscription at once (nothing to drain) and
+// waits for the calls running until its context ends; then it returns a
+// [*CloseError] counting them in Running, and each Done closes when its
+// last call returns.
+//
+// Panics are recovered as a queued handler's are (Stats.Panics, OnPanic,
+// the log), on the publisher's goroutine: Publish returns nil and the
+// subscribers after it get the event. A handler (or OnPanic) that ends
+// the goroutine with runtime.Goexit (t.FailNow) ends the publisher's
+// goroutine — the host's own doing — and its subscription, as for a
+// queued one; Publish still hands the event to the subscribers after it
+// and returns the original on its way out.
+//
+// Stats of an inline subscription: Delivered counts the calls that
+// returned (a panic's too), InHand those running now — 0 or 1 with one
+// publisher, more with several or with nested calls — and InHandType the
+// type of the one started last; Panics as for any. Queue counts, MaxDepth,
+// Dropped, Coalesced, Gaps, Overflowed and Discarded stay 0, so the
+// identity reads accepted = Delivered + InHand in every snapshot. WorstLag
+// stays 0: no clock is read for inline subscribers (the lag of an inline
+// call is the publisher's own; normalize stamps IngestTS, the handler can
+// read the clock itself if it wants it). Idle reports no call running.
+// Per call the dispatcher does three atomic additions and a few loads on
+// the subscription's counters, and takes no lock.
+//
+// A publish to N inline subscribers costs the slab (one allocation for
+// all N clones, as above) and nothing else: a quote too, as there is no
+// queued one to replace in place. Merged subscriptions have no inline
+// mode.
+//
+// Measured (2026-12-03 08:38–08:40 UTC, 2 vCPUs shared with other
+// helpers' work, load average 20–28, so rough: only ratios within the run
+// mean anything). This package's benchmarks, one trade to N subscribers,
+// CPU time per publish over all threads (cpu-ns/op, garbage collector
+// included), benchstat medians of 6 runs, the three benchmarks run in
+// turn in each: Slab (the clones alone, the memory floor), Paced (queued
+// handlers parked between publishes, woken by each: the near-idle case of
+// #15's profiles) and InlineFanout (inline handlers, each a counter):
+//
+//	cd dispatch && go test -c -o /tmp/dispatch.test .
+//	for i in 1 2 3 4 5 6; do /tmp/dispatch.test -test.run '^$' \
+//	  -test.bench '^(BenchmarkSlab|BenchmarkPaced|BenchmarkInlineFanout)$' -test.benchmem -test.count 1 >> inline.txt; done
+//	benchstat inline.txt
+//
+//	subscribers                 1         4        16        64
+//	Slab (floor)             0.72 µs   2.97 µs  14.18 µs  51.9 µs
+//	Paced (queued)           2.01 µs   6.29 µs  20.71 µs  77.7 µs
+//	InlineFanout             0.95 µs   3.29 µs  11.19 µs  40.4 µs
+//	bytes, allocs per publish: 448, 2,048, 8,192, 32,768; 1 each (all three)
+//
+// An inline subscriber costs what its clone costs, no more (InlineFanout
+// is at the Slab floor within the noise, ±15–84 %; the floor keeps the
+// last 64 publishes' clones alive, InlineFanout none); an extra one at
+// N=64 costs (40.4 − 11.2) / 48 ≈ 0.61 µs of CPU here against
+// (77.7 − 20.7) / 48 ≈ 1.19 µs queued — the hand-off is gone, what is left
+// is the clone's memory (#15's goal of 200 ns is for a machine near idle;
+// not measured so here). The benchmarks module's rows (Fanout, Pipeline,
+// the latency harness's inline mode through the dispatcher) are the
+// lead's to add.
 //
 // # Merged events
 //

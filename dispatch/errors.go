@@ -19,7 +19,32 @@ var (
 	// ErrUnknownSubscription is returned by Unsubscribe for a subscription
 	// that is not (or no longer) one of the dispatcher's.
 	ErrUnknownSubscription = errors.New("dispatch: unknown subscription")
+	// ErrCloseInHandler is returned by Close called from inside an inline
+	// subscription's handler (SubscribeOptions.Inline): Close waits for
+	// the inline calls running, that one among them, which cannot return
+	// while Close waits. Nothing is closed. Close from a goroutine of the
+	// host's (go d.Close(ctx)) instead. Close tells by its caller's stack,
+	// which does not name the dispatcher: Close of one dispatcher from an
+	// inline handler of another is refused too.
+	ErrCloseInHandler = errors.New("dispatch: Close called from inside an inline handler")
+	// ErrBadOptions is matched by the [*OptionsError] Subscribe returns.
+	ErrBadOptions = errors.New("dispatch: bad subscribe options")
 )
+
+// OptionsError is returned by Subscribe for options that cannot work:
+// Field names the option (SubscribeOptions' field), Reason why. Nothing
+// is subscribed.
+type OptionsError struct {
+	Field  string
+	Reason string
+}
+
+func (e *OptionsError) Error() string {
+	return "dispatch: SubscribeOptions." + e.Field + ": " + e.Reason
+}
+
+// Is makes errors.Is(err, ErrBadOptions) true.
+func (e *OptionsError) Is(target error) bool { return target == ErrBadOptions }
 
 // NotPooledError is returned by Publish when the event is not a pooled
 // original of the dispatcher's pool: a heap clone (what subscribers

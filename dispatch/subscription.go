@@ -62,6 +62,27 @@ type SubscribeOptions struct {
 	// Name names the subscription in log records (key "subscriber", next
 	// to "subscription_id"). Defaults to "".
 	Name string
+	// Inline, with a Handler, calls the handler on the publisher's
+	// goroutine, inside Publish, instead of queueing for a goroutine of
+	// the subscription's: no queue, no goroutine, no wake-up, so nothing
+	// is ever coalesced, dropped or announced by a gap marker of the
+	// dispatcher's own, and when Publish returns the handler has returned
+	// for that event. The event is still the subscriber's own clone, its
+	// to keep. The price: the handler's time is the publisher's (the
+	// socket reader's), so a slow or blocking inline handler slows the
+	// feed and every subscriber after it; use it for handlers that are
+	// fast and never block (a strategy's book update, a counter, a
+	// hand-off to the host's own ring). When several goroutines publish
+	// into one dispatcher (several venues' readers), the handler may be
+	// called by them at once: it must be safe for concurrent calls (one
+	// stream, published by one goroutine, is called in publish order).
+	// It may call Publish, Unsubscribe (its own subscription too) and
+	// Stats; Close from it returns [ErrCloseInHandler]. Panics are
+	// recovered as for a queued handler, on the publisher's goroutine.
+	// CriticalBound and OrderedBound do not apply. See the package doc,
+	// "Inline delivery". Subscribe returns an [*OptionsError] when Inline
+	// is set without a Handler. Defaults to false.
+	Inline bool
 }
 
 // Stats is a snapshot of one subscription's counters.
@@ -160,6 +181,8 @@ type Subscription struct {
 
 	panics atomic.Uint64
 	gone   atomic.Bool // no longer among the dispatcher's subscribers (routes are swept of it)
+
+	in *inline // SubscribeOptions.Inline: the handler runs inside Publish (inline.go); nil for a queued subscription
 }
 
 type subState uint8
@@ -292,25 +315,25 @@ func newSubscription(d *Dispatcher, id uint64, f Filter, o SubscribeOptions) *Su
 		o.OrderedBound = DefaultOrderedBound
 	}
 	s := &Subscription{
-		d:          d,
-		id:         id,
-		name:       o.Name,
-		m:          compile(f),
-		handler:    o.Handler,
-		onPanic:    o.OnPanic,
-		wake:       make(chan struct{}, 1),
-		abort:      make(chan struct{}),
-		done:       make(chan struct{}),
-		critBound:  o.CriticalBound,
-		ordBound:   o.OrderedBound,
-		crit:       newRing[*schema.CanonicalEvent](min(o.CriticalBound, 64)),
-		ord:        newRing[ordered](min(o.OrderedBound, DefaultOrderedBound)), // grows to the bound as needed
-		coal:       newRing[queued](16),
-		slots:      make(map[uint64]*slot),
-		quoteBound: maxQuotes,
-		staleBound: maxStaleStreams,
-		gapBound:   maxGapStreams,
+		d:       d,
+		id:      id,
+		name:    o.Name,
+		m:       compile(f),
+		handler: o.Handler,
+		onPanic: o.OnPanic,
+		done:    make(chan struct{}),
 	}
+	if o.Inline { // no lanes, no goroutine (inline.go); Subscribe checked the Handler
+		s.in = new(inline)
+		return s
+	}
+	s.wake, s.abort = make(chan struct{}, 1), make(chan struct{})
+	s.critBound, s.ordBound = o.CriticalBound, o.OrderedBound
+	s.crit = newRing[*schema.CanonicalEvent](min(o.CriticalBound, 64))
+	s.ord = newRing[ordered](min(o.OrderedBound, DefaultOrderedBound)) // grows to the bound as needed
+	s.coal = newRing[queued](16)
+	s.slots = make(map[uint64]*slot)
+	s.quoteBound, s.staleBound, s.gapBound = maxQuotes, maxStaleStreams, maxGapStreams
 	if s.handler == nil {
 		s.ch = make(chan *schema.CanonicalEvent)
 	}
@@ -334,6 +357,9 @@ func (s *Subscription) Done() <-chan struct{} { return s.done }
 // has been handed over (with a Handler, the handler has returned). A
 // bridge's Flush uses it as a barrier.
 func (s *Subscription) Idle() bool {
+	if s.in != nil {
+		return s.in.idle()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.idle && s.depthLocked() == 0
@@ -341,6 +367,9 @@ func (s *Subscription) Idle() bool {
 
 // Stats returns the subscription's counters and queue depths.
 func (s *Subscription) Stats() Stats {
+	if s.in != nil {
+		return s.inlineStats()
+	}
 	s.mu.Lock()
 	st := s.counters
 	st.Critical, st.Coalescing, st.Markers = s.crit.len(), s.coalN, s.pending.len()

@@ -1,0 +1,175 @@
+package dispatch
+
+import (
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/meltica/meltica/schema"
+)
+
+// inline is an inline subscription's state (SubscribeOptions.Inline): its
+// handler runs on the publisher's goroutine inside Publish, so there is no
+// queue, no goroutine and no lock, only these counters, each touched with
+// one atomic instruction per call.
+//
+// started counts the calls admitted (the handler called or about to be),
+// finished those that returned (normally, by a recovered panic, or by
+// runtime.Goexit). A call is admitted by adding to started and then
+// finding the subscription not stopped; stop marks it stopped and then
+// reads the counters. With sequentially consistent atomics, a call that
+// stop does not see in started sees stopped, and is not made; so once
+// stopped is set and started equals finished no call runs and none can
+// start: done is closed then, by whichever of stop and the last call to
+// finish sees it first.
+type inline struct {
+	started  atomic.Uint64
+	finished atomic.Uint64
+	stopped  atomic.Bool
+	typ      atomic.Uint32 // the type of the event of the call started last (Stats.InHandType)
+	doneOnce sync.Once
+}
+
+// deliverInline calls s's handler with its clone of cl's event, on the
+// publisher's goroutine. It reports false when s is stopped (the event
+// is not s's: nothing taken, nothing counted). cl moves on to the next
+// subscription before the handler runs: a handler that ends the
+// goroutine (runtime.Goexit) leaves cl ready for offer's deferred rest.
+func (s *Subscription) deliverInline(cl *clones) bool {
+	in := s.in
+	if in.stopped.Load() {
+		cl.next()
+		return false
+	}
+	in.started.Add(1)
+	if in.stopped.Load() { // stop came between: it may have read started already
+		in.started.Add(^uint64(0))
+		s.settle()
+		cl.next()
+		return false
+	}
+	c := cl.take()
+	cl.next()
+	in.typ.Store(uint32(c.Type))
+	s.callInline(c)
+	return true
+}
+
+// callInline runs the handler, recovering a panic as a queued handler's is
+// (counted, logged, OnPanic). The event counts as delivered however the
+// call ends. A handler (or OnPanic, or the Logger) that ends the goroutine
+// with runtime.Goexit — t.FailNow in a test's handler — ends the
+// subscription, as it ends a queued one: the goroutine it ended is the
+// publisher's, and calling the handler again would only fail again.
+// Publish still goes on (offer, deferred) with the subscribers after s.
+// Close looks for this function on its caller's stack (inInlineHandler):
+// keep its name.
+func (s *Subscription) callInline(ev *schema.CanonicalEvent) {
+	returned := false
+	defer func() {
+		s.in.finished.Add(1)
+		s.settle()
+		if !returned {
+			_ = s.d.Unsubscribe(s) // after Close: stopped already
+		}
+	}()
+	callHandler(ev, s.handler, s.handlerPanicked)
+	returned = true
+}
+
+// settle closes done once s is stopped and no call runs (see inline).
+func (s *Subscription) settle() {
+	in := s.in
+	if in.stopped.Load() && in.finished.Load() == in.started.Load() {
+		in.doneOnce.Do(func() { close(s.done) })
+	}
+}
+
+// stopInline stops s: no call starts from now on; a call already started
+// (on another goroutine, or the one stopInline is called from) runs to its
+// end, and done is closed when the last one returns. It does not wait:
+// an inline handler may unsubscribe itself, or another inline
+// subscription whose call it is nested in.
+func (s *Subscription) stopInline() {
+	s.in.stopped.Store(true)
+	s.gone.Store(true)
+	s.settle()
+}
+
+// inlineStats is Stats of an inline subscription: Delivered the calls
+// that returned, InHand those running now (more than one when several
+// goroutines publish, or a handler publishes to itself), InHandType the
+// type of the one started last. The identity of Stats holds in every
+// snapshot (accepted = Delivered + InHand: nothing is ever queued,
+// dropped, coalesced or discarded). WorstLag stays 0: see the package
+// doc.
+func (s *Subscription) inlineStats() Stats {
+	fin, started := s.in.counts()
+	st := Stats{Delivered: fin, Panics: s.panics.Load()}
+	if run := started - fin; run > 0 {
+		st.InHand, st.InHandType = int(run), schema.EventType(s.in.typ.Load())
+	}
+	return st
+}
+
+// counts reads finished and started as at one instant: finished read
+// before and after started, and the same both times, was the count when
+// started was read. Read once each, finished before started, the calls
+// that started and finished between the two reads would count in hand
+// (hundreds, seen with two busy publishers); after a few tries (publishers
+// finishing calls without pause) it settles for that: every call admitted
+// is still counted once, in Delivered or in InHand.
+func (in *inline) counts() (finished, started uint64) {
+	for range 64 {
+		finished = in.finished.Load()
+		started = in.started.Load()
+		if in.finished.Load() == finished {
+			return finished, started
+		}
+	}
+	return finished, started
+}
+
+// idle reports whether no call of the handler runs: every Publish that
+// reached s and returned has had it handled.
+func (in *inline) idle() bool {
+	finished, started := in.counts()
+	return finished == started
+}
+
+// inlineLane is what Close needs of an inline subscription: nothing to
+// drain or release, only the calls running to wait for (Done).
+type inlineLane struct{ s *Subscription }
+
+func (l inlineLane) drain()                { l.s.stopInline() }
+func (l inlineLane) stop() uint64          { return 0 }
+func (l inlineLane) Done() <-chan struct{} { return l.s.done }
+
+// callInlineName is callInline's name as the runtime reports it.
+const callInlineName = "dispatch.(*Subscription).callInline"
+
+// inInlineHandler reports whether the caller runs inside an inline
+// handler's call (callInline is on its stack). Close asks: it waits for
+// the inline calls running, its caller's own among them, which cannot
+// return while it waits. A stack walk costs microseconds; Close is rare
+// and no Publish pays it.
+func inInlineHandler() bool {
+	pcs := make([]uintptr, 64)
+	for skip := 2; ; skip += len(pcs) {
+		n := runtime.Callers(skip, pcs)
+		frames := runtime.CallersFrames(pcs[:n])
+		for {
+			f, more := frames.Next()
+			if strings.HasSuffix(f.Function, callInlineName) {
+				return true
+			}
+			if !more {
+				break
+			}
+		}
+		if n < len(pcs) {
+			return false
+		}
+	}
+}
