@@ -145,18 +145,7 @@ func currentGen(c *Consumer) uint64 {
 func TestS41natsRefusalRestartLateReport(t *testing.T) {
 	srv, ingest, pub, js := storedReports(t, 3)
 	const durable = "s41late"
-	pre, err := js.CreateOrUpdateConsumer(waitCtx(t), DefaultStream, jetstream.ConsumerConfig{Durable: durable,
-		AckPolicy: jetstream.AckExplicitPolicy, AckWait: time.Hour, MaxAckPending: 3})
-	require.NoError(t, err)
-	batch, err := pre.Fetch(3, jetstream.FetchMaxWait(generous))
-	require.NoError(t, err)
-	var pulled []jetstream.Msg
-	for m := range batch.Messages() {
-		pulled = append(pulled, m)
-	}
-	require.NoError(t, batch.Error())
-	require.Len(t, pulled, 3)
-	late := pulled[1] // report 1, stream sequence 2
+	late := pulledBefore(t, js, durable, 3)[1] // report 1, stream sequence 2
 
 	far, got, cons := reportInHandWith(t, srv.ClientURL(), nil, ConsumerOptions{Durable: durable, MaxAckPending: 3, AckWait: time.Hour}, 3)
 	jc, err := js.Consumer(waitCtx(t), DefaultStream, durable)
