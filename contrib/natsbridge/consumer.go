@@ -345,6 +345,11 @@ type Consumer struct {
 	// refusal's restart stops the old Consume first: see resume).
 	execRemade atomic.Uint64
 	execLooked atomic.Uint64
+	// execSuspectNaks counts the deliveries handed back for a suspicion
+	// (handBackSuspect) since none was unanswered: each waits twice the
+	// one before on the server. Under execMu.
+	execSuspectNaks int
+
 	execOwed   uint64
 	execVenues *lru[schema.Venue, struct{}]
 	execResume execResume
@@ -1248,8 +1253,11 @@ func (c *Consumer) execLocked(m jetstream.Msg, meta *jetstream.MsgMetadata, seq,
 		return
 	}
 	id := c.idOf(m.Headers().Get(jetstream.MsgIDHeader))
+	if c.execRemade.Load() == c.execLooked.Load() {
+		c.execSuspectNaks = 0 // no suspicion unanswered: a hand-back for the next waits the least
+	}
 	if (id == "" || !c.seen.has(id)) && c.consumerRemade(meta, gen) {
-		_ = m.Nak() // the resumer looks; the consumer read delivers it again
+		c.handBackSuspect(m) // the resumer looks; the consumer read delivers it again
 		return
 	}
 	wanted := !c.execFilter || c.wanted(m.Subject())
