@@ -345,9 +345,17 @@ type Consumer struct {
 	// refusal's restart stops the old Consume first: see resume).
 	execRemade atomic.Uint64
 	execLooked atomic.Uint64
+	// execSuspectNaks counts the deliveries handed back for a suspicion
+	// (handBackSuspect) since none was unanswered: each waits twice the
+	// one before on the server. Under execMu.
+	execSuspectNaks int
+
 	execOwed   uint64
 	execVenues *lru[schema.Venue, struct{}]
 	execResume execResume
+	// dupAcks are the confirmations of duplicates' acks in progress
+	// (ackDuplicate): Close waits for them.
+	dupAcks sync.WaitGroup
 
 	closeOnce sync.Once
 	closeErr  error
@@ -1228,6 +1236,13 @@ func (c *Consumer) onExec(m jetstream.Msg, gen uint64) {
 	c.execMu.Lock()
 	defer c.execMu.Unlock()
 	c.execDoor.leave(seq)
+	c.execLocked(m, meta, seq, gen)
+}
+
+// execLocked is onExec past the door: m, of metadata meta (nil when it
+// has none) and stream sequence seq, delivered by the Consume of
+// generation gen. Under execMu.
+func (c *Consumer) execLocked(m jetstream.Msg, meta *jetstream.MsgMetadata, seq, gen uint64) {
 	if c.closed.Load() {
 		c.execReturned.Add(1)
 		_ = m.Nak()
@@ -1238,8 +1253,11 @@ func (c *Consumer) onExec(m jetstream.Msg, gen uint64) {
 		return
 	}
 	id := c.idOf(m.Headers().Get(jetstream.MsgIDHeader))
+	if c.execRemade.Load() == c.execLooked.Load() {
+		c.execSuspectNaks = 0 // no suspicion unanswered: a hand-back for the next waits the least
+	}
 	if (id == "" || !c.seen.has(id)) && c.consumerRemade(meta, gen) {
-		_ = m.Nak() // the resumer looks; the consumer read delivers it again
+		c.handBackSuspect(m) // the resumer looks; the consumer read delivers it again
 		return
 	}
 	wanted := !c.execFilter || c.wanted(m.Subject())
@@ -1255,7 +1273,7 @@ func (c *Consumer) onExec(m jetstream.Msg, gen uint64) {
 	}
 	if id != "" && c.seen.has(id) || c.replayed(seq) {
 		c.execDup.Add(1)
-		c.ack(m)
+		c.ackDuplicate(m)
 		return
 	}
 	ev, err := c.getWait()
@@ -1363,6 +1381,27 @@ const ackRetry = time.Second
 func (c *Consumer) ack(m jetstream.Msg) {
 	c.handled(m)
 	c.confirm(m.DoubleAck)
+}
+
+// ackDuplicate acknowledges m, a report handed on already (dropped by its
+// id or its stream sequence), and waits for the server's confirmation on
+// a goroutine of its own (dupAcks), not holding execMu or the delivery's
+// goroutine. A late delivery of a report handled already — one from
+// before a reset of the durable consumer (the Consumer's own, see
+// resetLost, or an operator's to a sequence), that the server has not
+// delivered again since — is one it no longer waits for: it neither
+// takes nor answers its ack (nats-server consumer.go processAckMsg: an
+// ack at or past the next sequence to deliver is ignored), and the ack,
+// sent again until AckWait (30 s by default), held execMu and every later
+// report that long (TestS43natsLateDuplicateAckAfterReset). The server
+// then delivers the report again, dropped as a duplicate and acknowledged
+// in turn; and an ack into a dying link is still sent again until
+// confirmed, so that the next incarnation does not get the report again.
+// Close waits for these confirmations as for a report's (within its
+// ctx). Under execMu.
+func (c *Consumer) ackDuplicate(m jetstream.Msg) {
+	c.handled(m)
+	c.dupAcks.Go(func() { c.confirm(m.DoubleAck) })
 }
 
 // termBody is what a Term sends (nats.go has no Term that waits for the
@@ -1674,6 +1713,8 @@ func (c *Consumer) stop(ctx context.Context) error {
 		// nothing more.
 		c.execMu.Lock()
 		c.execMu.Unlock() //nolint:staticcheck // an empty critical section is the wait
+		// And for the duplicates' acks: closed, no delivery adds one.
+		c.dupAcks.Wait()
 		if c.nc.IsConnected() {
 			if err := flush(ctx, c.nc); err != nil {
 				errs = append(errs, fmt.Errorf("natsbridge: flush: %w", err))

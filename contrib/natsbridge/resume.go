@@ -119,10 +119,14 @@ func signal(ch chan struct{}) {
 	}
 }
 
+// resumeBackoffBase and resumeBackoffCap bound the resumer's waits
+// between failed tries, doubled from the base at each: and the delays of
+// the reports handed back while it has not looked (suspectDelay).
+const resumeBackoffBase, resumeBackoffCap = 50 * time.Millisecond, 2 * time.Second
+
 func (c *Consumer) resumeLoop() {
 	r := &c.execResume
 	defer close(r.done)
-	const backoffBase, backoffCap = 50 * time.Millisecond, 2 * time.Second
 	for {
 		select {
 		case <-r.trouble:
@@ -138,7 +142,7 @@ func (c *Consumer) resumeLoop() {
 			return
 		}
 		var failing time.Time // the first failed try of these
-		for backoff := backoffBase; ; backoff = min(2*backoff, backoffCap) {
+		for backoff := resumeBackoffBase; ; backoff = min(2*backoff, resumeBackoffCap) {
 			err := c.resume()
 			if err == nil {
 				r.told = false
@@ -354,7 +358,8 @@ func (c *Consumer) resume() error {
 // stream's first). Such a delivery wakes the resumer — which tells
 // another consumer of the stream read (execReplayTo) from another stream
 // (whose sequences start over: nothing was handled in it) — and is handed
-// back unrecorded, to come again once it has looked. Under execMu.
+// back unrecorded, to come again once it has looked (after a delay that
+// grows while the suspicion is unanswered: handBackSuspect). Under execMu.
 func (c *Consumer) consumerRemade(meta *jetstream.MsgMetadata, gen uint64) bool {
 	// Once suspected (execRemade past execLooked), every delivery at or
 	// below the last handled is handed back until the resumer has looked:
@@ -376,6 +381,34 @@ func (c *Consumer) consumerRemade(meta *jetstream.MsgMetadata, gen uint64) bool 
 	c.execRemade.Add(1)
 	signal(c.execResume.trouble)
 	return true
+}
+
+// handBackSuspect hands m back, a delivery suspected to come from a
+// durable consumer made again by another (consumerRemade), with a delay:
+// the resumer looks first, and m comes again after it. Handed back
+// plainly, the server delivered it again at once, suspected again while
+// the resumer had not looked — at network speed, for as long as the
+// resumer's tries failed (its backoff up to 2 s, past a server's restart
+// for seconds). The delay doubles at each hand-back while the suspicion
+// is unanswered, from the resumer's backoff base to its cap (suspectDelay),
+// and starts again at the base once it was answered. Under execMu.
+func (c *Consumer) handBackSuspect(m jetstream.Msg) {
+	_ = m.NakWithDelay(suspectDelay(c.execSuspectNaks))
+	c.execSuspectNaks++
+}
+
+// suspectDelay is the delay of the hand-back of a suspected delivery
+// after n others while the suspicion was unanswered: resumeBackoffBase
+// doubled n times, at most resumeBackoffCap.
+func suspectDelay(n int) time.Duration {
+	d := resumeBackoffBase
+	for range n {
+		if d >= resumeBackoffCap/2 {
+			return resumeBackoffCap
+		}
+		d *= 2
+	}
+	return d
 }
 
 // replayed reports whether the report at stream sequence seq is one a
