@@ -262,3 +262,22 @@ func TestS43ctBybitOpAnswers(t *testing.T) {
 	c = one(`{"req_id":"test","op":"pong","args":["1675418560633"],"conn_id":"cfcb4ocsvfriu23r3er0-1b"}`)
 	assert.Equal(t, schema.ControlHeartbeat, c.Kind)
 }
+
+// Bybit v5 "Ticker": derivatives' tickers are a snapshot, then deltas of
+// the members that changed ("If a response param is not found in the
+// message, then its value has not changed"). A delta of a symbol whose
+// snapshot was never received has nothing to merge into: refused with a
+// typed error (ErrNoSnapshot), never a ticker of zeros; the snapshot then
+// starts the symbol's ticker, and its deltas merge.
+func TestS43ctBybitTickerDeltaBeforeSnapshotIsRefused(t *testing.T) {
+	x := s43ctBybit.events(t)
+	err := x.feed(`{"topic":"tickers.ETHUSDT","type":"delta","data":{"symbol":"ETHUSDT","markPrice":"3000.5"},"cs":7,"ts":1715748763064}`)
+	require.ErrorIs(t, err, normalize.ErrNoSnapshot)
+	assert.Empty(t, x.take(), "no ticker of zeros")
+	s43ctOnly(t, x, `{"topic":"tickers.ETHUSDT","type":"snapshot","data":{"symbol":"ETHUSDT","lastPrice":"3001.00","highPrice24h":"3100","lowPrice24h":"2900","volume24h":"10","turnover24h":"30000","markPrice":"3000.9"},"cs":8,"ts":1715748763164}`)
+	evs := s43ctOnly(t, x, `{"topic":"tickers.ETHUSDT","type":"delta","data":{"symbol":"ETHUSDT","markPrice":"3000.5"},"cs":9,"ts":1715748763264}`)
+	require.Len(t, evs, 1)
+	assert.Equal(t, "3000.5", evs[0].Ticker.MarkPrice.String())
+	assert.Equal(t, "3001.00", evs[0].Ticker.Last.String(), "kept from the snapshot")
+	assert.Equal(t, int64(1715748763264_000000), evs[0].ExchangeTS, "ts, in ms")
+}
