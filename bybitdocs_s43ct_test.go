@@ -281,3 +281,18 @@ func TestS43ctBybitTickerDeltaBeforeSnapshotIsRefused(t *testing.T) {
 	assert.Equal(t, "3001.00", evs[0].Ticker.Last.String(), "kept from the snapshot")
 	assert.Equal(t, int64(1715748763264_000000), evs[0].ExchangeTS, "ts, in ms")
 }
+
+// Bybit v5 "Trade": "For options the parameter is the base coin" — an
+// option's trades come on publicTrade.BTC, each naming its own contract
+// in "s". The trade is the contract's (BTC-USDC-6JAN23-17500-C once the
+// instrument is loaded), not the topic's base coin.
+func TestS43ctBybitOptionTradesNameTheirContract(t *testing.T) {
+	x := s43ctBybit.events(t)
+	require.NoError(t, x.parser.Symbols().Load([]normalize.Instrument{{Symbol: "BTC-6JAN23-17500-C", Base: "BTC", Quote: "USDC", Contract: "6JAN23-17500-C"}}))
+	evs := s43ctOnly(t, x, `{"id":"publicTrade.BTC-1","topic":"publicTrade.BTC","ts":1672304486868,"type":"snapshot","data":[{"T":1672304486865,"s":"BTC-6JAN23-17500-C","S":"Buy","v":"0.01","p":"110","L":"PlusTick","i":"20f43950-d8dd-5b31-9112-a178eb6023af","BT":false,"mP":"105","iP":"16800","mIv":"0.5","iv":"0.6","seq":1}]}`)
+	require.Len(t, evs, 1)
+	assert.Equal(t, "BTC-USDC-6JAN23-17500-C", evs[0].Symbol)
+	assert.Equal(t, "110", evs[0].Trade.Price.String())
+	assert.Equal(t, "0.01", evs[0].Trade.Qty.String())
+	assert.Equal(t, schema.SideBuy, evs[0].Trade.Side)
+}
