@@ -51,7 +51,10 @@ func BybitSymbolRules() SymbolRules {
 // and count as unknown. Tickers carry the
 // cross sequence "cs". allLiquidation and liquidation name the side of the
 // liquidated position; Liquidation.Side is the liquidation order's, the
-// other one. price24hPcnt, a ratio, becomes Ticker.ChangePct in percent.
+// other one. price24hPcnt, a ratio, becomes Ticker.ChangePct in percent;
+// an option's ticker names its best bid and offer bidPrice, bidSize,
+// askPrice, askSize and its change change24h, read alike (Bybit v5
+// "Ticker", option response).
 // Sizes are Bybit's: the base asset for spot and linear contracts, the
 // contract count — one USD each — for inverse ones ("BTCUSD", "BTCUSDH25";
 // Bybit v5 "Orderbook", "Trade").
@@ -323,6 +326,14 @@ type bybitTickerMsg struct {
 	OpenInterest    optNum  `json:"openInterest"`
 	FundingRate     optNum  `json:"fundingRate"`
 	NextFundingTime integer `json:"nextFundingTime"`
+
+	// Options' best bid and offer, and 24 h change (a ratio), spelled
+	// apart from the others' (Bybit v5 "Ticker", option response).
+	BidPrice  optNum `json:"bidPrice"`
+	BidSize   optNum `json:"bidSize"`
+	AskPrice  optNum `json:"askPrice"`
+	AskSize   optNum `json:"askSize"`
+	Change24h optNum `json:"change24h"`
 }
 
 func (m *bybitTickerMsg) fill(f *filler) {
@@ -349,6 +360,11 @@ func (m *bybitTickerMsg) fill(f *filler) {
 	f.price(&x.BidQty, "bid1Size", m.Bid1Size.num)
 	f.price(&x.AskPrice, "ask1Price", m.Ask1Price.num)
 	f.price(&x.AskQty, "ask1Size", m.Ask1Size.num)
+	f.price(&x.BidPrice, "bidPrice", m.BidPrice.num)
+	f.price(&x.BidQty, "bidSize", m.BidSize.num)
+	f.price(&x.AskPrice, "askPrice", m.AskPrice.num)
+	f.price(&x.AskQty, "askSize", m.AskSize.num)
+	f.percent(&x.ChangePct, "change24h", m.Change24h.num)
 	f.price(&x.MarkPrice, "markPrice", m.MarkPrice.num) // no negative prices, as Binance "p", "i"
 	f.price(&x.IndexPrice, "indexPrice", m.IndexPrice.num)
 	f.price(&x.OpenInt, "openInterest", m.OpenInterest.num)
