@@ -123,11 +123,21 @@ func reportCPU(b *testing.B, cpu0 time.Duration) {
 	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
 }
 
-// subscribe adds n subscriptions whose handler counts into got.
-func subscribe(b *testing.B, d *dispatch.Dispatcher, n int, got *atomic.Int64) []*dispatch.Subscription {
+// melticaModes are the dispatcher's two ways to deliver: "meltica", a lane
+// and goroutine per subscription (the default), and "meltica-inline",
+// each handler called on the publisher's goroutine
+// (dispatch.SubscribeOptions.Inline).
+var melticaModes = []struct {
+	name   string
+	inline bool
+}{{"meltica", false}, {"meltica-inline", true}}
+
+// subscribe adds n subscriptions whose handler counts into got, inline or
+// on lanes of their own.
+func subscribe(b *testing.B, d *dispatch.Dispatcher, n int, got *atomic.Int64, inline bool) []*dispatch.Subscription {
 	subs := make([]*dispatch.Subscription, n)
 	for i := range subs {
-		s, err := d.Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{Handler: func(*schema.CanonicalEvent) { got.Add(1) }})
+		s, err := d.Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{Handler: func(*schema.CanonicalEvent) { got.Add(1) }, Inline: inline})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -140,7 +150,8 @@ func subscribe(b *testing.B, d *dispatch.Dispatcher, n int, got *atomic.Int64) [
 // subscribers over the corpus replayed as a continuing stream
 // (corpus.Stream: every pass moves the sequences on, so Meltica emits no
 // gap marker and drops no repeat, and both do the same work); one op is one
-// frame. The timer covers draining the subscribers too.
+// frame. The timer covers draining the subscribers too. meltica-inline
+// calls every handler on the publisher's goroutine (melticaModes).
 func BenchmarkPipeline(b *testing.B) {
 	ctx := context.Background()
 	for _, subs := range []int{1, 4, 16} {
@@ -164,32 +175,35 @@ func BenchmarkPipeline(b *testing.B) {
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
 			reportBlocking(b, got.Load())
 		})
-		b.Run(fmt.Sprintf("impl=meltica/subs=%d", subs), func(b *testing.B) {
-			ps := schema.NewPools(nil)
-			d := dispatch.New(ps.Events, nil)
-			var got atomic.Int64
-			ss := subscribe(b, d, subs, &got)
-			p := normalize.NewBinance(ps.Events, d, nil)
-			stream := corpus.NewStream()
-			b.ReportAllocs()
-			start, cpu0 := time.Now(), cpuTime()
-			for b.Loop() {
-				if err := p.HandleBytes(ctx, stream.Next(), 1); err != nil {
+		for _, m := range melticaModes {
+			b.Run(fmt.Sprintf("impl=%s/subs=%d", m.name, subs), func(b *testing.B) {
+				ps := schema.NewPools(nil)
+				d := dispatch.New(ps.Events, nil)
+				var got atomic.Int64
+				ss := subscribe(b, d, subs, &got, m.inline)
+				p := normalize.NewBinance(ps.Events, d, nil)
+				stream := corpus.NewStream()
+				b.ReportAllocs()
+				start, cpu0 := time.Now(), cpuTime()
+				for b.Loop() {
+					if err := p.HandleBytes(ctx, stream.Next(), 1); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := d.Close(ctx); err != nil {
 					b.Fatal(err)
 				}
-			}
-			if err := d.Close(ctx); err != nil {
-				b.Fatal(err)
-			}
-			reportCPU(b, cpu0)
-			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
-			reportFanout(b, ss)
-		})
+				reportCPU(b, cpu0)
+				b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
+				reportFanout(b, ss)
+			})
+		}
 	}
 }
 
 // BenchmarkFanout hands one decoded trade to n subscribers: a pointer down a
-// channel each (baseline) against a heap clone each on its lane (Meltica).
+// channel each (baseline) against a heap clone each on its lane (Meltica)
+// or handed to its handler on the publisher's goroutine (meltica-inline).
 // The baseline copies the event once per publish, as its decoder would
 // allocate it.
 func BenchmarkFanout(b *testing.B) {
@@ -219,28 +233,30 @@ func BenchmarkFanout(b *testing.B) {
 			reportCPU(b, cpu0)
 			reportBlocking(b, got.Load())
 		})
-		b.Run(fmt.Sprintf("impl=meltica/subs=%d", subs), func(b *testing.B) {
-			d := dispatch.New(ps.Events, nil)
-			var got atomic.Int64
-			ss := subscribe(b, d, subs, &got)
-			b.ReportAllocs()
-			cpu0 := cpuTime()
-			for b.Loop() {
-				ev, err := ps.Events.Get(ctx)
-				if err != nil {
+		for _, m := range melticaModes {
+			b.Run(fmt.Sprintf("impl=%s/subs=%d", m.name, subs), func(b *testing.B) {
+				d := dispatch.New(ps.Events, nil)
+				var got atomic.Int64
+				ss := subscribe(b, d, subs, &got, m.inline)
+				b.ReportAllocs()
+				cpu0 := cpuTime()
+				for b.Loop() {
+					ev, err := ps.Events.Get(ctx)
+					if err != nil {
+						b.Fatal(err)
+					}
+					template.CloneInto(ev)
+					if err := d.Publish(ctx, ev); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := d.Close(ctx); err != nil {
 					b.Fatal(err)
 				}
-				template.CloneInto(ev)
-				if err := d.Publish(ctx, ev); err != nil {
-					b.Fatal(err)
-				}
-			}
-			if err := d.Close(ctx); err != nil {
-				b.Fatal(err)
-			}
-			reportCPU(b, cpu0)
-			reportFanout(b, ss)
-		})
+				reportCPU(b, cpu0)
+				reportFanout(b, ss)
+			})
+		}
 	}
 }
 

@@ -23,9 +23,11 @@
 //
 //	baseline  gorilla/websocket → encoding/json → a channel per subscriber
 //	meltica   wsclient → normalize → dispatch (a lane and goroutine per subscriber)
-//	inline    wsclient → normalize → the host's own Sink, on the reader
-//	          goroutine (no dispatcher: what a host that consumes events
-//	          synchronously gets; the event is borrowed, not kept)
+//	inline    wsclient → normalize → dispatch with inline subscriptions
+//	          (dispatch.SubscribeOptions.Inline): every handler called on
+//	          the reader goroutine with a clone of its own
+//	sink      wsclient → normalize → the host's own Sink, on the reader
+//	          goroutine (no dispatcher: the event is borrowed, not kept)
 //
 //	go run ./cmd/latency                        # 1k and 20k msg/s, 5 s each
 //	go run ./cmd/latency -rates 20000 -duration 30s
@@ -91,7 +93,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	soakMode := fs.Bool("soak", false, "soak mode: Meltica only, sample heap, goroutines and pools, check their growth")
 	sample := fs.Duration("sample", 5*time.Second, "soak: time between samples")
 	spin := fs.Duration("spin", 100*time.Microsecond, "sender: yield-spin this long before each due time instead of sleeping")
-	impl := fs.String("impl", "baseline,meltica,inline", "implementations to measure: baseline, meltica, inline")
+	impl := fs.String("impl", "baseline,meltica,inline", "implementations to measure: baseline, meltica, inline, sink")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -204,8 +206,8 @@ func measure(ctx context.Context, cfg config, impl string, rate int, onSample fu
 	switch impl {
 	case "baseline":
 		stop, err = startBaseline(snd.url, cfg.subs, rec)
-	case "meltica", "inline":
-		stop, pools, err = startMeltica(ctx, snd.url, cfg.subs, impl == "inline", rec)
+	case "meltica", "inline", "sink":
+		stop, pools, err = startMeltica(ctx, snd.url, cfg.subs, impl, rec)
 	default:
 		err = fmt.Errorf("unknown implementation %q", impl)
 	}
@@ -293,14 +295,16 @@ func startBaseline(url string, subs int, rec *recorder) (func() error, error) {
 	}, nil
 }
 
-// startMeltica runs wsclient → normalize → dispatch, or with inline
-// wsclient → normalize → handlers called on the reader goroutine.
-func startMeltica(ctx context.Context, url string, subs int, inline bool, rec *recorder) (func() error, *schema.Pools, error) {
+// startMeltica runs wsclient → normalize → dispatch (mode "meltica": a
+// lane per subscriber; "inline": inline subscriptions), or with "sink"
+// wsclient → normalize → handlers called on the reader goroutine, no
+// dispatcher.
+func startMeltica(ctx context.Context, url string, subs int, mode string, rec *recorder) (func() error, *schema.Pools, error) {
 	ps := schema.NewPools(nil)
 	first := func(ev *schema.CanonicalEvent) { rec.record(ev, time.Now().UnixNano()) }
 	var next normalize.Sink
 	var d *dispatch.Dispatcher
-	if inline {
+	if mode == "sink" {
 		next = normalize.SinkFunc(func(_ context.Context, ev *schema.CanonicalEvent) error {
 			first(ev)
 			for range subs - 1 {
@@ -316,7 +320,7 @@ func startMeltica(ctx context.Context, url string, subs int, inline bool, rec *r
 			if i == 0 {
 				h = first
 			}
-			if _, err := d.Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{Handler: h}); err != nil {
+			if _, err := d.Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{Handler: h, Inline: mode == "inline"}); err != nil {
 				return nil, nil, err
 			}
 		}

@@ -31,9 +31,9 @@ func TestMain(m *testing.M) {
 // connection and printed every stage.
 func TestLatencyAll(t *testing.T) {
 	var out bytes.Buffer
-	require.NoError(t, run(context.Background(), []string{"-rates", "2000", "-duration", "500ms", "-warmup", "200ms"}, &out))
+	require.NoError(t, run(context.Background(), []string{"-rates", "2000", "-duration", "500ms", "-warmup", "200ms", "-impl", "baseline,meltica,inline,sink"}, &out))
 	t.Log(out.String())
-	for _, impl := range []string{"baseline", "meltica", "inline"} {
+	for _, impl := range []string{"baseline", "meltica", "inline", "sink"} {
 		m := regexp.MustCompile(`(?m)^` + impl + `\s+2000\s+\d+\s+(\d+)\s+(\d+)\s+(\d+) \|`).FindStringSubmatch(out.String())
 		require.NotNil(t, m, "a result row for %s", impl)
 		events, _ := strconv.Atoi(m[1])
