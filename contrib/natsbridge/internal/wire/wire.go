@@ -473,7 +473,7 @@ func keepOnly(ev *schema.CanonicalEvent, mask uint16) {
 	if mask&secBook == 0 {
 		ev.Book = schema.Book{Bids: ev.Book.Bids[:0], Asks: ev.Book.Asks[:0]}
 	}
-	ev.Drop(schema.AllSections &^ carriedIn(mask))
+	ev.Drop(ev.Carried() &^ carriedIn(mask)) // only those carried: a trade's decode calls nothing
 }
 
 // carriedIn is the out-of-line sections of a mask, as schema names them:
