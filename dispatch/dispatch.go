@@ -300,7 +300,7 @@ func (d *Dispatcher) fanOut(ev *schema.CanonicalEvent) error {
 		// diffs are one book, and a host that follows it by snapshots
 		// alone (a fetched one, a book's tops) would keep the broken
 		// book's last as current. union delivers to each subscriber once.
-		switch t := gapType(ev); t {
+		switch t := ev.GapType(); t {
 		case schema.EventGap:
 		case schema.EventUnknown:
 			subs = union(subs, ix.route(routeKey{venue: ev.Venue, symbol: ev.Symbol, anyType: true}))

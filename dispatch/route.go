@@ -80,16 +80,6 @@ func streamKey(ev *schema.CanonicalEvent, typ schema.EventType) routeKey {
 	return k
 }
 
-// gapType is the type of the events gap marker ev reports lost
-// (Control.GapType): EventUnknown, every type, when it carries no Control
-// (a host's marker published without its section).
-func gapType(ev *schema.CanonicalEvent) schema.EventType {
-	if ev.Control == nil {
-		return schema.EventUnknown
-	}
-	return ev.Control.GapType
-}
-
 // windowed is routeKey.depth of the tickers that state their window
 // (schema.Ticker.WindowClose): a stream apart from the tickers of the
 // symbol that do not. A venue sending both kinds sends two tickers with

@@ -238,19 +238,23 @@ const (
 	secTrade sections = 1 << iota
 	secBBO
 	secBook // the scalars; the levels are payload
-	secTicker
-	secKline
-	secMark
-	secLiquidation
-	secExec
-	secControl
-	secBalance
-	secPosition
 
-	// outOfLine are the sections held through a pointer, nil unless the
-	// event carries them.
-	outOfLine = secTicker | secKline | secMark | secLiquidation | secExec | secControl | secBalance | secPosition
+	// The sections held through a pointer, nil unless the event carries
+	// them: schema.Sections (in its order) shifted by outShift.
+	secTicker      = sections(schema.SectionTicker) << outShift
+	secKline       = sections(schema.SectionKline) << outShift
+	secMark        = sections(schema.SectionMark) << outShift
+	secLiquidation = sections(schema.SectionLiquidation) << outShift
+	secExec        = sections(schema.SectionExec) << outShift
+	secControl     = sections(schema.SectionControl) << outShift
+	secBalance     = sections(schema.SectionBalance) << outShift
+	secPosition    = sections(schema.SectionPosition) << outShift
+	outOfLine      = sections(schema.AllSections) << outShift
 )
+
+// outShift is where schema.Sections start in sections: after the three
+// held by value.
+const outShift = 3
 
 // sectionsOf compares every section of src with zero, once per publish.
 // The book's scalars are listed one by one (its levels make it
@@ -267,15 +271,7 @@ func sectionsOf(src *schema.CanonicalEvent) sections {
 	set(secTrade, src.Trade != schema.Trade{})
 	set(secBBO, src.BBO != schema.BBO{})
 	set(secBook, b.FirstSeq != 0 || b.LastSeq != 0 || b.PrevSeq != 0 || b.Checksum != 0 || b.HasChecksum || b.Depth != 0)
-	set(secTicker, src.Ticker != nil)
-	set(secKline, src.Kline != nil)
-	set(secMark, src.Mark != nil)
-	set(secLiquidation, src.Liquidation != nil)
-	set(secExec, src.Exec != nil)
-	set(secControl, src.Control != nil)
-	set(secBalance, src.Balance != nil)
-	set(secPosition, src.Position != nil)
-	return s
+	return s | sections(src.Carried())<<outShift
 }
 
 // copySections copies into c, which must be zero, every field of src but
@@ -301,29 +297,8 @@ func copySectionsOnly(c, src *schema.CanonicalEvent, s sections) {
 		c.Book.FirstSeq, c.Book.LastSeq, c.Book.PrevSeq = b.FirstSeq, b.LastSeq, b.PrevSeq
 		c.Book.Checksum, c.Book.HasChecksum, c.Book.Depth = b.Checksum, b.HasChecksum, b.Depth
 	}
-	if s&secTicker != 0 {
-		*c.UseTicker() = *src.Ticker
-	}
-	if s&secKline != 0 {
-		*c.UseKline() = *src.Kline
-	}
-	if s&secMark != 0 {
-		*c.UseMark() = *src.Mark
-	}
-	if s&secLiquidation != 0 {
-		*c.UseLiquidation() = *src.Liquidation
-	}
-	if s&secExec != 0 {
-		*c.UseExec() = *src.Exec
-	}
-	if s&secControl != 0 {
-		*c.UseControl() = *src.Control
-	}
-	if s&secBalance != 0 {
-		*c.UseBalance() = *src.Balance
-	}
-	if s&secPosition != 0 {
-		*c.UsePosition() = *src.Position
+	if o := schema.Sections(s >> outShift); o != 0 {
+		src.CopyCarriedTo(c, o)
 	}
 }
 
@@ -334,30 +309,7 @@ func clearSections(c *schema.CanonicalEvent, s sections) {
 		return
 	}
 	copySectionsOnly(c, &zeroEvent, s&(secTrade|secBBO|secBook))
-	if s&secTicker != 0 {
-		c.Ticker = nil
-	}
-	if s&secKline != 0 {
-		c.Kline = nil
-	}
-	if s&secMark != 0 {
-		c.Mark = nil
-	}
-	if s&secLiquidation != 0 {
-		c.Liquidation = nil
-	}
-	if s&secExec != 0 {
-		c.Exec = nil
-	}
-	if s&secControl != 0 {
-		c.Control = nil
-	}
-	if s&secBalance != 0 {
-		c.Balance = nil
-	}
-	if s&secPosition != 0 {
-		c.Position = nil
-	}
+	c.Drop(schema.Sections(s >> outShift))
 }
 
 // zeroEvent is what clearSections copies from; never written.

@@ -555,7 +555,7 @@ const maxStaleStreams = 256
 // is keyed by its view too, as dropOldestQuoteLocked keys it: read as
 // the (venue, type) marker, its entry outlived its delivery.
 func staleKey(g *schema.CanonicalEvent) routeKey {
-	return streamKey(g, gapType(g))
+	return streamKey(g, g.GapType())
 }
 
 // sweepSlotsLocked forgets the slots of streams gone quiet: a venue's
@@ -703,7 +703,7 @@ func (s *Subscription) forgottenLocked(k routeKey) bool {
 // A marker about more than one stream looks at the queued slots only, not
 // every slot.
 func (s *Subscription) discardStaleLocked(g *schema.CanonicalEvent) {
-	t := gapType(g)
+	t := g.GapType()
 	if s.coalN == 0 || (t != schema.EventUnknown && !t.Coalescable()) {
 		return
 	}
@@ -874,7 +874,7 @@ func mergeGap(g, o *schema.Control, sameStream bool) {
 // aboutBooks reports whether gap marker g may cover book streams: its
 // GapType is the book's diffs, its snapshots, or no type.
 func aboutBooks(g *schema.CanonicalEvent) bool {
-	t := gapType(g)
+	t := g.GapType()
 	return t == schema.EventUnknown || t == schema.EventBookUpdate || t == schema.EventBookSnapshot
 }
 
@@ -885,7 +885,7 @@ func aboutBooks(g *schema.CanonicalEvent) bool {
 // venue and type: dropOldestLocked's past gapBound).
 func bookCovered(g *schema.CanonicalEvent, k routeKey, everySymbol bool) bool {
 	return k.venue == g.Venue && (g.Symbol == "" || k.symbol == g.Symbol || (everySymbol && k.symbol == "")) &&
-		(k.typ == schema.EventBookSnapshot || (k.typ == schema.EventBookUpdate && gapType(g) != schema.EventBookSnapshot))
+		(k.typ == schema.EventBookSnapshot || (k.typ == schema.EventBookUpdate && g.GapType() != schema.EventBookSnapshot))
 }
 
 // emptySlotLocked drops the quote queued in stream k's slot, if any
@@ -1031,7 +1031,7 @@ type gapBox[V any] struct {
 // published before it and before those published after it. Markers about a
 // venue, a coalescable or a critical stream are critical events.
 func inLine(ev *schema.CanonicalEvent) bool {
-	t := gapType(ev)
+	t := ev.GapType()
 	return ev.Type == schema.EventGap && ev.Symbol != "" && t != schema.EventUnknown && !t.Critical() && !t.Coalescable()
 }
 
@@ -1039,7 +1039,7 @@ func inLine(ev *schema.CanonicalEvent) bool {
 // an in-line gap marker the stream it reports on.
 func streamOf(ev *schema.CanonicalEvent) routeKey {
 	if inLine(ev) {
-		return streamKey(ev, gapType(ev))
+		return streamKey(ev, ev.GapType())
 	}
 	return keyOf(ev)
 }

@@ -72,12 +72,9 @@ func ParseBinanceDepthSnapshot(ctx context.Context, syms *Symbols, venueSymbol s
 		if ev.Type != schema.EventBookSnapshot {
 			return nil
 		}
-		bids, asks, raw := dst.Book.Bids[:0], dst.Book.Asks[:0], dst.Raw[:0]
-		dst.Reset()       // what dst carried goes, its kept sections zeroed
-		ev.CloneInto(dst) // dst keeps its header and its sections' storage
-		dst.Book.Bids = append(bids, ev.Book.Bids...)
-		dst.Book.Asks = append(asks, ev.Book.Asks...)
-		dst.Raw = append(raw, ev.Raw...)
+		// dst keeps its header, its sections' storage (what it carried
+		// goes) and the memory of its levels and Raw.
+		ev.CopyInto(dst)
 		got = true
 		return nil
 	})

@@ -83,7 +83,7 @@ type emitter struct {
 	keepRaw bool
 	log     *slog.Logger
 	stats   counters
-	scratch *schema.CanonicalEvent // decode target when the pool is exhausted (newScratch)
+	scratch *schema.CanonicalEvent // decode target when the pool is exhausted (schema.NewReusableEvent)
 	stale   map[staleKey]struct{}  // coalescable streams dropped and not superseded since (stale.go)
 	streams int                    // how many keys each per-stream map may hold (maxStreams; tests lower it)
 }
@@ -103,26 +103,13 @@ func (e *emitter) acquire(ctx context.Context, typ schema.EventType, ingest int6
 		pooled = true
 	} else {
 		if e.scratch == nil {
-			e.scratch = newScratch()
+			e.scratch = schema.NewReusableEvent() // keeps its sections: a ticker dropped here allocates nothing once warm
 		}
 		ev = e.scratch
 		ev.Reset()
 	}
 	ev.Venue, ev.Type, ev.IngestTS = e.venue, typ, ingest
 	return ev, pooled, nil
-}
-
-// newScratch returns the emitter's scratch event: taken from a pool of its
-// own and never returned, so that, pooled, it keeps storage for its
-// out-of-line sections (schema.CanonicalEvent's Use methods) and decoding
-// a ticker or a kline into it allocates nothing once each was used. Made
-// by hand, it would get a new section at every Use.
-func newScratch() *schema.CanonicalEvent {
-	ev, err := pool.New("normalize scratch", 1, func() *schema.CanonicalEvent { return new(schema.CanonicalEvent) }, nil).TryGet()
-	if err != nil {
-		panic("normalize: a new pool of one event has none: " + err.Error()) // unreachable
-	}
-	return ev
 }
 
 // release gives back an event that will not be published.

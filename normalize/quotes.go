@@ -234,7 +234,7 @@ func (p *Parser) typeShared(k int) bool {
 // dropped only within quoteRepeatWindow (IngestTS) of the other delivered:
 // a venue clock gone back is followed after it. Otherwise it records ev.
 func (p *Parser) olderThanOtherKind(ev *schema.CanonicalEvent, stream uint16) bool {
-	key := quoteKey{sym: ev.Symbol, kind: typeMark | uint16(ev.Type), depth: int32(ev.Book.Depth), window: tickerWindow(ev)}
+	key := quoteKey{sym: ev.Symbol, kind: typeMark | uint16(ev.Type), depth: int32(ev.Book.Depth), window: ev.TickerWindow()}
 	m, known := p.quotes[key]
 	if known && m.seq != uint64(stream)+1 && ev.ExchangeTS < m.ts {
 		if d := ev.IngestTS - m.ingest; d >= 0 && d < quoteRepeatWindow {

@@ -21,7 +21,7 @@ type staleKey struct {
 }
 
 func staleKeyOf(ev *schema.CanonicalEvent) staleKey {
-	return staleKey{symbol: ev.Symbol, typ: ev.Type, depth: ev.Book.Depth, interval: klineInterval(ev), window: tickerWindow(ev)}
+	return staleKey{symbol: ev.Symbol, typ: ev.Type, depth: ev.Book.Depth, interval: ev.KlineInterval(), window: ev.TickerWindow()}
 }
 
 // staleReason is the Control.Reason of the marker of a dropped
@@ -93,7 +93,7 @@ func (e *emitter) announceStale(ctx context.Context, ev *schema.CanonicalEvent) 
 // Ticker section only to name the stream's interval or window when it has
 // one (not empty): a BBO's or a book top's marker carries none, and a
 // standard ticker's (window "") none either — a missing section reads as
-// the empty name (klineInterval, tickerWindow).
+// the empty name (schema.CanonicalEvent.KlineInterval, TickerWindow).
 func (e *emitter) fillStale(g *schema.CanonicalEvent, k staleKey, ingest int64) {
 	g.Venue, g.Symbol, g.Type, g.IngestTS = e.venue, k.symbol, schema.EventGap, ingest
 	g.Book.Depth = k.depth

@@ -26,7 +26,7 @@ func (s *s25gapSink) drain(events *pool.Pool[*schema.CanonicalEvent]) []string {
 	var out []string
 	for _, ev := range s.evs {
 		if ev.Type == schema.EventGap {
-			out = append(out, fmt.Sprintf("gap %s %s %s", ev.Symbol, ev.Control.GapType, klineInterval(ev)))
+			out = append(out, fmt.Sprintf("gap %s %s %s", ev.Symbol, ev.Control.GapType, ev.KlineInterval()))
 		} else {
 			out = append(out, fmt.Sprintf("%s %s %d", ev.Type, ev.Symbol, ev.SeqProvider))
 		}

@@ -184,7 +184,7 @@ func TestS34winBinanceStaleMarkNamesTheWindow(t *testing.T) {
 	require.NoError(t, p.HandleBytes(ctx, []byte(day), 2))
 	var seen []string
 	for _, ev := range sink.evs {
-		seen = append(seen, fmt.Sprintf("%s %s %q", ev.Type, s42normRead(ev).Control.GapType, tickerWindow(ev)))
+		seen = append(seen, fmt.Sprintf("%s %s %q", ev.Type, s42normRead(ev).Control.GapType, ev.TickerWindow()))
 	}
 	assert.Equal(t, []string{`gap ticker "1h"`, `ticker unknown ""`}, seen)
 	sink.drain(events)

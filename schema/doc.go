@@ -15,6 +15,18 @@
 // Clone makes an independent heap copy that no pool accepts. None of the types is safe for concurrent mutation: an object has
 // one owner at a time (see the module documentation for who, when).
 //
+// The eight out-of-line sections of a [CanonicalEvent] are one table in
+// this package: a set of them is a [Sections] (what an event carries,
+// [CanonicalEvent.Carried]; let go, [CanonicalEvent.Drop]; copied,
+// [CanonicalEvent.CopyCarriedTo]), read without a nil check through
+// the readers that read an absent section as zero ([CanonicalEvent.GapType],
+// [CanonicalEvent.KlineInterval], [CanonicalEvent.TickerWindow],
+// [CanonicalEvent.ControlOrZero], ...). An event that is not pooled keeps
+// storage for its sections with [CanonicalEvent.KeepSections] or
+// [NewReusableEvent] (a scratch event decoded into again and again), and
+// [CanonicalEvent.CopyInto] copies an event into one whose Raw and book
+// levels it reuses.
+//
 // # Cost of an event's pool cycle
 //
 // Issue #15 asked that Reset clear what was set rather than every section.

@@ -140,8 +140,13 @@ type Control struct {
 // events it did not make; a gap marker about an order carries Exec beside
 // Control. To fill a section, take it with its Use method (UseControl,
 // UseExec, ...), which makes it (zero) when it is nil: from storage the
-// event keeps for it when the event is pooled (no allocation once each
-// section was used once), a new one otherwise. A subscriber's clone holds
+// event keeps for it when the event is pooled or keeps its sections
+// (KeepSections, NewReusableEvent; no allocation once each section was
+// used once), a new one otherwise. A reader of events it did not make
+// reads a section through the nil-safe readers (GapType, KlineInterval,
+// TickerWindow, ControlOrZero, ...: a section not carried reads as zero)
+// or checks the pointer; the set of sections an event carries is
+// Carried, a [Sections]. A subscriber's clone holds
 // only the sections its original carried, so fanning a trade out copies
 // 448 bytes per subscriber, not every section's (it was 1,928 bytes).
 //
@@ -180,8 +185,9 @@ type CanonicalEvent struct {
 	Position    *Position    `json:",omitempty"` // EventPosition
 
 	// kept is a pooled event's storage for its out-of-line sections, made
-	// at its first Use and kept for the event's life in the pool; nil in
-	// clones and in events made by hand. A value copy of the event carries
+	// at its first Use and kept for the event's life in the pool, or the
+	// storage KeepSections gave an event; nil in clones and in events made
+	// by hand. A value copy of the event carries
 	// the original's, which it does not own (see outOfLine.owner).
 	kept *outOfLine
 }
@@ -193,12 +199,12 @@ type outOfLine struct {
 	// copy of the event (`cp := *ev`) carries the pointer but is not the
 	// owner, so its Use and Reset never touch the original's sections.
 	owner *pool.Header
-	// used has a bit per section (use* constants) that a Use handed out
+	// used has a bit per section (Section* constants) that a Use handed out
 	// since the last Reset: only those may hold data. Reset zeroes them
 	// even when the event let go of the section (a host set the pointer
 	// to nil or to its own memory), and a Use of one handed out before
 	// zeroes it, so no section comes back with an old event's data.
-	used        uint8
+	used        Sections
 	Ticker      Ticker
 	Kline       Kline
 	Mark        Mark
@@ -209,21 +215,9 @@ type outOfLine struct {
 	Position    Position
 }
 
-// Bits of outOfLine.used.
-const (
-	usedTicker uint8 = 1 << iota
-	usedKline
-	usedMark
-	usedLiquidation
-	usedExec
-	usedControl
-	usedBalance
-	usedPosition
-)
-
 // storage returns the event's kept sections, made for a pooled event at
-// its first call; nil for an event that is not pooled (a clone, a value
-// copy, an event made by hand).
+// its first call; nil for an event that is not pooled and does not keep
+// its sections (a clone, a value copy, an event made by hand).
 func (e *CanonicalEvent) storage() *outOfLine {
 	if k := e.own(); k != nil {
 		return k
@@ -233,6 +227,32 @@ func (e *CanonicalEvent) storage() *outOfLine {
 	}
 	e.kept = &outOfLine{owner: &e.Header}
 	return e.kept
+}
+
+// KeepSections gives e storage of its own for its out-of-line sections,
+// as a pooled event has: its Use methods then hand out that storage (no
+// allocation once each section was used once) and its Reset zeroes the
+// sections handed out and keeps their memory. It is for an event that is
+// not pooled and is filled again and again in one place (a decoder's or a
+// parser's scratch event, a field of a long-lived struct): one allocation
+// (about 1.5 KiB) at its first call, nothing after. The storage belongs to
+// e where it is: a value copy of e (`cp := *e`) does not own it (its Use
+// makes new sections), nor does a Clone. A pooled event keeps its
+// sections already; KeepSections on it, or a second time, does nothing.
+func (e *CanonicalEvent) KeepSections() {
+	if e.own() == nil {
+		e.kept = &outOfLine{owner: &e.Header}
+	}
+}
+
+// NewReusableEvent returns a zero event that keeps storage for its
+// out-of-line sections (see KeepSections): a scratch event decoded into
+// again and again, never handed on, whose Use methods allocate nothing
+// once warm. No pool accepts it. Two allocations.
+func NewReusableEvent() *CanonicalEvent {
+	e := new(CanonicalEvent)
+	e.KeepSections()
+	return e
 }
 
 // own returns the event's kept storage when it is its own (not a value
@@ -245,9 +265,9 @@ func (e *CanonicalEvent) own() *outOfLine {
 }
 
 // use returns *p, pointing it first, when it is nil, at the event's kept
-// section (pooled events; zeroed if it was handed out before) or a new
-// one.
-func use[T any](e *CanonicalEvent, p **T, bit uint8, kept func(*outOfLine) *T) *T {
+// section (a pooled event, or one that keeps its sections: KeepSections;
+// zeroed if it was handed out before) or a new one.
+func use[T any](e *CanonicalEvent, p **T, bit Sections, kept func(*outOfLine) *T) *T {
 	if *p == nil {
 		if s := e.storage(); s != nil {
 			q := kept(s)
@@ -265,45 +285,37 @@ func use[T any](e *CanonicalEvent, p **T, bit uint8, kept func(*outOfLine) *T) *
 }
 
 // UseTicker returns the event's Ticker section, making it (zero) if nil.
-func (e *CanonicalEvent) UseTicker() *Ticker {
-	return use(e, &e.Ticker, usedTicker, func(s *outOfLine) *Ticker { return &s.Ticker })
-}
+func (e *CanonicalEvent) UseTicker() *Ticker { return use(e, &e.Ticker, SectionTicker, keptTicker) }
 
 // UseKline returns the event's Kline section, making it (zero) if nil.
-func (e *CanonicalEvent) UseKline() *Kline {
-	return use(e, &e.Kline, usedKline, func(s *outOfLine) *Kline { return &s.Kline })
-}
+func (e *CanonicalEvent) UseKline() *Kline { return use(e, &e.Kline, SectionKline, keptKline) }
 
 // UseMark returns the event's Mark section, making it (zero) if nil.
-func (e *CanonicalEvent) UseMark() *Mark {
-	return use(e, &e.Mark, usedMark, func(s *outOfLine) *Mark { return &s.Mark })
-}
+func (e *CanonicalEvent) UseMark() *Mark { return use(e, &e.Mark, SectionMark, keptMark) }
 
 // UseLiquidation returns the event's Liquidation section, making it (zero)
 // if nil.
 func (e *CanonicalEvent) UseLiquidation() *Liquidation {
-	return use(e, &e.Liquidation, usedLiquidation, func(s *outOfLine) *Liquidation { return &s.Liquidation })
+	return use(e, &e.Liquidation, SectionLiquidation, keptLiquidation)
 }
 
 // UseExec returns the event's Exec section, making it (zero) if nil.
-func (e *CanonicalEvent) UseExec() *Execution {
-	return use(e, &e.Exec, usedExec, func(s *outOfLine) *Execution { return &s.Exec })
-}
+func (e *CanonicalEvent) UseExec() *Execution { return use(e, &e.Exec, SectionExec, keptExec) }
 
 // UseControl returns the event's Control section, making it (zero) if nil.
 func (e *CanonicalEvent) UseControl() *Control {
-	return use(e, &e.Control, usedControl, func(s *outOfLine) *Control { return &s.Control })
+	return use(e, &e.Control, SectionControl, keptControl)
 }
 
 // UseBalance returns the event's Balance section, making it (zero) if nil.
 func (e *CanonicalEvent) UseBalance() *Balance {
-	return use(e, &e.Balance, usedBalance, func(s *outOfLine) *Balance { return &s.Balance })
+	return use(e, &e.Balance, SectionBalance, keptBalance)
 }
 
 // UsePosition returns the event's Position section, making it (zero) if
 // nil.
 func (e *CanonicalEvent) UsePosition() *Position {
-	return use(e, &e.Position, usedPosition, func(s *outOfLine) *Position { return &s.Position })
+	return use(e, &e.Position, SectionPosition, keptPosition)
 }
 
 // Reset clears what the event holds and keeps the capacity of Raw,
@@ -326,32 +338,23 @@ func (e *CanonicalEvent) Reset() {
 	e.Raw = kept(e.Raw)
 	e.Trade, e.BBO = Trade{}, BBO{}
 	e.Book = Book{Bids: kept(e.Book.Bids), Asks: kept(e.Book.Asks)}
-	e.Ticker, e.Kline, e.Mark, e.Liquidation = nil, nil, nil, nil
-	e.Exec, e.Control, e.Balance, e.Position = nil, nil, nil, nil
+	e.dropAll()
 	if s := e.own(); s != nil && s.used != 0 {
 		s.release()
 	}
+}
+
+// dropAll is Drop(AllSections), written out: it is on Reset's path.
+func (e *CanonicalEvent) dropAll() {
+	e.Ticker, e.Kline, e.Mark, e.Liquidation = nil, nil, nil, nil
+	e.Exec, e.Control, e.Balance, e.Position = nil, nil, nil, nil
 }
 
 // release zeroes the sections handed out since the last Reset.
 func (s *outOfLine) release() {
 	u := s.used
 	s.used = 0
-	zeroIf(u&usedTicker != 0, &s.Ticker)
-	zeroIf(u&usedKline != 0, &s.Kline)
-	zeroIf(u&usedMark != 0, &s.Mark)
-	zeroIf(u&usedLiquidation != 0, &s.Liquidation)
-	zeroIf(u&usedExec != 0, &s.Exec)
-	zeroIf(u&usedControl != 0, &s.Control)
-	zeroIf(u&usedBalance != 0, &s.Balance)
-	zeroIf(u&usedPosition != 0, &s.Position)
-}
-
-func zeroIf[T any](on bool, p *T) {
-	if on {
-		var zero T
-		*p = zero
-	}
+	u.each(func(i int) { sectionOps[i].zeroKept(s) })
 }
 
 // Clone returns an independent heap copy that no pool accepts: one
@@ -372,16 +375,7 @@ func (e *CanonicalEvent) CloneInto(c *CanonicalEvent) {
 	if c == e {
 		return
 	}
-	// Field by field, never writing c's Header: a pool reads the Header
-	// of an event checked out while its holder works on it (Shutdown's
-	// leak report). TestCloneIsIndependent fails on a field left out.
-	c.Venue, c.Symbol, c.Type = e.Venue, e.Symbol, e.Type
-	c.SeqProvider, c.ExchangeTS, c.IngestTS = e.SeqProvider, e.ExchangeTS, e.IngestTS
-	c.TraceID, c.DecisionID = e.TraceID, e.DecisionID
-	c.Trade, c.BBO, c.Book = e.Trade, e.BBO, e.Book
-	c.Ticker, c.Kline, c.Mark, c.Liquidation = nil, nil, nil, nil
-	c.Exec, c.Control, c.Balance, c.Position = nil, nil, nil, nil
-	e.CopySectionsTo(c)
+	e.copyFields(c)
 	c.Raw = cloneBytes(e.Raw)
 	nb, na := len(e.Book.Bids), len(e.Book.Asks)
 	if nb+na == 0 {
@@ -395,29 +389,47 @@ func (e *CanonicalEvent) CloneInto(c *CanonicalEvent) {
 	c.Book.Asks = lv[nb:]
 }
 
-// CopySectionsTo copies the out-of-line sections e carries into c's (taken
-// with c's Use methods: from c's kept storage when c is pooled, so c never
-// points at e's), leaving c's others as they are.
-func (e *CanonicalEvent) CopySectionsTo(c *CanonicalEvent) {
-	copyTo(e.Ticker, c.UseTicker)
-	copyTo(e.Kline, c.UseKline)
-	copyTo(e.Mark, c.UseMark)
-	copyTo(e.Liquidation, c.UseLiquidation)
-	copyTo(e.Exec, c.UseExec)
-	copyTo(e.Control, c.UseControl)
-	copyTo(e.Balance, c.UseBalance)
-	copyTo(e.Position, c.UsePosition)
+// CopyInto makes c a copy of e as CloneInto does, but writes e's Raw
+// and book levels into the memory of c's Raw, Book.Bids and Book.Asks,
+// allocating only for a slice whose capacity is too small: copying a
+// book snapshot into an event that held one before allocates nothing (a
+// CloneInto makes a new Raw and new levels). c must own that memory (a
+// pooled event, a clone, one made by hand; never a value copy of another
+// event, whose slices it shares). c's slices are empty, not nil, where
+// e's are empty and c had capacity. A CopyInto of an event into itself
+// does nothing.
+func (e *CanonicalEvent) CopyInto(c *CanonicalEvent) {
+	if c == e {
+		return
+	}
+	raw, bids, asks := c.Raw[:0], c.Book.Bids[:0], c.Book.Asks[:0]
+	e.copyFields(c)
+	c.Raw = append(raw, e.Raw...)
+	c.Book.Bids = append(bids, e.Book.Bids...)
+	c.Book.Asks = append(asks, e.Book.Asks...)
 }
 
-// copyTo copies *src, when src is set, into the section use returns. It
-// reads src first: when e is a value copy of c, src is c's kept section,
-// which use zeroes before handing it out again.
-func copyTo[T any](src *T, use func() *T) {
-	if src != nil {
-		v := *src
-		*use() = v
-	}
+// copyFields copies into c every field of e but the header, Raw and the
+// book's levels (c's Book.Bids and Book.Asks are e's after it), and
+// makes c carry the out-of-line sections e carries (its own copies) and
+// no other. Field by field, never writing c's Header: a pool reads the
+// Header of an event checked out while its holder works on it
+// (Shutdown's leak report). TestCloneIsIndependent fails on a field left
+// out.
+func (e *CanonicalEvent) copyFields(c *CanonicalEvent) {
+	c.Venue, c.Symbol, c.Type = e.Venue, e.Symbol, e.Type
+	c.SeqProvider, c.ExchangeTS, c.IngestTS = e.SeqProvider, e.ExchangeTS, e.IngestTS
+	c.TraceID, c.DecisionID = e.TraceID, e.DecisionID
+	c.Trade, c.BBO, c.Book = e.Trade, e.BBO, e.Book
+	c.dropAll() // c's own copies: never one it shares (a value copy of e's, a host's)
+	e.CopyCarriedTo(c, AllSections)
 }
+
+// CopySectionsTo copies the out-of-line sections e carries into c's (taken
+// with c's Use methods: from c's kept storage when c keeps one, so c never
+// points at e's), leaving c's others as they are: CopyCarriedTo of every
+// section.
+func (e *CanonicalEvent) CopySectionsTo(c *CanonicalEvent) { e.CopyCarriedTo(c, AllSections) }
 
 // Validate checks the fields every event needs and, for account updates,
 // their section: a balance names its asset and kind (a snapshot's amounts

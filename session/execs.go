@@ -27,7 +27,7 @@ func (s *Session) subscribeExecs(ctx context.Context) error {
 			}
 			r.Venue, r.Symbol, r.SeqProvider = ev.Venue, ev.Symbol, ev.SeqProvider
 			r.ExchangeTS, r.IngestTS, r.TraceID, r.DecisionID = ev.ExchangeTS, ev.IngestTS, ev.TraceID, ev.DecisionID
-			r.Execution = execOf(ev)
+			r.Execution = ev.ExecOrZero()
 			h(r)
 		},
 	})
@@ -58,24 +58,4 @@ func (s *Session) execReport(ctx context.Context) (*schema.ExecReport, error) {
 			"capacity", s.pools.Execs.Capacity())
 	}
 	return s.pools.Execs.Get(ctx) // fails only once the session is closing
-}
-
-// execOf is ev's Exec section, zero when the event carries none (an
-// event of another type, or one a parser or host left without it).
-func execOf(ev *schema.CanonicalEvent) schema.Execution {
-	if ev.Exec == nil {
-		return schema.Execution{}
-	}
-	return *ev.Exec
-}
-
-// controlOf is ev's Control section, zero (Kind ControlNone) when the
-// event carries none: the session reads the Control of every event its
-// parsers hand it, of whatever type (an execution report, a balance, a
-// gap marker), and a section the event does not carry reads as zero.
-func controlOf(ev *schema.CanonicalEvent) schema.Control {
-	if ev.Control == nil {
-		return schema.Control{}
-	}
-	return *ev.Control
 }

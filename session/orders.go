@@ -266,10 +266,10 @@ func answerID(data []byte) (id uint64) {
 // waiting for it, and every event, answers included, on to the
 // dispatcher. It runs on the connection's reader and never blocks.
 func (o *orders) Publish(ctx context.Context, ev *schema.CanonicalEvent) error {
-	if c := controlOf(ev); ev.Type == schema.EventControl && c.Kind == schema.ControlVenueError && c.RequestID == 0 && !streamEnded(ev) && echoesNoID(o.frame) {
+	if c := ev.ControlOrZero(); ev.Type == schema.EventControl && c.Kind == schema.ControlVenueError && c.RequestID == 0 && !streamEnded(ev) && echoesNoID(o.frame) {
 		ev.UseControl().RequestID = o.sole(o.frameConn) // {"id":null,…}: the answer of the request alone awaiting one (soleAnswer)
 	}
-	if id := controlOf(ev).RequestID; id != 0 && (ev.Type == schema.EventOrderAck || ev.Type == schema.EventControl) {
+	if id := ev.ControlOrZero().RequestID; id != 0 && (ev.Type == schema.EventOrderAck || ev.Type == schema.EventControl) {
 		if other := o.answer(id, ev); other != nil {
 			// Another order's ack: not this request's, so neither
 			// published as its answer nor followed (as venueOrders.handleFrame).
@@ -434,7 +434,7 @@ func (o *orders) ageOut(conn uint64) {
 // when the User Data Stream is stopped", Binance WebSocket API "User Data
 // Stream requests"), or a listenKeyExpired.
 func streamEnded(ev *schema.CanonicalEvent) bool {
-	c := controlOf(ev)
+	c := ev.ControlOrZero()
 	return c.Kind == schema.ControlVenueError && c.RequestID == 0 &&
 		(c.Reason == "eventStreamTerminated" || c.Reason == "listenKeyExpired")
 }
@@ -491,7 +491,7 @@ func (o *orders) streamEnded(conn uint64) {
 func (o *orders) answer(id uint64, ev *schema.CanonicalEvent) (other error) {
 	var a answer
 	switch {
-	case ev.Type == schema.EventControl && controlOf(ev).Kind == schema.ControlVenueError:
+	case ev.Type == schema.EventControl && ev.ControlOrZero().Kind == schema.ControlVenueError:
 		verr := &VenueError{RequestID: id, Code: ev.Control.Code, Msg: ev.Control.Reason, Status: o.refusal.status}
 		if o.refusal.retryAfter > 0 {
 			verr.RetryAfter = time.UnixMilli(o.refusal.retryAfter)
@@ -507,7 +507,7 @@ func (o *orders) answer(id uint64, ev *schema.CanonicalEvent) (other error) {
 		// answer that does not say what became of the order.
 		a.noOrder = true
 	default:
-		a.ack = Ack{RequestID: id, Symbol: ev.Symbol, Execution: execOf(ev)}
+		a.ack = Ack{RequestID: id, Symbol: ev.Symbol, Execution: ev.ExecOrZero()}
 	}
 	return o.deliver(id, a)
 }

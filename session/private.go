@@ -428,7 +428,7 @@ func (p *private) Publish(ctx context.Context, ev *schema.CanonicalEvent) error 
 	if ev.Type == schema.EventExecReport && p.rec != nil { // tracked, and published unless reconciled already
 		return p.rec.stream(ctx, ev)
 	}
-	c := controlOf(ev)
+	c := ev.ControlOrZero()
 	switch {
 	case p.refusedReport(ev): // refused.go: a refused execution report, reconciled at a bounded rate
 	case ev.Type == schema.EventGap && ev.Symbol == "" && c.GapSource == schema.GapVenue && p.rec != nil && p.isReady():
@@ -845,7 +845,7 @@ const okxConnCountError = "channel-conn-count-error"
 // {"event":"channel-conn-count-error","channel":"orders","connCount":"30",
 // "connId":"…"}. A channel the session did not subscribe is none.
 func (p *private) endedSub(ev *schema.CanonicalEvent) (int, bool) {
-	if c := controlOf(ev); ev.Venue != schema.VenueOKX || ev.Type != schema.EventControl || c.Kind != schema.ControlVenueError || c.Reason != okxConnCountError {
+	if c := ev.ControlOrZero(); ev.Venue != schema.VenueOKX || ev.Type != schema.EventControl || c.Kind != schema.ControlVenueError || c.Reason != okxConnCountError {
 		return 0, false
 	}
 	i := slices.Index(p.spec.subNames, frameChannel(p.frame))

@@ -32,7 +32,7 @@ type refusedLimit struct {
 // refusedReport reports whether ev is a parser's marker of refused
 // execution reports, and reconciles when the last such pass is old enough.
 func (p *private) refusedReport(ev *schema.CanonicalEvent) bool {
-	if c := controlOf(ev); ev.Type != schema.EventGap || c.GapType != schema.EventExecReport || c.GapSource != schema.GapVenue {
+	if c := ev.ControlOrZero(); ev.Type != schema.EventGap || c.GapType != schema.EventExecReport || c.GapSource != schema.GapVenue {
 		return false
 	}
 	if p.rec == nil || !p.isReady() {

@@ -149,7 +149,7 @@ func (r *linearRepeats) check(conn uint64, ev *schema.CanonicalEvent) bool {
 		r.until = 0
 		r.seen, r.head = nil, 0
 	}
-	x := execOf(ev)
+	x := ev.ExecOrZero()
 	ringed := func() {
 		e := &r.ring[r.next]
 		r.next = (r.next + 1) % repeatsCap

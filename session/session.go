@@ -919,7 +919,7 @@ func (w bookWatch) Publish(ctx context.Context, ev *schema.CanonicalEvent) error
 		if unsubscribeAnswer(ev) {
 			break
 		}
-		c := controlOf(ev)
+		c := ev.ControlOrZero()
 		if c.Kind == schema.ControlVenueError && w.conn != nil {
 			conn := w.conn()
 			if b := w.state(); b != nil {
@@ -939,7 +939,7 @@ func (w bookWatch) Publish(ctx context.Context, ev *schema.CanonicalEvent) error
 // closeAnnounced reports whether ev is a venue's notice that it will close
 // the connection soon (see bookWatch).
 func closeAnnounced(ev *schema.CanonicalEvent) bool {
-	c := controlOf(ev)
+	c := ev.ControlOrZero()
 	if c.Kind != schema.ControlStatus {
 		return false
 	}

@@ -903,18 +903,18 @@ func (c *Consumer) dropOvertaken(data []byte) {
 		return // malformed: counted where it is delivered
 	}
 	g := &c.scratch.CanonicalEvent
-	t := gapType(g)
+	t := g.GapType()
 	if t != schema.EventUnknown && !t.Coalescable() {
 		return
 	}
 	// A marker about a symbol's tickers that names no window and states
 	// none is about every window's (dispatch reads it so: see
 	// schema.Ticker.Window): the scan below, by venue, symbol and type.
-	everyWindow := t == schema.EventTicker && tickerWindow(g) == "" && tickerWindowClose(g) == 0
+	everyWindow := t == schema.EventTicker && g.TickerWindow() == "" && g.TickerWindowClose() == 0
 	if t != schema.EventUnknown && g.Symbol != "" && !everyWindow {
 		vk, other := quoteView(streamKey{g.Venue, g.Symbol, t}, g)
 		delete(c.latest, vk)
-		if tickerWindowClose(g) == 0 {
+		if g.TickerWindowClose() == 0 {
 			// A marker that states no window's bounds is about the
 			// symbol's tickers of its window (Ticker.Window, in vk), both
 			// kinds; one that states them (a subscriber queue's about a
@@ -988,7 +988,7 @@ func (c *Consumer) shelve(st *subjectState, typ schema.EventType, data []byte) {
 // its own, or for a gap marker of market data the type it reports on (it
 // travels with that stream, numbered in it).
 func streamType(ev *schema.CanonicalEvent) schema.EventType {
-	if t := gapType(ev); ev.Type == schema.EventGap && t != schema.EventUnknown && !t.Critical() {
+	if t := ev.GapType(); ev.Type == schema.EventGap && t != schema.EventUnknown && !t.Critical() {
 		return t
 	}
 	return ev.Type

@@ -41,8 +41,8 @@ func TestS27IngestLinkLossMarksEveryKlineInterval(t *testing.T) {
 		ev := next(t, ll.got, anyMarket)
 		if ev.Type == schema.EventGap {
 			require.Equal(t, schema.EventKlineLive, ev.Control.GapType)
-			marked[klineInterval(ev)] = true
-			if ev.Symbol == "" && klineInterval(ev) == "" {
+			marked[ev.KlineInterval()] = true
+			if ev.Symbol == "" && ev.KlineInterval() == "" {
 				// About every symbol and interval of the venue's live
 				// klines (since s34 the one announcement of a lost link):
 				// dispatch drops what each interval queued.

@@ -295,12 +295,12 @@ func NewPublisher(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, op
 // handle runs on the dispatcher's delivery goroutine with a heap clone.
 func (p *Publisher) handle(ev *schema.CanonicalEvent) {
 	sk := streamKey{ev.Venue, ev.Symbol, ev.Type}
-	if tickerWindow(ev) != "" && p.layout != wire.Version && (ev.Type == schema.EventTicker || gapType(ev) == schema.EventTicker) {
+	if ev.TickerWindow() != "" && p.layout != wire.Version && (ev.Type == schema.EventTicker || ev.GapType() == schema.EventTicker) {
 		// See WireVersion: read as the 24 h ticker's, it were wrong data.
 		p.refuse(ev)
 		return
 	}
-	if t := gapType(ev); ev.Type == schema.EventGap && t != schema.EventUnknown && (!t.Critical() || durable(t)) {
+	if t := ev.GapType(); ev.Type == schema.EventGap && t != schema.EventUnknown && (!t.Critical() || durable(t)) {
 		// A gap marker travels with the stream it reports on, so that a
 		// consumer subscribed to that stream's subject alone hears of its
 		// losses, in order with its events: one of market data on core
@@ -381,7 +381,7 @@ func (p *Publisher) refuse(ev *schema.CanonicalEvent) {
 		p.unwritable.n.Add(1) // not a doubling: lossCounter.add would not log
 		return
 	}
-	p.unwritable.add(p.log, 1, "natsbridge: tickers of a rolling window not published: WireVersion's layout cannot carry the window", "venue", ev.Venue, "symbol", ev.Symbol, "window", tickerWindow(ev))
+	p.unwritable.add(p.log, 1, "natsbridge: tickers of a rolling window not published: WireVersion's layout cannot carry the window", "venue", ev.Venue, "symbol", ev.Symbol, "window", ev.TickerWindow())
 }
 
 // lostQuote is a coalescable stream whose quote NATS refused: its subject

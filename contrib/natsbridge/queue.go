@@ -64,13 +64,13 @@ func (q *msgQueue) keyOf(m *nats.Msg, typ schema.EventType) latestKey {
 	if typ == schema.EventKlineLive || typ == schema.EventTicker || typ == schema.EventGap || shared {
 		if _, _, err := q.dec.DecodeScratch(m.Data, &q.scratch); err == nil {
 			s := &q.scratch.CanonicalEvent
-			k.interval = klineInterval(s)
+			k.interval = s.KlineInterval()
 			if typ == schema.EventGap {
-				typ = gapType(s) // a marker names the ticker's window and kind as its stream's events do
+				typ = s.GapType() // a marker names the ticker's window and kind as its stream's events do
 			}
 			if typ == schema.EventTicker {
-				k.interval = tickerWindow(s) // a ticker's view is its window, as dispatch keys it (see viewOf)
-				k.windowed = tickerWindowClose(s) != 0
+				k.interval = s.TickerWindow() // a ticker's view is its window, as dispatch keys it (see viewOf)
+				k.windowed = s.TickerWindowClose() != 0
 			}
 			if shared {
 				k.symbol = q.scratch.Symbol
@@ -119,7 +119,7 @@ func (q *msgQueue) forgetCoveredLocked(m *nats.Msg) {
 		return
 	}
 	g := &q.scratch.CanonicalEvent
-	t := gapType(g)
+	t := g.GapType()
 	if g.Symbol != "" && t != schema.EventUnknown {
 		return
 	}
@@ -178,7 +178,7 @@ func (q *msgQueue) push(m *nats.Msg) {
 		if typ, ok := wire.Type(m.Data); ok {
 			k := q.keyOf(m, typ)
 			q.forgetLocked(k)
-			if typ == schema.EventGap && gapType(&q.scratch.CanonicalEvent) == schema.EventTicker && !k.windowed {
+			if typ == schema.EventGap && q.scratch.GapType() == schema.EventTicker && !k.windowed {
 				// A marker that names no window is about the symbol's
 				// tickers, both kinds; one that names it (a subscriber
 				// queue's about a full ticker, relayed) about the full

@@ -78,9 +78,9 @@ type viewKey struct {
 // venue's standard 24 h ticker, "1h", "4h", "1d" Binance's rolling ones)
 // in place of an interval, as dispatch keys it.
 func viewOf(k streamKey, ev *schema.CanonicalEvent) viewKey {
-	vk := viewKey{streamKey: k, depth: ev.Book.Depth, interval: klineInterval(ev)}
+	vk := viewKey{streamKey: k, depth: ev.Book.Depth, interval: ev.KlineInterval()}
 	if k.typ == schema.EventTicker {
-		vk.interval = tickerWindow(ev)
+		vk.interval = ev.TickerWindow()
 	}
 	return vk
 }
@@ -121,7 +121,7 @@ func quoteView(k streamKey, ev *schema.CanonicalEvent) (vk, other viewKey) {
 		return vk, vk
 	}
 	other = vk
-	if tickerWindowClose(ev) != 0 {
+	if ev.TickerWindowClose() != 0 {
 		vk.depth = windowedTicker
 	} else {
 		other.depth = windowedTicker

@@ -113,7 +113,7 @@ func TestS28PublisherSequencesPerView(t *testing.T) {
 	seqs := map[view][]uint64{}
 	runs := map[view]uint32{}
 	for _, m := range msgs {
-		v := view{m.ev.Type, m.ev.Book.Depth, klineInterval(&m.ev)}
+		v := view{m.ev.Type, m.ev.Book.Depth, m.ev.KlineInterval()}
 		seqs[v] = append(seqs[v], m.seq)
 		if r, ok := runs[v]; ok {
 			require.Equal(t, r, m.run, "a view changed runs")

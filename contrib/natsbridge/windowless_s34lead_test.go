@@ -29,7 +29,7 @@ func TestS34leadWindowlessMarkerDropsEveryWindow(t *testing.T) {
 
 	g := next(t, got, anyEvent)
 	require.Equal(t, schema.EventGap, g.Type)
-	require.Empty(t, tickerWindow(g))
+	require.Empty(t, g.TickerWindow())
 	ingest.publish(t, s34wireTicker("1h", 9))
 	ev := next(t, got, anyEvent)
 	require.Equal(t, schema.EventTicker, ev.Type)

@@ -39,7 +39,7 @@ func (m *Merger) addQuoteLocked(ctx context.Context, vs *venueState, ev *schema.
 			vs.lostAt = max(vs.lostAt, ev.IngestTS)
 		}
 	case schema.EventConnState:
-		state := control(ev).State
+		state := ev.ControlOrZero().State // ConnUnknown on a host's event without its Control: never a panic
 		if state == schema.ConnConnected {
 			if vs.down {
 				m.log.Info("merge: venue connected again; it rejoins the view with its next quote", "venue", vs.venue)
@@ -92,25 +92,12 @@ func (m *Merger) quoteTime(now time.Time, ev *schema.CanonicalEvent) time.Time {
 // its book (snapshots or diffs) or any of its streams (GapType
 // EventUnknown).
 func quoteLost(ev *schema.CanonicalEvent) bool {
-	switch control(ev).GapType {
+	switch ev.GapType() {
 	case schema.EventUnknown, schema.EventBBO, schema.EventBookUpdate, schema.EventBookSnapshot:
 		return true
 	}
 	return ev.Symbol == ""
 }
-
-// control is ev's Control section, or a zero one (never written) when ev
-// carries none: a host may publish a gap marker or a connection state
-// without it, which then reads as one about every stream (GapType
-// EventUnknown) or of an unknown state (ConnUnknown), never a panic.
-func control(ev *schema.CanonicalEvent) *schema.Control {
-	if ev.Control == nil {
-		return &noControl
-	}
-	return ev.Control
-}
-
-var noControl schema.Control
 
 // before reports whether a quote received at ingest came before at (a
 // reconnection, a gap); either unknown (0) is not before.

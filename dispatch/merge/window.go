@@ -98,7 +98,7 @@ func (m *Merger) addFragmentLocked(ctx context.Context, ev *schema.CanonicalEven
 // EventUnknown), of the symbol or of the whole venue (no symbol). A marker of
 // unknown count (GapCount 0) counts one: something was lost.
 func (m *Merger) addLossLocked(ev *schema.CanonicalEvent) {
-	c := control(ev)
+	c := ev.ControlOrZero()
 	if t := c.GapType; t != m.o.Type && t != schema.EventUnknown {
 		return
 	}

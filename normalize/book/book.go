@@ -777,7 +777,9 @@ func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent, routed bool
 			defer b.mu.Unlock()
 			return b.asideLocked(ctx, ev)
 		}
-		switch c := controlOf(ev); c.GapType {
+		// A host's marker without its Control names no stream (EventUnknown)
+		// and no range: it breaks the book as one about it does.
+		switch c := ev.ControlOrZero(); c.GapType {
 		case schema.EventBookUpdate, schema.EventBookSnapshot, schema.EventUnknown:
 			b.mu.Lock()
 			defer b.mu.Unlock()
@@ -1428,7 +1430,7 @@ func (b *Book) invalidateLocked(ctx context.Context, src *schema.CanonicalEvent,
 	b.stats.Invalidations++
 	b.asked, b.askFailed = false, time.Time{}
 	if reason == ReasonReconnect {
-		b.info(reason, "state", controlOf(src).State.String())
+		b.info(reason, "state", src.ControlOrZero().State.String())
 	} else {
 		b.warn(reason, "first", first, "last", last)
 	}
@@ -1960,19 +1962,7 @@ func breaksBook(ev *schema.CanonicalEvent) bool {
 // Reconnecting, Closed). An EventConnState without its Control section (a
 // host's, made by hand) states ConnUnknown: not a loss.
 func connLost(ev *schema.CanonicalEvent) bool {
-	return ev.Type == schema.EventConnState && controlOf(ev).State.Lost()
-}
-
-// controlOf is ev's Control section, zero when ev carries none (nil): an
-// event the book did not make — a host's, through Apply or Books.Publish —
-// may lack it. A gap marker without it names no stream (GapType
-// EventUnknown: every stream of its venue and symbol) and no range, which
-// breaks the book as a gap marker about it does.
-func controlOf(ev *schema.CanonicalEvent) schema.Control {
-	if ev.Control == nil {
-		return schema.Control{}
-	}
-	return *ev.Control
+	return ev.Type == schema.EventConnState && ev.ControlOrZero().State.Lost()
 }
 
 // owesMarker says whether the gap marker of a break is owed (markLocked):

@@ -72,6 +72,9 @@ const (
 	secBalance
 	secPosition
 	secAll = secPosition<<1 - 1
+
+	// outShift is where schema.Sections (Ticker first) start in the mask.
+	outShift = 3
 )
 
 // Errors of Decode.
@@ -131,9 +134,7 @@ func AppendVersion(dst []byte, ev *schema.CanonicalEvent, seq uint64, run uint32
 	if len(bk.Bids)+len(bk.Asks) > 0 || bk.FirstSeq|bk.LastSeq|bk.PrevSeq != 0 || bk.Checksum != 0 || bk.HasChecksum || bk.Depth != 0 {
 		mask |= secBook
 	}
-	mask |= carried(ev.Ticker, secTicker) | carried(ev.Kline, secKline) | carried(ev.Mark, secMark) |
-		carried(ev.Liquidation, secLiquidation) | carried(ev.Exec, secExec) | carried(ev.Control, secControl) |
-		carried(ev.Balance, secBalance) | carried(ev.Position, secPosition)
+	mask |= uint16(ev.Carried()) << outShift
 	b = binary.LittleEndian.AppendUint16(b, mask)
 
 	if mask&secTrade != 0 {
@@ -265,70 +266,40 @@ type Decoder struct {
 // Decode fills ev from data and returns the bridge sequence. The event
 // carries exactly the sections the message does: each out-of-line one it
 // carries is taken with ev's Use method (a pooled event's kept storage: no
-// allocation once warm; a new one otherwise), each other is zeroed and set
-// to nil, so that a round trip keeps which sections are nil. On error ev
+// allocation once warm; a new one otherwise), each other let go (set to
+// nil, never written), so that a round trip keeps which sections are nil. On error ev
 // holds a partial event and must be returned to its pool by the caller.
 func (d *Decoder) Decode(data []byte, ev *schema.CanonicalEvent) (uint64, error) {
-	seq, _, err := d.decode(data, ev, nil)
+	seq, _, err := d.decode(data, ev)
 	return seq, err
 }
 
 // DecodeRun is Decode that also returns the run of the bridge sequence (0
 // in a message of PrevVersion, which has none).
 func (d *Decoder) DecodeRun(data []byte, ev *schema.CanonicalEvent) (seq uint64, run uint32, err error) {
-	return d.decode(data, ev, nil)
+	return d.decode(data, ev)
 }
 
 // Scratch is an event decoded into again and again and read in place (a
 // message's stream, its view, what a marker covers), never handed on: it
-// keeps storage for its out-of-line sections, so that decoding into it
-// allocates nothing once each section was decoded once. Its zero value is
-// ready; a section it carries is valid until the next decode into it.
+// keeps storage for its out-of-line sections (schema's KeepSections), so
+// that decoding into it allocates nothing once each section was decoded
+// once. Its zero value is ready; it must not be copied once used (a copy
+// does not own the storage); a section it carries is valid until the next
+// decode into it.
 type Scratch struct {
 	schema.CanonicalEvent
-	kept sections
-}
-
-// sections holds one of each out-of-line section.
-type sections struct {
-	Ticker      schema.Ticker
-	Kline       schema.Kline
-	Mark        schema.Mark
-	Liquidation schema.Liquidation
-	Exec        schema.Execution
-	Control     schema.Control
-	Balance     schema.Balance
-	Position    schema.Position
 }
 
 // DecodeScratch is DecodeRun into s, whose out-of-line sections are its
 // own storage.
 func (d *Decoder) DecodeScratch(data []byte, s *Scratch) (seq uint64, run uint32, err error) {
-	return d.decode(data, &s.CanonicalEvent, &s.kept)
+	s.KeepSections()
+	return d.decode(data, &s.CanonicalEvent)
 }
 
-// lend points each out-of-line section of ev that mask carries and ev
-// does not at k's.
-func (k *sections) lend(ev *schema.CanonicalEvent, mask uint16) {
-	lend(&ev.Ticker, &k.Ticker, mask&secTicker)
-	lend(&ev.Kline, &k.Kline, mask&secKline)
-	lend(&ev.Mark, &k.Mark, mask&secMark)
-	lend(&ev.Liquidation, &k.Liquidation, mask&secLiquidation)
-	lend(&ev.Exec, &k.Exec, mask&secExec)
-	lend(&ev.Control, &k.Control, mask&secControl)
-	lend(&ev.Balance, &k.Balance, mask&secBalance)
-	lend(&ev.Position, &k.Position, mask&secPosition)
-}
-
-func lend[T any](p **T, kept *T, bit uint16) {
-	if bit != 0 && *p == nil {
-		*p = kept
-	}
-}
-
-// decode is DecodeRun, the out-of-line sections taken from kept when it
-// is not nil.
-func (d *Decoder) decode(data []byte, ev *schema.CanonicalEvent, kept *sections) (seq uint64, run uint32, err error) {
+// decode is DecodeRun.
+func (d *Decoder) decode(data []byte, ev *schema.CanonicalEvent) (seq uint64, run uint32, err error) {
 	if len(data) < 2 {
 		return 0, 0, fmt.Errorf("%w: %d bytes", ErrMalformed, len(data))
 	}
@@ -359,9 +330,6 @@ func (d *Decoder) decode(data []byte, ev *schema.CanonicalEvent, kept *sections)
 		r.fail()
 	}
 	keepOnly(ev, mask)
-	if kept != nil {
-		kept.lend(ev, mask)
-	}
 	if mask&secTrade != 0 {
 		t := &ev.Trade
 		r.id(&t.ID)
@@ -491,29 +459,10 @@ func (d *Decoder) decode(data []byte, ev *schema.CanonicalEvent, kept *sections)
 	return seq, run, nil
 }
 
-// carried returns bit when the event carries the section p points to (p is
-// not nil), whatever its fields hold, and 0 otherwise.
-func carried[T any](p *T, bit uint16) uint16 {
-	if p == nil {
-		return 0
-	}
-	return bit
-}
-
-// drop zeroes the section *p (the event's own: a pooled event's kept
-// storage, which its next Use hands out again, or one Decode made) and
-// sets the pointer to nil: the event no longer carries it.
-func drop[T any](p **T) {
-	if *p != nil {
-		var zero T
-		**p = zero
-		*p = nil
-	}
-}
-
 // keepOnly empties the sections of ev that mask does not carry: the held by
 // value ones to zero (the book keeps its capacity), the out-of-line ones
-// to nil, so that a decoded event carries exactly the message's sections.
+// let go (nil; a pooled or scratch event's kept one is zeroed by its next
+// Use), so that a decoded event carries exactly the message's sections.
 func keepOnly(ev *schema.CanonicalEvent, mask uint16) {
 	if mask&secTrade == 0 {
 		ev.Trade = schema.Trade{}
@@ -524,31 +473,12 @@ func keepOnly(ev *schema.CanonicalEvent, mask uint16) {
 	if mask&secBook == 0 {
 		ev.Book = schema.Book{Bids: ev.Book.Bids[:0], Asks: ev.Book.Asks[:0]}
 	}
-	if mask&secTicker == 0 {
-		drop(&ev.Ticker)
-	}
-	if mask&secKline == 0 {
-		drop(&ev.Kline)
-	}
-	if mask&secMark == 0 {
-		drop(&ev.Mark)
-	}
-	if mask&secLiquidation == 0 {
-		drop(&ev.Liquidation)
-	}
-	if mask&secExec == 0 {
-		drop(&ev.Exec)
-	}
-	if mask&secControl == 0 {
-		drop(&ev.Control)
-	}
-	if mask&secBalance == 0 {
-		drop(&ev.Balance)
-	}
-	if mask&secPosition == 0 {
-		drop(&ev.Position)
-	}
+	ev.Drop(ev.Carried() &^ carriedIn(mask)) // only those carried: a trade's decode calls nothing
 }
+
+// carriedIn is the out-of-line sections of a mask, as schema names them:
+// the mask's bits from secTicker on are schema.Sections in its order.
+func carriedIn(mask uint16) schema.Sections { return schema.Sections(mask >> outShift) }
 
 // str reads a string and interns it: a map lookup keyed by string(b) does not
 // allocate, so a known string costs nothing.
