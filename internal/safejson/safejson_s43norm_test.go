@@ -84,7 +84,17 @@ func TestS43normUnmarshalNoAllocs(t *testing.T) {
 		A int `json:"a"`
 	}
 	require.NoError(t, safejson.Unmarshal(in, &v))
-	bare := testing.AllocsPerRun(100, func() { _ = json.Unmarshal(in, &v) })
-	guarded := testing.AllocsPerRun(100, func() { _ = safejson.Unmarshal(in, &v) })
-	assert.Equal(t, bare, guarded, "the guard adds no allocation to a decode")
+	// goccy keeps its decode state in a sync.Pool, which a GC empties (and
+	// -race drops from at random): a run may allocate it again, bare or
+	// guarded. The guard's own cost is what is left: none, on the best of
+	// a few tries.
+	extra := 1.0
+	for range 10 {
+		bare := testing.AllocsPerRun(100, func() { _ = json.Unmarshal(in, &v) })
+		guarded := testing.AllocsPerRun(100, func() { _ = safejson.Unmarshal(in, &v) })
+		if extra = guarded - bare; extra <= 0 {
+			break
+		}
+	}
+	assert.LessOrEqual(t, extra, 0.0, "the guard adds no allocation to a decode")
 }
