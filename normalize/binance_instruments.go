@@ -2,10 +2,7 @@ package normalize
 
 import (
 	"cmp"
-	"fmt"
 	"time"
-
-	json "github.com/goccy/go-json/v2"
 
 	"github.com/meltica/meltica/schema"
 )
@@ -79,12 +76,7 @@ type binanceFilter struct {
 //
 // A malformed number is a [*ParseError] naming the symbol's filter field;
 // so is a decoder panic (ErrDecoderPanic), recovered.
-func ParseBinanceExchangeInfo(data []byte) (ins []Instrument, err error) {
-	defer func() { // goccy v0.12 is young: a decoder panic is bad input, not a crash
-		if r := recover(); r != nil {
-			ins, err = nil, &ParseError{Venue: schema.VenueBinance, Stream: "exchangeInfo", Err: fmt.Errorf("%w: %v", ErrDecoderPanic, r)}
-		}
-	}()
+func ParseBinanceExchangeInfo(data []byte) ([]Instrument, error) {
 	var info struct {
 		// EXCHANGE_MAX_NUM_ORDERS (maxNumOrders) and
 		// EXCHANGE_MAX_NUM_ALGO_ORDERS (maxNumAlgoOrders): spot "Filters
@@ -112,10 +104,10 @@ func ParseBinanceExchangeInfo(data []byte) (ins []Instrument, err error) {
 			DeliveryDate int64  `json:"deliveryDate"` // Unix ms
 		} `json:"symbols"`
 	}
-	if err := json.Unmarshal(data, &info); err != nil {
-		return nil, &ParseError{Venue: schema.VenueBinance, Stream: "exchangeInfo", Err: fmt.Errorf("%w: %w", ErrMalformed, err)}
+	if err := decodeREST(data, &info, schema.VenueBinance, "exchangeInfo"); err != nil {
+		return nil, err
 	}
-	ins = make([]Instrument, 0, len(info.Symbols))
+	ins := make([]Instrument, 0, len(info.Symbols))
 	for _, s := range info.Symbols {
 		in := Instrument{Symbol: s.Symbol, Base: s.BaseAsset, Quote: s.QuoteAsset, Contract: binanceContract(s.ContractType, s.DeliveryDate)}
 		in.Rules.Trading = binanceTrading[cmp.Or(s.Status, s.ContractStatus)]

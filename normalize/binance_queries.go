@@ -210,15 +210,10 @@ var errNoResult = errors.New("no result and no error")
 // decodeQuery reads a WS-API answer {"id","status","result"|"error"}; a
 // refusal is a *BinanceQueryError, anything else unreadable a *ParseError
 // (a decoder panic too, recovered).
-func decodeQuery[T any](method string, data []byte) (res []T, err error) {
-	defer func() { // goccy v0.12 is young: a decoder panic is bad input, not a crash
-		if r := recover(); r != nil {
-			res, err = nil, &ParseError{Venue: schema.VenueBinance, Stream: method, Err: fmt.Errorf("%w: %v", ErrDecoderPanic, r)}
-		}
-	}()
+func decodeQuery[T any](method string, data []byte) ([]T, error) {
 	var a bnQueryAnswer[T]
-	if err := json.Unmarshal(data, &a); err != nil {
-		return nil, &ParseError{Venue: schema.VenueBinance, Stream: method, Err: fmt.Errorf("%w: %w", ErrMalformed, err)}
+	if err := decodeREST(data, &a, schema.VenueBinance, method); err != nil {
+		return nil, err
 	}
 	switch {
 	case a.Error != nil:

@@ -129,7 +129,7 @@ type bybitAnswer[T any] struct {
 
 func decodeBybit[T any](method string, data []byte) ([]T, string, error) {
 	var a bybitAnswer[T]
-	if err := decodeRecovered(schema.VenueBybit, method, data, &a); err != nil {
+	if err := decodeREST(data, &a, schema.VenueBybit, method); err != nil {
 		return nil, "", err
 	}
 	switch {

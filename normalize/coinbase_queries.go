@@ -148,7 +148,7 @@ func ParseCoinbaseOrder(data []byte, syms *Symbols) ([]QueryOrder, error) {
 		cbQueryError
 		Order *cbQueryOrder `json:"order"`
 	}
-	if err := decodeRecovered(schema.VenueCoinbase, method, data, &a); err != nil {
+	if err := decodeREST(data, &a, schema.VenueCoinbase, method); err != nil {
 		return nil, err
 	}
 	if err := a.refusal(); err != nil {
@@ -185,7 +185,7 @@ func ParseCoinbaseOrders(data []byte, syms *Symbols, dst []QueryOrder) ([]QueryO
 		HasNext boolish            `json:"has_next"`
 		Cursor  string             `json:"cursor"`
 	}
-	if err := decodeRecovered(schema.VenueCoinbase, method, data, &a); err != nil {
+	if err := decodeREST(data, &a, schema.VenueCoinbase, method); err != nil {
 		return dst, "", err
 	}
 	if err := a.refusal(); err != nil {
@@ -281,7 +281,7 @@ func ParseCoinbaseFills(data []byte, syms *Symbols, dst []QueryFill) ([]QueryFil
 		Fills  page[cbQueryFill] `json:"fills"`
 		Cursor string            `json:"cursor"`
 	}
-	if err := decodeRecovered(schema.VenueCoinbase, method, data, &a); err != nil {
+	if err := decodeREST(data, &a, schema.VenueCoinbase, method); err != nil {
 		return dst, "", err
 	}
 	if err := a.refusal(); err != nil {

@@ -183,6 +183,11 @@ func (e *emitter) gap(ctx context.Context, from *schema.CanonicalEvent, typ sche
 	}
 	g.Symbol, g.ExchangeTS, g.SeqProvider = from.Symbol, from.ExchangeTS, from.SeqProvider
 	g.Book.Depth = from.Book.Depth // the view that lost messages
+	if typ == schema.EventKlineClosed {
+		if iv := klineInterval(from); iv != "" {
+			g.UseKline().Interval = iv // its view: dispatch routes the marker to that interval's subscribers (as fillStale)
+		}
+	}
 	*g.UseControl() = schema.Control{Kind: schema.ControlGap, GapType: typ, GapCount: count, GapFirstSeq: first, GapLastSeq: last, Reason: reason}
 	return e.publish(ctx, g)
 }

@@ -3,10 +3,12 @@ package normalize
 import (
 	"bytes"
 	"context"
+	"errors"
 
 	"github.com/goccy/go-json/jsontext"
 	json "github.com/goccy/go-json/v2"
 
+	"github.com/meltica/meltica/internal/safejson"
 	"github.com/meltica/meltica/schema"
 )
 
@@ -114,21 +116,33 @@ func (p *Parser) announceRefused(ctx context.Context, ingest int64) error {
 // decode, so a channel after it was never read, and a report frame was
 // refused unannounced. path names the member (["arg","channel"]: OKX's,
 // nested); each level is read past members of any type. dst stays unset
-// when the frame is not well-formed up to it. Only refused frames pay.
+// when the frame is not well-formed up to it, or when the decoder panics
+// on it (these are the very frames that may have made it panic: the scan
+// runs under safejson). Only refused frames pay.
 func rescanName(frame []byte, dst *text, path ...string) {
 	if dst.ok {
 		return
 	}
-	for _, name := range path {
-		if frame = topMember(frame, name); frame == nil {
-			return
-		}
-	}
-	var t text
-	if json.Unmarshal(frame, &t) == nil {
+	if t, err := rescan(frame, path); err == nil {
 		*dst = t
 	}
 }
+
+// rescan is rescanName's scan: the text at path, an error when there is
+// none or the decoder panicked (a *safejson.PanicError).
+func rescan(frame []byte, path []string) (t text, err error) {
+	defer safejson.Recover(&err)
+	for _, name := range path {
+		if frame = topMember(frame, name); frame == nil {
+			return t, errNoMember
+		}
+	}
+	err = json.Unmarshal(frame, &t)
+	return t, err
+}
+
+// errNoMember: rescan found no member at its path.
+var errNoMember = errors.New("no such member")
 
 // topMember is the value of obj's member name, nil when obj is not an
 // object well-formed up to it or has no such member.

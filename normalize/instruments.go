@@ -2,12 +2,11 @@ package normalize
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
-
-	json "github.com/goccy/go-json/v2"
 
 	"github.com/meltica/meltica/schema"
 )
@@ -69,16 +68,15 @@ func doREST(client *http.Client, req *http.Request, venue schema.Venue, endpoint
 // decodeREST decodes a REST answer with goccy's v2 API; a syntax or type
 // error is a *ParseError wrapping ErrMalformed, a decoder panic one
 // wrapping ErrDecoderPanic.
-func decodeREST(data []byte, v any, venue schema.Venue, endpoint string) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = &ParseError{Venue: venue, Stream: endpoint, Err: fmt.Errorf("%w: %v", ErrDecoderPanic, r)}
-		}
-	}()
-	if err := json.Unmarshal(data, v); err != nil {
+func decodeREST(data []byte, v any, venue schema.Venue, endpoint string) error {
+	switch err := decode(data, v); {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrDecoderPanic):
+		return &ParseError{Venue: venue, Stream: endpoint, Err: err}
+	default:
 		return &ParseError{Venue: venue, Stream: endpoint, Err: fmt.Errorf("%w: %w", ErrMalformed, err)}
 	}
-	return nil
 }
 
 // ruleField is one instrument rule as the venue sends it: its name, its

@@ -230,7 +230,7 @@ type krAnswer[T any] struct {
 
 func decodeKraken[T any](method string, data []byte) (*T, error) {
 	var a krAnswer[T]
-	if err := decodeRecovered(schema.VenueKraken, method, data, &a); err != nil {
+	if err := decodeREST(data, &a, schema.VenueKraken, method); err != nil {
 		return nil, err
 	}
 	switch {

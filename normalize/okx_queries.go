@@ -167,23 +167,9 @@ func (p *page[T]) UnmarshalJSONFrom(in *jsontext.Decoder) error {
 	return err
 }
 
-// decodeRecovered decodes data into v; a decoder panic (goccy v0.12 is
-// young) is a *ParseError like any unreadable answer.
-func decodeRecovered(venue schema.Venue, method string, data []byte, v any) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = &ParseError{Venue: venue, Stream: method, Err: fmt.Errorf("%w: %v", ErrDecoderPanic, r)}
-		}
-	}()
-	if err := json.Unmarshal(data, v); err != nil {
-		return &ParseError{Venue: venue, Stream: method, Err: fmt.Errorf("%w: %w", ErrMalformed, err)}
-	}
-	return nil
-}
-
 func decodeOKX[T any](method string, data []byte) ([]T, error) {
 	var a okxAnswer[T]
-	if err := decodeRecovered(schema.VenueOKX, method, data, &a); err != nil {
+	if err := decodeREST(data, &a, schema.VenueOKX, method); err != nil {
 		return nil, err
 	}
 	switch {

@@ -14,6 +14,7 @@ import (
 	"github.com/goccy/go-json/jsontext"
 	json "github.com/goccy/go-json/v2"
 
+	"github.com/meltica/meltica/internal/safejson"
 	"github.com/meltica/meltica/normalize/internal/continuity"
 	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/schema"
@@ -395,16 +396,26 @@ func (p *Parser) handle(ctx context.Context, data []byte, conn uint64, ingest in
 
 // unmarshal decodes in into v with goccy's v2 API (and opts, if any). It
 // is the parser's boundary with the decoder: a panic inside it is
-// recovered, counted and returned as ErrDecoderPanic, and nothing else is
-// affected.
-func (p *Parser) unmarshal(in []byte, v any, opts ...json.Options) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			p.stats.panics.Add(1)
-			err = fmt.Errorf("%w: %v", ErrDecoderPanic, r)
-		}
-	}()
-	return json.Unmarshal(in, v, opts...)
+// recovered, counted and returned as ErrDecoderPanic (see decode), and
+// nothing else is affected.
+func (p *Parser) unmarshal(in []byte, v any, opts ...json.Options) error {
+	err := decode(in, v, opts...)
+	if err != nil && errors.Is(err, ErrDecoderPanic) {
+		p.stats.panics.Add(1)
+	}
+	return err
+}
+
+// decode decodes in into v with goccy's v2 API (and opts, if any) through
+// safejson: a panic inside the decoder is an error wrapping
+// ErrDecoderPanic (and the *safejson.PanicError), never raised; any other
+// error is goccy's, unwrapped.
+func decode(in []byte, v any, opts ...json.Options) error {
+	err := safejson.Unmarshal(in, v, opts...)
+	if err != nil && errors.Is(err, safejson.ErrPanic) {
+		return fmt.Errorf("%w: %w", ErrDecoderPanic, err)
+	}
+	return err
 }
 
 // bad counts a frame or message that could not be split and returns its

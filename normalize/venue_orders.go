@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"errors"
 	"fmt"
 
 	json "github.com/goccy/go-json/v2"
@@ -53,17 +54,16 @@ func firstObject(elems []span, input []byte) []byte {
 // decodeAnswer decodes in into v with goccy's v2 API; a panic inside the
 // decoder (goccy v0.12.0 is a fresh rewrite) is returned as
 // ErrDecoderPanic, never raised.
-func decodeAnswer(venue schema.Venue, in []byte, v any) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = &ParseError{Venue: venue, Stream: "order answer", Err: fmt.Errorf("%w: %v", ErrDecoderPanic, r)}
-		}
-	}()
-	if err := json.Unmarshal(in, v); err != nil {
+func decodeAnswer(venue schema.Venue, in []byte, v any) error {
+	switch err := decode(in, v); {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrDecoderPanic):
+		return &ParseError{Venue: venue, Stream: "order answer", Err: err}
+	default:
 		field, cause := decodeError(err)
 		return &ParseError{Venue: venue, Stream: "order answer", Field: field, Err: cause}
 	}
-	return nil
 }
 
 // orderRequestJSON writes an order request struct into dst with goccy's v2

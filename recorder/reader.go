@@ -10,8 +10,9 @@ import (
 	"os"
 	"strings"
 
-	json "github.com/goccy/go-json/v2"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/meltica/meltica/internal/safejson"
 )
 
 // zstdMagic opens every zstd frame (RFC 8878 section 3.1.1).
@@ -290,14 +291,10 @@ func (r *Reader) cutShort(cause error) error {
 }
 
 // decode unmarshals one line; a panic inside the decoder (goccy/go-json
-// v0.12.0 is a fresh rewrite) is a bad line, not a crash.
-func decode(raw []byte, l *Line) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("decoder panic: %v", p)
-		}
-	}()
-	return json.Unmarshal(raw, l)
+// v0.12.0 is a fresh rewrite) is a bad line (a *safejson.PanicError), not
+// a crash.
+func decode(raw []byte, l *Line) error {
+	return safejson.Unmarshal(raw, l)
 }
 
 // Header returns the header of the file being read.

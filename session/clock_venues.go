@@ -5,8 +5,7 @@ import (
 	"strconv"
 	"time"
 
-	json "github.com/goccy/go-json/v2"
-
+	"github.com/meltica/meltica/internal/safejson"
 	"github.com/meltica/meltica/schema"
 )
 
@@ -30,7 +29,7 @@ var venueTimes = map[schema.Venue]venueTime{
 		var a struct {
 			ServerTime int64 `json:"serverTime"`
 		}
-		err := json.Unmarshal(b, &a)
+		err := safejson.Unmarshal(b, &a)
 		return time.UnixMilli(a.ServerTime), err
 	}, []int64{-1021}}, // "Timestamp for this request is outside of the recvWindow."
 	// OKX v5 "Public Data → Get system time": {"code":"0","data":[{"ts":"ms"}]}.
@@ -40,7 +39,7 @@ var venueTimes = map[schema.Venue]venueTime{
 				TS string `json:"ts"`
 			} `json:"data"`
 		}
-		if err := json.Unmarshal(b, &a); err != nil || len(a.Data) == 0 {
+		if err := safejson.Unmarshal(b, &a); err != nil || len(a.Data) == 0 {
 			return time.Time{}, errNoTime
 		}
 		return millisText(a.Data[0].TS)
@@ -52,7 +51,7 @@ var venueTimes = map[schema.Venue]venueTime{
 				TimeNano string `json:"timeNano"`
 			} `json:"result"`
 		}
-		if err := json.Unmarshal(b, &a); err != nil {
+		if err := safejson.Unmarshal(b, &a); err != nil {
 			return time.Time{}, err
 		}
 		ns, err := strconv.ParseInt(a.Result.TimeNano, 10, 64)
@@ -66,7 +65,7 @@ var venueTimes = map[schema.Venue]venueTime{
 				Unixtime int64 `json:"unixtime"`
 			} `json:"result"`
 		}
-		err := json.Unmarshal(b, &a)
+		err := safejson.Unmarshal(b, &a)
 		return time.Unix(a.Result.Unixtime, 0), err
 	}, nil},
 	// Coinbase Advanced Trade "Get Server Time": {"epochMillis":"ms"}.
@@ -74,7 +73,7 @@ var venueTimes = map[schema.Venue]venueTime{
 		var a struct {
 			EpochMillis string `json:"epochMillis"`
 		}
-		if err := json.Unmarshal(b, &a); err != nil {
+		if err := safejson.Unmarshal(b, &a); err != nil {
 			return time.Time{}, err
 		}
 		return millisText(a.EpochMillis)

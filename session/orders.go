@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/goccy/go-json/jsontext"
-	json "github.com/goccy/go-json/v2"
 
+	"github.com/meltica/meltica/internal/safejson"
 	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/schema"
@@ -219,11 +219,6 @@ func refusalOf(data []byte) (r refusalMeta) {
 	if !bytes.Contains(data, errorKey) {
 		return r
 	}
-	defer func() {
-		if recover() != nil {
-			r = refusalMeta{}
-		}
-	}()
 	var m struct {
 		Status int `json:"status"`
 		Error  struct {
@@ -232,7 +227,7 @@ func refusalOf(data []byte) (r refusalMeta) {
 			} `json:"data"`
 		} `json:"error"`
 	}
-	if json.Unmarshal(data, &m) != nil {
+	if safejson.Unmarshal(data, &m) != nil {
 		return refusalMeta{}
 	}
 	return refusalMeta{status: max(m.Status, 0), retryAfter: max(m.Error.Data.RetryAfter, 0)}
@@ -244,15 +239,10 @@ func refusalOf(data []byte) (r refusalMeta) {
 // reconciliation queries are in flight: a decoder panic (goccy v0.12 is
 // a fresh rewrite) is no id, never raised on the connection's reader.
 func answerID(data []byte) (id uint64) {
-	defer func() {
-		if recover() != nil {
-			id = 0
-		}
-	}()
 	var m struct {
 		ID jsontext.Value `json:"id"`
 	}
-	if json.Unmarshal(data, &m) != nil {
+	if safejson.Unmarshal(data, &m) != nil {
 		return 0
 	}
 	id, err := strconv.ParseUint(string(m.ID), 10, 64)

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/goccy/go-json/jsontext"
-	json "github.com/goccy/go-json/v2"
 
+	"github.com/meltica/meltica/internal/safejson"
 	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/wsclient"
@@ -521,17 +521,12 @@ func (v *venueOrders) awaiting(conn uint64) (id uint64, n int) {
 // never raised on the reader. It decodes the frame once, for refusals
 // without a readable id only.
 func echoesNoID(data []byte) (none bool) {
-	defer func() {
-		if recover() != nil {
-			none = false
-		}
-	}()
 	var m struct {
 		ID    jsontext.Value `json:"id"`
 		ReqID jsontext.Value `json:"reqId"`
 		Req   jsontext.Value `json:"req_id"`
 	}
-	if json.Unmarshal(data, &m) != nil {
+	if safejson.Unmarshal(data, &m) != nil {
 		return false
 	}
 	for _, v := range [...]jsontext.Value{m.ID, m.ReqID, m.Req} {

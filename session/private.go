@@ -12,8 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	json "github.com/goccy/go-json/v2"
-
+	"github.com/meltica/meltica/internal/safejson"
 	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/wsclient"
@@ -856,15 +855,10 @@ func (p *private) endedSub(ev *schema.CanonicalEvent) (int, bool) {
 // has none or cannot be read (a decoder panic included: goccy v0.12 is a
 // fresh rewrite). For rare notices only: it decodes the frame.
 func frameChannel(data []byte) (ch string) {
-	defer func() {
-		if recover() != nil {
-			ch = ""
-		}
-	}()
 	var m struct {
 		Channel string `json:"channel"`
 	}
-	if json.Unmarshal(data, &m) != nil {
+	if safejson.Unmarshal(data, &m) != nil {
 		return ""
 	}
 	return m.Channel

@@ -165,7 +165,7 @@ type Stats struct {
 	Waiting        uint64 // diffs dropped while waiting for a resubscribed snapshot
 	Buffered       uint64 // diffs buffered while waiting for a fetched snapshot
 	Overflowed     uint64 // buffered diffs dropped oldest-first past MaxBuffer or MaxLevels levels
-	Gaps           uint64 // sequence breaks seen
+	Gaps           uint64 // sequence breaks seen: the book's own, and gap markers of its stream given to it (a break the parser announced, a dropped diff)
 	Checksums      uint64 // checksums verified (a placeholder 0 is not a checksum)
 	ChecksumErrors uint64 // checksum mismatches
 	Crossed        uint64 // books found crossed or locked (best bid ≥ best ask) after a snapshot or diff, invalidated (ReasonCrossed)
@@ -783,6 +783,7 @@ func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent, routed bool
 		case schema.EventBookUpdate, schema.EventBookSnapshot, schema.EventUnknown:
 			b.mu.Lock()
 			defer b.mu.Unlock()
+			b.stats.Gaps++ // announced (an OKX prevSeqId break): the diff after it finds a book no longer live, and no break
 			return b.invalidateLocked(ctx, ev, ReasonUpstream, c.GapFirstSeq, c.GapLastSeq)
 		}
 		return nil

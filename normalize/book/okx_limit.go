@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/goccy/go-json/jsontext"
-	json "github.com/goccy/go-json/v2"
 
+	"github.com/meltica/meltica/internal/safejson"
 	"github.com/meltica/meltica/wsclient"
 )
 
@@ -161,7 +161,7 @@ func okxCode(body string) string {
 	var a struct {
 		Code jsontext.Value `json:"code"`
 	}
-	if json.Unmarshal([]byte(body), &a) != nil {
+	if safejson.Unmarshal([]byte(body), &a) != nil { // a decoder panic too
 		return ""
 	}
 	return string(unquote(a.Code))

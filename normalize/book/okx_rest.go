@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/goccy/go-json/jsontext"
-	json "github.com/goccy/go-json/v2"
 
+	"github.com/meltica/meltica/internal/safejson"
 	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/wsclient"
@@ -200,7 +200,7 @@ var errOKXSnapshot = errors.New("not an OKX books snapshot")
 // positive price and size, an error wrapping errOKXSnapshot.
 func decodeOKXBooks(body []byte, dst *schema.CanonicalEvent) error {
 	var a okxBooksAnswer
-	if err := json.Unmarshal(body, &a); err != nil {
+	if err := safejson.Unmarshal(body, &a); err != nil { // a decoder panic too: a *safejson.PanicError
 		return fmt.Errorf("%w: %w", errOKXSnapshot, err)
 	}
 	if code := unquote(a.Code); string(code) != "0" {
