@@ -184,7 +184,7 @@ func (e *emitter) gap(ctx context.Context, from *schema.CanonicalEvent, typ sche
 	g.Symbol, g.ExchangeTS, g.SeqProvider = from.Symbol, from.ExchangeTS, from.SeqProvider
 	g.Book.Depth = from.Book.Depth // the view that lost messages
 	if typ == schema.EventKlineClosed {
-		if iv := klineInterval(from); iv != "" {
+		if iv := from.KlineInterval(); iv != "" {
 			g.UseKline().Interval = iv // its view: dispatch routes the marker to that interval's subscribers (as fillStale)
 		}
 	}

@@ -22,7 +22,7 @@ func TestS43normDroppedClosedKlineMarkerNamesInterval(t *testing.T) {
 			events.Put(ev)
 		}
 	}()
-	ev := newScratch()
+	ev := schema.NewReusableEvent()
 	ev.Venue, ev.Type, ev.Symbol, ev.SeqProvider = schema.VenueBinance, schema.EventKlineClosed, "BTC-USDT", 7
 	ev.UseKline().Interval = "1h"
 	require.ErrorIs(t, p.dropped(ctx, ev), ErrDropped)
@@ -31,11 +31,11 @@ func TestS43normDroppedClosedKlineMarkerNamesInterval(t *testing.T) {
 	require.Equal(t, schema.EventGap, g.Type)
 	require.NotNil(t, g.Control)
 	assert.Equal(t, schema.EventKlineClosed, g.Control.GapType)
-	assert.Equal(t, "1h", klineInterval(g), "the marker names the dropped kline's interval")
+	assert.Equal(t, "1h", g.KlineInterval(), "the marker names the dropped kline's interval")
 	assert.Equal(t, []string{"gap BTC-USDT kline_closed 1h"}, sink.drain(events))
 
 	// A trade's marker names no interval (no Kline section).
-	tr := newScratch()
+	tr := schema.NewReusableEvent()
 	tr.Venue, tr.Type, tr.Symbol, tr.SeqProvider = schema.VenueBinance, schema.EventTrade, "BTC-USDT", 8
 	require.ErrorIs(t, p.dropped(ctx, tr), ErrDropped)
 	require.Len(t, sink.evs, 1)
