@@ -362,7 +362,8 @@
 // Done() is closed once no call can start and none runs — a host that
 // must know the handler is finished waits on Done outside any handler.
 // Close stops every inline subscription at once (nothing to drain) and
-// waits for the calls running until its context ends; then it returns a
+// waits for the calls running (of one unsubscribed mid-call too) until
+// its context ends; then it returns a
 // [*CloseError] counting them in Running, and each Done closes when its
 // last call returns.
 //
