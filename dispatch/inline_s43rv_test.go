@@ -2,7 +2,11 @@ package dispatch
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -106,4 +110,124 @@ func TestS43rvNestedPublishLeavesTheOuterClonesIntact(t *testing.T) {
 	}
 	require.Zero(t, p.Stats().InUse)
 	closeDispatcher(t, d)
+}
+
+// S43rv: a Goexit in a handler of a nested publish unwinds through the
+// outer handler's call too: both publishes still hand their execution
+// report to every later subscriber (contract 3), a panicking one among
+// them, both originals go back to the pool, and the subscriptions whose
+// calls the Goexit ended (the nested one's and the outer one's) end.
+func TestS43rvGoexitInANestedPublishKeepsBothReports(t *testing.T) {
+	p := newEventPool(8)
+	d := New(p, nil)
+	outer := inlineSub(t, d, Filter{}, func(ev *schema.CanonicalEvent) {
+		if ev.SeqProvider == 1 {
+			_ = d.Publish(context.Background(), take(t, p, bin, "BTC-USDT", schema.EventExecReport, 2))
+		}
+	})
+	quitter := inlineSub(t, d, Filter{}, func(ev *schema.CanonicalEvent) {
+		if ev.SeqProvider == 2 {
+			runtime.Goexit()
+		}
+	})
+	inlineSub(t, d, Filter{}, func(*schema.CanonicalEvent) { panic("bug") })
+	var mu sync.Mutex
+	var later []uint64
+	inlineSub(t, d, Filter{}, func(ev *schema.CanonicalEvent) {
+		mu.Lock()
+		later = append(later, ev.SeqProvider)
+		mu.Unlock()
+	})
+	queued := &recorder{}
+	_, err := d.Subscribe(Filter{}, &SubscribeOptions{Handler: queued.handle})
+	require.NoError(t, err)
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		_ = d.Publish(context.Background(), take(t, p, bin, "BTC-USDT", schema.EventExecReport, 1))
+	}()
+	wait(t, ended, "the publisher's goroutine")
+	waitDone(t, quitter)
+	waitDone(t, outer)
+	mu.Lock()
+	require.ElementsMatch(t, []uint64{1, 2}, later)
+	mu.Unlock()
+	require.Zero(t, p.Stats().InUse)
+	closeDispatcher(t, d)
+	require.Len(t, queued.got(), 2)
+}
+
+// S43rv: Close racing three publishers of execution reports to inline
+// subscribers (one unsubscribing itself on the way): once Close returns
+// nil no handler is entered any more (a call admitted before it is one
+// Close waits for) and none is entered after its Done closed, every Publish that returned nil reached every
+// subscriber still subscribed, each Done is closed (once: a second close
+// would panic), and every original is back in its pool.
+func TestS43rvCloseRacesSeveralPublishers(t *testing.T) {
+	p := newEventPool(64)
+	d := New(p, nil)
+	var closed atomic.Bool
+	var lateCalls atomic.Int64
+	const n = 3
+	var calls [n]atomic.Uint64
+	subs := make([]*Subscription, n)
+	for k := range n {
+		subs[k] = inlineSub(t, d, Filter{}, func(ev *schema.CanonicalEvent) {
+			select {
+			case <-subs[k].Done(): // no call can start once Done is closed
+				lateCalls.Add(1)
+			default:
+				if closed.Load() {
+					lateCalls.Add(1)
+				}
+			}
+			calls[k].Add(1)
+			if k == 0 {
+				runtime.Gosched() // often in this call when Close comes: the later ones are its to refuse
+			}
+			if k == 2 && ev.SeqProvider == 50 {
+				_ = d.Unsubscribe(subs[2])
+			}
+		})
+	}
+	var delivered atomic.Uint64 // Publishes that returned nil
+	var wg sync.WaitGroup
+	started := make(chan struct{}, n)
+	for g := range n {
+		wg.Go(func() {
+			for i := uint64(1); ; i++ {
+				ev, err := p.TryGet()
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				ev.Venue, ev.Symbol, ev.Type, ev.SeqProvider = bin, fmt.Sprint("S", g), schema.EventExecReport, i
+				if i == 100 {
+					started <- struct{}{}
+				}
+				if err := d.Publish(context.Background(), ev); err != nil {
+					if !errors.Is(err, ErrClosed) {
+						t.Error(err)
+					}
+					return
+				}
+				delivered.Add(1)
+			}
+		})
+	}
+	for range n {
+		wait(t, started, "the publishers")
+	}
+	closeDispatcher(t, d)
+	closed.Store(true)
+	wg.Wait()
+	require.Zero(t, lateCalls.Load(), "a handler entered after Close returned or after its Done closed")
+	for k := range n {
+		waitDone(t, subs[k])
+		if k < 2 {
+			require.GreaterOrEqual(t, calls[k].Load(), delivered.Load(), "subscriber %d", k)
+			require.Equal(t, calls[k].Load(), subs[k].Stats().Delivered)
+		}
+	}
+	require.Zero(t, p.Stats().InUse)
 }
