@@ -152,9 +152,14 @@ func (d *Dispatcher) Unsubscribe(s *Subscription) error {
 	if d.subs, ok = without(d.subs, s); ok {
 		d.unlist(s)
 		if s.in != nil {
-			delete(d.inlines, s)
-			d.mu.Unlock()
+			// A call still running keeps s among the inline subscriptions
+			// until it returns (settleOutside), so that Close waits for it
+			// as it waits for a queued handler unsubscribed mid-call.
 			s.stopInline()
+			if s.ended() {
+				delete(d.inlines, s)
+			}
+			d.mu.Unlock()
 			return nil
 		}
 		d.mu.Unlock()
@@ -454,7 +459,8 @@ func (d *Dispatcher) logCaughtUp(s *Subscription, dropped uint64) {
 //
 // Close stops inline subscriptions ([SubscribeOptions.Inline]) at once,
 // nothing to drain, and waits for their calls running until ctx ends (they
-// count in CloseError.Running then). Called from inside an inline handler
+// count in CloseError.Running then) — those of an inline subscription
+// unsubscribed while a call ran too, as for a queued handler. Called from inside an inline handler
 // it returns [ErrCloseInHandler] and closes nothing: it would wait for
 // the very call it is made from. It must not be called from a queued
 // handler either (it waits out ctx). Calling it again waits again.

@@ -358,11 +358,14 @@
 //
 // Ending. Unsubscribe does not wait for calls running (it may be called
 // from one, or from a call nested in one): from its return no call
-// starts; a call already started on another goroutine runs to its end.
+// starts; a call already started on another goroutine runs to its end
+// (one admitted by a publisher just before may enter the handler just
+// after, as a queued goroutine's delivery taken before Unsubscribe may).
 // Done() is closed once no call can start and none runs — a host that
 // must know the handler is finished waits on Done outside any handler.
 // Close stops every inline subscription at once (nothing to drain) and
-// waits for the calls running until its context ends; then it returns a
+// waits for the calls running (of one unsubscribed mid-call too) until
+// its context ends; then it returns a
 // [*CloseError] counting them in Running, and each Done closes when its
 // last call returns.
 //
@@ -383,8 +386,8 @@
 // stays 0: no clock is read for inline subscribers (the lag of an inline
 // call is the publisher's own; normalize stamps IngestTS, the handler can
 // read the clock itself if it wants it). Idle reports no call running.
-// Per call the dispatcher does three atomic additions and a few loads on
-// the subscription's counters, and takes no lock.
+// Per call the dispatcher does two atomic additions, an atomic store and
+// a few loads on the subscription's counters, and takes no lock.
 //
 // A publish to N inline subscribers costs the slab (one allocation for
 // all N clones, as above) and nothing else: a quote too, as there is no

@@ -45,7 +45,7 @@ func (s *Subscription) deliverInline(cl *clones) bool {
 	in.started.Add(1)
 	if in.stopped.Load() { // stop came between: it may have read started already
 		in.started.Add(^uint64(0))
-		s.settle()
+		s.settleOutside()
 		cl.next()
 		return false
 	}
@@ -69,7 +69,7 @@ func (s *Subscription) callInline(ev *schema.CanonicalEvent) {
 	returned := false
 	defer func() {
 		s.in.finished.Add(1)
-		s.settle()
+		s.settleOutside()
 		if !returned {
 			_ = s.d.Unsubscribe(s) // after Close: stopped already
 		}
@@ -78,11 +78,35 @@ func (s *Subscription) callInline(ev *schema.CanonicalEvent) {
 	returned = true
 }
 
-// settle closes done once s is stopped and no call runs (see inline).
-func (s *Subscription) settle() {
+// settle closes done once s is stopped and no call runs (see inline),
+// reporting whether this call closed it.
+func (s *Subscription) settle() (closed bool) {
 	in := s.in
 	if in.stopped.Load() && in.finished.Load() == in.started.Load() {
-		in.doneOnce.Do(func() { close(s.done) })
+		in.doneOnce.Do(func() { close(s.done); closed = true })
+	}
+	return closed
+}
+
+// settleOutside is settle on a publisher's goroutine, which holds no lock
+// of the dispatcher's: when it closes done, the dispatcher forgets s
+// (Unsubscribe left it among the inline subscriptions Close waits for
+// while a call ran).
+func (s *Subscription) settleOutside() {
+	if s.settle() {
+		s.d.mu.Lock()
+		delete(s.d.inlines, s)
+		s.d.mu.Unlock()
+	}
+}
+
+// ended reports whether done is closed.
+func (s *Subscription) ended() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
 	}
 }
 
