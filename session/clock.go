@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/meltica/meltica/internal/safejson"
 	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/wsclient"
 )
@@ -136,14 +137,11 @@ var (
 	latestServerTime   = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
 )
 
-// parseServerTime reads body with vt; a panic inside the decoder is a
-// malformed answer, never raised (venue input, goccy v0.12).
+// parseServerTime reads body with vt; a panic while reading it is a
+// malformed answer (a *safejson.PanicError), never raised (venue input,
+// goccy v0.12).
 func parseServerTime(vt venueTime, body []byte) (t time.Time, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			t, err = time.Time{}, fmt.Errorf("session: server time: decoder panic: %v", r)
-		}
-	}()
+	defer safejson.Recover(&err)
 	return vt.parse(body)
 }
 
