@@ -188,7 +188,15 @@ func TestS30rvsessMarketRotationStaysConnected(t *testing.T) {
 	execs := make(chan *schema.ExecReport, 16)
 	seen := &rotationSeen{}
 	s, clk, now := rotatedSession(t, c, f, execs, seen)
+	require.Equal(t, schema.VenueOKX, c.venue, "both connections arm MaxAge (as Coinbase's private one does not)")
 	now.set(now.get().Add(3 * time.Second)) // a newer login time
+	// wsclient arms a connection's MaxAge after its Connected event:
+	// the market connection's may come after WaitConnected, and
+	// rotateUntil's first firing miss it (fired again only until the
+	// orders connection's rotation begins). It then never rotated: this
+	// test failed so on a loaded machine (CI of session 43).
+	require.Eventually(t, func() bool { return clk.ageTimers() == 2 }, generous, pollEvery,
+		"the private connection's MaxAge and the market one's armed")
 	// MaxAge rotates the private connection (its switch comes) and the
 	// market one, whose fake sends nothing: it stays Rotating
 	clk.rotateUntil(t, func() bool {

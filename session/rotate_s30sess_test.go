@@ -52,6 +52,19 @@ func ordersRotating(s *session.Session, seen *rotationSeen) func() bool {
 	}
 }
 
+// ageTimers is how many MaxAge timers wait to fire (see fireAge).
+func (c *manualClock) ageTimers() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, t := range c.timers {
+		if !t.stopped && t.d > rotateAge-time.Hour && t.d <= rotateAge {
+			n++
+		}
+	}
+	return n
+}
+
 // rotateUntil fires MaxAge's timers once (the private connection's and
 // the market's), then waits for cond: firing again could start the next
 // rotation, the new connection's MaxAge armed at the switch. wsclient
