@@ -353,9 +353,13 @@ type Consumer struct {
 	execOwed   uint64
 	execVenues *lru[schema.Venue, struct{}]
 	execResume execResume
-	// dupAcks are the confirmations of duplicates' acks in progress
-	// (ackDuplicate): Close waits for them.
-	dupAcks sync.WaitGroup
+	// asideAcks are the confirmations of acks waited for aside (ackAside)
+	// in progress: Close waits for them. asideSlots, of capacity
+	// maxAsideAcks, holds one token per such confirmation; asideFull
+	// counts the acks confirmed in place because it was full.
+	asideAcks  sync.WaitGroup
+	asideSlots chan struct{}
+	asideFull  atomic.Uint64
 
 	closeOnce sync.Once
 	closeErr  error
@@ -475,6 +479,7 @@ func NewConsumer(ctx context.Context, nc *nats.Conn, d *dispatch.Dispatcher, eve
 		seqs:      newLRU[viewKey, seqState](o.MaxStreams), seen: newDedup(o.Dedup),
 		venues: newLRU[schema.Venue, struct{}](maxVenues), execVenues: newLRU[schema.Venue, struct{}](maxVenues)}
 	c.life, c.endLife = context.WithCancel(context.Background())
+	c.asideSlots = make(chan struct{}, maxAsideAcks)
 	c.execResume.relink = make(chan struct{}, 1)
 	c.execResume.naked = make(chan struct{}, 1)
 	if o.Durable != "" {
@@ -1268,12 +1273,12 @@ func (c *Consumer) execLocked(m jetstream.Msg, meta *jetstream.MsgMetadata, seq,
 		return
 	}
 	if !wanted {
-		c.ack(m) // another node's: the whole stream is read because Subjects overlap
+		c.ackAside(m) // another node's: the whole stream is read because Subjects overlap
 		return
 	}
 	if id != "" && c.seen.has(id) || c.replayed(seq) {
 		c.execDup.Add(1)
-		c.ackDuplicate(m)
+		c.ackAside(m)
 		return
 	}
 	ev, err := c.getWait()
@@ -1383,25 +1388,49 @@ func (c *Consumer) ack(m jetstream.Msg) {
 	c.confirm(m.DoubleAck)
 }
 
-// ackDuplicate acknowledges m, a report handed on already (dropped by its
-// id or its stream sequence), and waits for the server's confirmation on
-// a goroutine of its own (dupAcks), not holding execMu or the delivery's
-// goroutine. A late delivery of a report handled already — one from
-// before a reset of the durable consumer (the Consumer's own, see
-// resetLost, or an operator's to a sequence), that the server has not
-// delivered again since — is one it no longer waits for: it neither
-// takes nor answers its ack (nats-server consumer.go processAckMsg: an
-// ack at or past the next sequence to deliver is ignored), and the ack,
-// sent again until AckWait (30 s by default), held execMu and every later
-// report that long (TestS43natsLateDuplicateAckAfterReset). The server
-// then delivers the report again, dropped as a duplicate and acknowledged
-// in turn; and an ack into a dying link is still sent again until
-// confirmed, so that the next incarnation does not get the report again.
-// Close waits for these confirmations as for a report's (within its
-// ctx). Under execMu.
-func (c *Consumer) ackDuplicate(m jetstream.Msg) {
+// maxAsideAcks bounds the acks whose confirmations a Consumer waits for
+// aside (ackAside) at once: past it, under a storm of duplicates (a
+// durable consumer reset, or made again, delivering again up to its
+// MaxAckPending reports at a time with their confirmations slow to come)
+// or of other nodes' reports, an ack is confirmed in place, as a report
+// handed on is — the delivery waits for its confirmation (a round trip),
+// not for a goroutine more.
+const maxAsideAcks = 32
+
+// ackAside acknowledges m, a message not handed on — a report handed on
+// already (dropped by its id or its stream sequence), or another node's
+// (the whole stream is read because Subjects overlap) — and waits for the
+// server's confirmation on a goroutine of its own (asideAcks), not
+// holding execMu or the delivery's goroutine: no report handed on after
+// it waits for it. One of another node's waited for a round trip in
+// place, each before the next report (TestS44natsForeignAckAside). A
+// late delivery of a report handled already — one from before a reset of
+// the durable consumer (the Consumer's own, see resetLost, or an
+// operator's to a sequence), that the server has not delivered again
+// since — is one it no longer waits for: it neither takes nor answers its
+// ack (nats-server consumer.go processAckMsg: an ack at or past the next
+// sequence to deliver is ignored), and the ack, sent again until AckWait
+// (30 s by default), held execMu and every later report that long
+// (TestS43natsLateDuplicateAckAfterReset). The server then delivers the
+// report again, dropped as a duplicate and acknowledged in turn; and an
+// ack into a dying link is still sent again until confirmed, so that the
+// next incarnation does not get the report again. At most maxAsideAcks
+// confirmations wait aside; past them m's is waited for in place
+// (asideFull counts them): the goroutines are bounded, whatever
+// MaxAckPending (TestS44natsDuplicateStormBounded). Close waits for these
+// confirmations as for a report's (within its ctx). Under execMu.
+func (c *Consumer) ackAside(m jetstream.Msg) {
 	c.handled(m)
-	c.dupAcks.Go(func() { c.confirm(m.DoubleAck) })
+	select {
+	case c.asideSlots <- struct{}{}:
+		c.asideAcks.Go(func() {
+			defer func() { <-c.asideSlots }()
+			c.confirm(m.DoubleAck)
+		})
+	default:
+		c.asideFull.Add(1)
+		c.confirm(m.DoubleAck)
+	}
 }
 
 // termBody is what a Term sends (nats.go has no Term that waits for the
@@ -1713,8 +1742,8 @@ func (c *Consumer) stop(ctx context.Context) error {
 		// nothing more.
 		c.execMu.Lock()
 		c.execMu.Unlock() //nolint:staticcheck // an empty critical section is the wait
-		// And for the duplicates' acks: closed, no delivery adds one.
-		c.dupAcks.Wait()
+		// And for the acks confirmed aside: closed, no delivery adds one.
+		c.asideAcks.Wait()
 		if c.nc.IsConnected() {
 			if err := flush(ctx, c.nc); err != nil {
 				errs = append(errs, fmt.Errorf("natsbridge: flush: %w", err))

@@ -182,7 +182,12 @@
 //     with the server's confirmation, after the host's dispatcher has
 //     queued it for every subscriber; a redelivery of an id the consumer has
 //     already handed on is dropped (it remembers the last
-//     ConsumerOptions.Dedup ids). An ack not confirmed within a second
+//     ConsumerOptions.Dedup ids). The ack of such a duplicate, or of
+//     another node's report (Subjects that overlap read the whole
+//     stream), is confirmed on a goroutine of its own, so that the
+//     reports after it do not wait for its round trip: 32 such
+//     confirmations at most at once, past which one is waited for before
+//     the next report, as a report handed on is. An ack not confirmed within a second
 //     (lost with a dying link), or whose wait nats.go ended with
 //     ErrDisconnected (Conn.ForceReconnect), is sent again until it is
 //     confirmed, within AckWait,

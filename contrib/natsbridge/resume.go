@@ -268,6 +268,7 @@ func (c *Consumer) resume() error {
 			from = start
 		}
 		if cons, err = r.js.CreateOrUpdateConsumer(ctx, c.opts.Stream.Name, c.execConfig(start)); err == nil {
+			c.madeAt(ctx, cons.CachedInfo(), start)
 			cons, err = c.fitAckPending(ctx, r.js, cons)
 		}
 		if err != nil {
@@ -342,6 +343,32 @@ func (c *Consumer) resume() error {
 	c.execResumed.Add(1)
 	c.log.Warn("natsbridge: durable consumer was gone or stopped; delivering again", "stream", c.opts.Stream.Name, "same_stream", sameStream)
 	return nil
+}
+
+// madeAt resets the durable consumer the resumer just made to start at
+// stream sequence start (0: the stream's first) to start, when info, as
+// the server answered its creation, shows it started elsewhere or
+// delivered already. Made while the server was still deleting the one of
+// the same name (its "consumer deleted" reaches the Consume before the
+// deletion ends: nats-server consumer.go stopWithFlags releases the pulls
+// before it removes the consumer and its store), it was seen starting at
+// the stream's first (Delivered.Stream 1 with OptStartSeq 3: every report
+// handled came again, dropped as duplicates) and delivering a report
+// that no Consume received (the old one's pull), which the server held
+// for a whole AckWait (30 s by default) before it came again, and every
+// later one with it (TestS24DurableConsumerDeletedRecreated, 1 run in
+// about 200 under load). A failed reset is logged: the reports then come
+// after AckWait.
+func (c *Consumer) madeAt(ctx context.Context, info *jetstream.ConsumerInfo, start uint64) {
+	if info == nil || info.NumAckPending == 0 && info.Delivered.Stream+1 >= start {
+		return
+	}
+	if _, err := c.execResume.js.ResetConsumerToSequence(ctx, c.opts.Stream.Name, c.opts.Durable, start); err != nil {
+		c.execResume.failed.add(c.log, 1, "natsbridge: resetting the durable consumer made again failed; a report it delivered elsewhere comes again after AckWait", "error", err)
+		return
+	}
+	c.log.Warn("natsbridge: durable consumer made again started elsewhere; reset to where it starts", "stream", c.opts.Stream.Name,
+		"start", start, "delivered", info.Delivered.Stream, "pending", info.NumAckPending)
 }
 
 // consumerRemade reports whether meta, a delivery of the current Consume
