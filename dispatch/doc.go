@@ -22,8 +22,10 @@
 //
 // The copies of one publish come from one allocation, a slab: an array of
 // 448-byte events, each followed by a pointer-free tail that holds its
-// book levels and raw bytes (tails from 256 bytes to 32 KiB, doubling, so
-// a tail wastes less than its payload's size), or, for an event with one
+// book levels and raw bytes (tails from 256 bytes to 32 KiB in four steps
+// a doubling — 256, 320, 384, 448, 512, 640, … —, so a tail wastes less
+// than a quarter of its payload's size: a 20-level diff's 640 bytes of
+// levels fill a 640-byte tail), or, for an event with one
 // out-of-line section and no payload (a ticker, a kline, an execution
 // report, a connection state), by that section. The slab is made when the
 // first matching subscription needs a copy and has room for every
