@@ -124,7 +124,7 @@
 // 220 ns per subscriber, the pool and the route included).
 //
 // Where an inline subscriber's time goes with the 448-byte event
-// (2026-12-03 10:42–11:24 UTC, load average 38–47: only shares and
+// (2026-12-03 10:42–11:35 UTC, load average 30–47: only shares and
 // counts, not absolute times, mean anything;
 // benchmarks/results/s44-profile.txt). The benchmarks module's Fanout,
 // meltica-inline, at 16 and 64 subscribers, 60,000 publishes each, with
@@ -156,12 +156,17 @@
 // collections per byte; GOGC is the host's, not the library's). Tails in
 // four steps a doubling instead of doubling (a 20-level diff's 640 bytes
 // of levels in a 640-byte tail, not 1 KiB) cut Pipeline at 16 inline
-// subscribers from 13.03 to 11.84 KiB a frame (−9.2 %, p=0.000, 18
-// alternating runs of main's and this binary); its CPU, −7 % in the
-// median, was not shown at that load (p=0.18, ±20 %):
+// subscribers from 13.02 to 11.83 KiB a frame (−9.2 %, p=0.000) and its
+// CPU from 25.0 to 23.0 µs a frame (−8.2 %, p=0.011; 30 alternating runs
+// of main's and this binary, load average 30–47, the baseline's 25.7 and
+// 25.9 µs unchanged, p=0.82). In this binary's runs Pipeline at 16 inline
+// subscribers took 11 % less CPU than the baseline (23.0 against 25.9 µs,
+// p=0.004; main's: 25.0 against 25.7, p=0.70) — at that load, where the
+// baseline's wake-ups cost more; near idle it was +10 % (Inline delivery), not
+// measured again:
 //
 //	cd benchmarks && go test -c -o /tmp/bench.new .   # /tmp/bench.old: main's
-//	for i in $(seq 18); do for v in old new; do /tmp/bench.$v -test.run '^$' \
+//	for i in $(seq 30); do for v in old new; do /tmp/bench.$v -test.run '^$' \
 //	  -test.bench '^BenchmarkPipeline$/^impl=(baseline|meltica-inline)$/^subs=16$' -test.benchmem -test.count 1 >> $v.txt
 //	done; done; benchstat old.txt new.txt   # results/s44-tails*.txt
 //
