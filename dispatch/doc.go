@@ -22,8 +22,10 @@
 //
 // The copies of one publish come from one allocation, a slab: an array of
 // 448-byte events, each followed by a pointer-free tail that holds its
-// book levels and raw bytes (tails from 256 bytes to 32 KiB, doubling, so
-// a tail wastes less than its payload's size), or, for an event with one
+// book levels and raw bytes (tails from 256 bytes to 32 KiB in four steps
+// a doubling — 256, 320, 384, 448, 512, 640, … —, so a tail wastes less
+// than a quarter of its payload's size: a 20-level diff's 640 bytes of
+// levels fill a 640-byte tail), or, for an event with one
 // out-of-line section and no payload (a ticker, a kline, an execution
 // report, a connection state), by that section. The slab is made when the
 // first matching subscription needs a copy and has room for every
@@ -120,6 +122,53 @@
 // sections the two quotes use: 16 such replacements went from 7.5 to
 // 3.5 µs a publish (−54 %, p=0.015, 6 runs each, interleaved; about
 // 220 ns per subscriber, the pool and the route included).
+//
+// Where an inline subscriber's time goes with the 448-byte event
+// (2026-12-03 10:42–11:35 UTC, load average 30–47: only shares and
+// counts, not absolute times, mean anything;
+// benchmarks/results/s44-profile.txt). The benchmarks module's Fanout,
+// meltica-inline, at 16 and 64 subscribers, 60,000 publishes each, with
+// -test.cpuprofile, GODEBUG=gctrace=1 and getrusage. A trade's 64 clones are one 28,680-byte
+// allocation (64 × 448 plus the runtime's 8-byte header of a
+// pointer-holding object of 512 B–32 KiB), which the 32 KiB size class
+// rounds to 32,768 (16 clones: 7,176 to 8,192): 512 bytes per clone, a
+// span of its own per publish. The 4 MB minimum heap goal of a process
+// whose live heap is about 1 MB makes that a collection every 96
+// publishes at N=64 (10.5 per 1,000; N=16: 1.9; Pipeline at 16, 13 KiB a
+// frame: 4.4 per 1,000 frames, the baseline's 2.8 KiB: 1.1). Of the
+// extra CPU a clone costs between N=16 and N=64, all but about 9 % is
+// user time (minor faults: 0.02 a publish, so not page faults); by
+// profile (shares of the difference between the two, overlapping a
+// little): the copy 28 % — nearly all of it on the first store into each
+// clone, memory the allocator last handed out a collection ago and no
+// longer in cache —, the scheduling of the runtime's own goroutines (mark
+// workers, the sweeper and the scavenger parking and waking) 28 %, the
+// allocation 12 % (zeroing 6 %), the collector's preemptions of the
+// publisher (asyncPreempt) 11 %, the scavenger 11 %, sweeping 9 %,
+// marking 8 %, the inline call itself under 3 %. Nearly all of it scales with the
+// bytes each clone makes the runtime hand out and take back, not with
+// dispatch's instructions: the copy writes 224 of the clone's 448 bytes
+// (the common fields and the trade), the other 224 (BBO, the book's
+// scalars and slices, eight section pointers) are zeroed and never
+// written. Cutting a clone's CPU further takes fewer bytes per clone —
+// schema's layout (a smaller event: the quote and the book's scalars out
+// of line), not dispatch's — or a host with a larger live heap (fewer
+// collections per byte; GOGC is the host's, not the library's). Tails in
+// four steps a doubling instead of doubling (a 20-level diff's 640 bytes
+// of levels in a 640-byte tail, not 1 KiB) cut Pipeline at 16 inline
+// subscribers from 13.02 to 11.83 KiB a frame (−9.2 %, p=0.000) and its
+// CPU from 25.0 to 23.0 µs a frame (−8.2 %, p=0.011; 30 alternating runs
+// of main's and this binary, load average 30–47, the baseline's 25.7 and
+// 25.9 µs unchanged, p=0.82). In this binary's runs Pipeline at 16 inline
+// subscribers took 11 % less CPU than the baseline (23.0 against 25.9 µs,
+// p=0.004; main's: 25.0 against 25.7, p=0.70) — at that load, where the
+// baseline's wake-ups cost more; near idle it was +10 % (Inline delivery), not
+// measured again:
+//
+//	cd benchmarks && go test -c -o /tmp/bench.new .   # /tmp/bench.old: main's
+//	for i in $(seq 30); do for v in old new; do /tmp/bench.$v -test.run '^$' \
+//	  -test.bench '^BenchmarkPipeline$/^impl=(baseline|meltica-inline)$/^subs=16$' -test.benchmem -test.count 1 >> $v.txt
+//	done; done; benchstat old.txt new.txt   # results/s44-tails*.txt
 //
 // # Routing
 //

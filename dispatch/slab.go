@@ -48,14 +48,21 @@ func slabOf[T any]() slabClass {
 	}
 }
 
-// The tails double from 256 bytes to 32 KiB, so a clone wastes less than
-// half its payload's size; the events alone (no payload) are a plain
+// The tails grow from 256 bytes to 32 KiB in four steps a doubling (256,
+// 320, 384, 448, 512, 640, ...), so a clone's tail wastes less than a
+// quarter of its payload's size; the events alone (no payload) are a plain
 // array.
 var (
 	eventSlab   = slabClass{stride: eventSize, alloc: allocEvents}
 	slabClasses = [...]slabClass{
-		slabOf[[32]uint64](), slabOf[[64]uint64](), slabOf[[128]uint64](), slabOf[[256]uint64](),
-		slabOf[[512]uint64](), slabOf[[1024]uint64](), slabOf[[2048]uint64](), slabOf[[4096]uint64](),
+		slabOf[[32]uint64](), slabOf[[40]uint64](), slabOf[[48]uint64](), slabOf[[56]uint64](),
+		slabOf[[64]uint64](), slabOf[[80]uint64](), slabOf[[96]uint64](), slabOf[[112]uint64](),
+		slabOf[[128]uint64](), slabOf[[160]uint64](), slabOf[[192]uint64](), slabOf[[224]uint64](),
+		slabOf[[256]uint64](), slabOf[[320]uint64](), slabOf[[384]uint64](), slabOf[[448]uint64](),
+		slabOf[[512]uint64](), slabOf[[640]uint64](), slabOf[[768]uint64](), slabOf[[896]uint64](),
+		slabOf[[1024]uint64](), slabOf[[1280]uint64](), slabOf[[1536]uint64](), slabOf[[1792]uint64](),
+		slabOf[[2048]uint64](), slabOf[[2560]uint64](), slabOf[[3072]uint64](), slabOf[[3584]uint64](),
+		slabOf[[4096]uint64](),
 	}
 )
 

@@ -24,8 +24,14 @@ func tailOffsetOf[T any]() uintptr { return unsafe.Offsetof(box[T]{}.tail) }
 func TestS42rvschTailOffsetIsEveryBoxsTail(t *testing.T) {
 	t.Parallel()
 	offsets := []uintptr{
-		tailOffsetOf[[32]uint64](), tailOffsetOf[[64]uint64](), tailOffsetOf[[128]uint64](), tailOffsetOf[[256]uint64](),
-		tailOffsetOf[[512]uint64](), tailOffsetOf[[1024]uint64](), tailOffsetOf[[2048]uint64](), tailOffsetOf[[4096]uint64](),
+		tailOffsetOf[[32]uint64](), tailOffsetOf[[40]uint64](), tailOffsetOf[[48]uint64](), tailOffsetOf[[56]uint64](),
+		tailOffsetOf[[64]uint64](), tailOffsetOf[[80]uint64](), tailOffsetOf[[96]uint64](), tailOffsetOf[[112]uint64](),
+		tailOffsetOf[[128]uint64](), tailOffsetOf[[160]uint64](), tailOffsetOf[[192]uint64](), tailOffsetOf[[224]uint64](),
+		tailOffsetOf[[256]uint64](), tailOffsetOf[[320]uint64](), tailOffsetOf[[384]uint64](), tailOffsetOf[[448]uint64](),
+		tailOffsetOf[[512]uint64](), tailOffsetOf[[640]uint64](), tailOffsetOf[[768]uint64](), tailOffsetOf[[896]uint64](),
+		tailOffsetOf[[1024]uint64](), tailOffsetOf[[1280]uint64](), tailOffsetOf[[1536]uint64](), tailOffsetOf[[1792]uint64](),
+		tailOffsetOf[[2048]uint64](), tailOffsetOf[[2560]uint64](), tailOffsetOf[[3072]uint64](), tailOffsetOf[[3584]uint64](),
+		tailOffsetOf[[4096]uint64](),
 		tailOffsetOf[schema.Ticker](), tailOffsetOf[schema.Kline](), tailOffsetOf[schema.Mark](), tailOffsetOf[schema.Liquidation](),
 		tailOffsetOf[schema.Execution](), tailOffsetOf[schema.Control](), tailOffsetOf[schema.Balance](), tailOffsetOf[schema.Position](),
 	}
@@ -34,7 +40,7 @@ func TestS42rvschTailOffsetIsEveryBoxsTail(t *testing.T) {
 	}
 	// The list above is every box type: a class or a kind added must be
 	// added there too.
-	require.Len(t, slabClasses, 8)
+	require.Len(t, slabClasses, 29)
 	require.Len(t, outKinds, 8)
 	for i := range slabClasses {
 		assert.Equal(t, tailOffset+uintptr(slabClasses[i].bytes), slabClasses[i].stride, "payload class %d", i)
