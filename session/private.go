@@ -64,8 +64,24 @@ type LoginError struct {
 	Err      error
 }
 
+// Error says what happened, and to which step (a subscription's with its
+// channel): the venue's refusal with its code and message ("session: okx
+// private login refused: code 60009: Login failed."), no answer within
+// the deadline ("session: bybit private trade login: no answer from the
+// venue", Err ErrNoAnswer), or the credentials not made ("session: kraken
+// private token failed: " and Err).
 func (e *LoginError) Error() string {
-	s := "session: " + string(e.Venue) + " private " + e.Step + " refused"
+	s := "session: " + string(e.Venue) + " private " + e.Step
+	if e.Channel != "" {
+		s += " " + e.Channel
+	}
+	switch {
+	case e.Code == 0 && e.Msg == "" && errors.Is(e.Err, ErrNoAnswer):
+		return s + ": no answer from the venue"
+	case e.Code == 0 && e.Msg == "" && e.Err != nil:
+		return s + " failed: " + e.Err.Error()
+	}
+	s += " refused"
 	if e.Code != 0 {
 		s += ": code " + strconv.FormatInt(e.Code, 10)
 	}
