@@ -24,6 +24,9 @@ type testHooks struct {
 	// writing: a private connection's worker is about to write a
 	// handshake message (login, subscription) for its connection p.conn.
 	writing func(p *private)
+	// unanswered: Binance's user-data subscription on conn went
+	// unanswered (userDataUnanswered), its refusal not yet on the board.
+	unanswered func(conn uint64)
 }
 
 func (s *Session) hookPicked(req *schema.OrderRequest, conn uint64) {
@@ -59,5 +62,11 @@ func (s *Session) hookStepped(p *private) {
 func (s *Session) hookWriting(p *private) {
 	if h := s.hooks.Load(); h != nil && h.writing != nil {
 		h.writing(p)
+	}
+}
+
+func (s *Session) hookUnanswered(conn uint64) {
+	if h := s.hooks.Load(); h != nil && h.unanswered != nil {
+		h.unanswered(conn)
 	}
 }

@@ -70,9 +70,10 @@ const (
 	unsubReqID = 2
 )
 
-// unsubscribeAnswer reports whether c answers a market unsubscribe.
+// unsubscribeAnswer reports whether ev answers a market unsubscribe (an
+// event without a Control section answers none: ControlOrZero).
 func unsubscribeAnswer(ev *schema.CanonicalEvent) bool {
-	return ev.Control != nil && ev.Control.RequestID == unsubReqID && (ev.Venue == schema.VenueBybit || ev.Venue == schema.VenueKraken || ev.Venue == schema.VenueOKX)
+	return ev.ControlOrZero().RequestID == unsubReqID && (ev.Venue == schema.VenueBybit || ev.Venue == schema.VenueKraken || ev.Venue == schema.VenueOKX)
 }
 
 // backoff is the wait before asking again after the n-th refusal in a row

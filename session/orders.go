@@ -809,11 +809,28 @@ func (o *orders) userDataUnanswered(conn, id uint64) {
 	if o.client.Stats().ConnID != conn {
 		return // replaced: the new connection subscribes by itself
 	}
+	o.s.hookUnanswered(conn)
 	err := &LoginError{Venue: schema.VenueBinance, Step: "subscribe", Channel: "userDataStream", Attempts: tries, Err: ErrNoAnswer}
 	o.s.state.update(func(b *stateBoard) {
 		b.ordersReady = false
 		b.setUserDataErr(err)
 	})
+	o.mu.Lock()
+	late := o.readyConn == conn
+	o.mu.Unlock()
+	if late {
+		// Its answer came (deliver) after the deadline, its board update
+		// before this one: the acceptance stands. Else the refusal stayed
+		// on the board, orders never ready and WaitOrdersReady returning
+		// it, and the retry, seeing the connection ready, not sent.
+		o.s.state.update(func(b *stateBoard) {
+			if b.userDataErr == err {
+				b.setUserDataErr(nil)
+				b.ordersReady = b.ordersState == schema.ConnConnected
+			}
+		})
+		return
+	}
 	o.resubscribeLater(conn, tries, 0)
 }
 

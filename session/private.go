@@ -64,8 +64,24 @@ type LoginError struct {
 	Err      error
 }
 
+// Error says what happened, and to which step (a subscription's with its
+// channel): the venue's refusal with its code and message ("session: okx
+// private login refused: code 60009: Login failed."), no answer within
+// the deadline ("session: bybit private trade login: no answer from the
+// venue", Err ErrNoAnswer), or the credentials not made ("session: kraken
+// private token failed: " and Err).
 func (e *LoginError) Error() string {
-	s := "session: " + string(e.Venue) + " private " + e.Step + " refused"
+	s := "session: " + string(e.Venue) + " private " + e.Step
+	if e.Channel != "" {
+		s += " " + e.Channel
+	}
+	switch {
+	case e.Code == 0 && e.Msg == "" && errors.Is(e.Err, ErrNoAnswer):
+		return s + ": no answer from the venue"
+	case e.Code == 0 && e.Msg == "" && e.Err != nil:
+		return s + " failed: " + e.Err.Error()
+	}
+	s += " refused"
 	if e.Code != 0 {
 		s += ": code " + strconv.FormatInt(e.Code, 10)
 	}
@@ -248,6 +264,10 @@ type private struct {
 	// prep is the rotation whose new connection the handshake is made on
 	// (p.conn is then its id), until the switch or its failure; nil none.
 	prep *prepared
+	// retiring is the connection the venue announced it will close (OKX
+	// notice 64008, Bybit 10019: retire), on it alone orders never go
+	// again; 0 none.
+	retiring uint64
 	// kraken is the WebSocket token fetched last (Kraken; see krakenToken).
 	kraken krakenFetched
 }
@@ -820,6 +840,13 @@ func (p *private) step(st step) {
 		// name the old connection, current until then: dropped at the
 		// switch); a failed rotation closes it.
 		p.prep.retire = true
+	case st.retire && p.prep != nil && st.conn == p.prep.old && st.conn != 0:
+		// The old connection will close, its replacement under way (a
+		// rotation at MaxAge, or one asked before): the switch replaces
+		// it; should the rotation fail, it is retired again (endPrep):
+		// orders never go on it again.
+		p.retiring = st.conn
+		p.logRetire(st.conn)
 	case st.retire && st.conn == p.conn && p.conn != 0:
 		p.retire()
 	case st.ended && st.conn == p.conn && p.conn != 0:
@@ -909,14 +936,28 @@ func (p *private) subscriptionEnded(st step) {
 // (wsclient's Rotate) dials a new connection at once, logs it in and
 // subscribes it (prepare) while the old one still delivers the answers
 // of the requests in flight and the reports; the switch follows.
+//
+// The connection stays retiring (p.retiring) until it goes: should the
+// rotation fail, orders do not go on it again (live), and it is retired
+// again (endPrep) — wsclient's next try of the failed rotation, after its
+// backoff, is the one asked (Client.Rotate). Orders wait meanwhile, bounded
+// by their context, the host told by the failed rotation's Connected
+// event (its *wsclient.PrepareError); the venue's close, if first, makes a
+// new connection with a login of its own.
 func (p *private) retire() {
-	if p.s.cfg.Logger != nil {
-		p.s.cfg.Logger.Info("session: the venue announced it will close the private connection; reconnecting ahead",
-			"venue", string(p.s.spec.venue), "conn_id", p.conn)
-	}
+	p.retiring = p.conn
+	p.logRetire(p.conn)
 	p.setReady(false)
 	if err := p.client.Rotate(); err != nil && p.s.cfg.Logger != nil {
 		p.s.cfg.Logger.Warn("session: reconnecting ahead of the announced close failed", "venue", string(p.s.spec.venue), "err", err)
+	}
+}
+
+// logRetire logs the venue's announced close of connection conn.
+func (p *private) logRetire(conn uint64) {
+	if p.s.cfg.Logger != nil {
+		p.s.cfg.Logger.Info("session: the venue announced it will close the private connection; reconnecting ahead",
+			"venue", string(p.s.spec.venue), "conn_id", conn)
 	}
 }
 
@@ -1162,6 +1203,12 @@ func (p *private) subscribed() {
 // live lets orders go on p.conn, logged in and subscribed; with reconcile,
 // the window without the private channels before it is reconciled.
 func (p *private) live(reconcile bool) {
+	if p.conn != 0 && p.conn == p.retiring {
+		// The venue will close it (retire): orders wait for its
+		// replacement, where an answer is not lost with the connection;
+		// the switch reconciles the window.
+		return
+	}
 	p.mu.Lock()
 	p.awaiting = 0 // (onEvent set it at a rotation's Connected: no answer is awaited; an id-less refusal is an order's)
 	p.mu.Unlock()
@@ -1550,6 +1597,9 @@ func (p *private) endPrep(err error) {
 		case p.phase == phase:
 			p.answer(st)
 		}
+	}
+	if p.conn != 0 && p.conn == p.retiring {
+		p.retire() // its close announced during the rotation: replaced as soon as wsclient tries again
 	}
 }
 

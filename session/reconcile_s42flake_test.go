@@ -203,7 +203,7 @@ func TestS42flakeTradeLoginAnsweredAfterItsDeadline(t *testing.T) {
 	logins := h.s.Stats().Order.UserDataSubs
 	h.clock.fire(stallFrom) // the trade login's deadline
 	require.Eventually(t, func() bool {
-		return logs.contains("bybit private trade login refused: session: no answer from the venue")
+		return logs.contains("bybit private trade login: no answer from the venue")
 	}, generous, pollEvery, "the late login counted unanswered")
 	// (A Place meanwhile, until the retry, returns that refusal: CI's.)
 	require.Eventually(t, func() bool { return h.s.Stats().Order.UserDataSubs > logins }, generous, pollEvery, "logged in again after the backoff")
