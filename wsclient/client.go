@@ -64,10 +64,13 @@ type Client struct {
 	reported uint64
 	// asked is the instant of a failed rotation's retry when the venue
 	// asked for that wait (a Retry-After, or a floor retryFloor gives):
-	// the redial after the old connection's loss keeps to it. Zero when
-	// none; the goroutine that runs supervise only.
-	asked time.Time
-	aside sync.WaitGroup // connections being stopped beside the main loop (stopAside)
+	// the redial after the old connection's loss keeps to it, and its
+	// Reconnecting event then tells askedErr, the rotation's error, as
+	// the error behind that wait. Zero (nil) when none; the goroutine
+	// that runs supervise only.
+	asked    time.Time
+	askedErr error
+	aside    sync.WaitGroup // connections being stopped beside the main loop (stopAside)
 	// graceEnd ends the grace of the replaced connection retireAside keeps
 	// (one at a time); used only by the rotating loop.
 	graceEnd chan struct{}

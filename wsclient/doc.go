@@ -399,8 +399,13 @@
 // A rotation that fails keeps the old connection and is retried after a
 // backoff (or the venue's Retry-After; should the old connection be lost
 // before that retry, its redial keeps to the venue's Retry-After or
-// floor too). A new connection that dies before the switch — its
-// subscriptions sent, before the streams were joined or after — fails
+// floor too, and its Reconnecting event tells the rotation's error,
+// with ReasonRotation, beside that wait: the loss's own was told by
+// Disconnected). A new connection that dies before the switch — its
+// subscriptions sent, before the streams were joined or after, or
+// while the switch waits for the old connection's handler call or
+// reader (the switch is made once they are out, under the lock that
+// serialises delivery, and looks at the new connection there) — fails
 // the rotation so, and is never announced Connected: the host hears
 // Connected naming the old connection with the new one's error, after
 // [ErrRotationUnaligned] naming the old connection when the streams had

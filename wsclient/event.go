@@ -13,6 +13,12 @@ import (
 //
 // A Disconnected event means a possible gap in the data: messages the venue
 // sent between the loss and the next Connected event are lost.
+//
+// A Reconnecting event tells one failure: Delay is the wait its Err and
+// Reason ask for — the lost connection's (or failed dial's) backoff and
+// floor, or, when a rotation refused by the venue before the loss asked
+// for a longer wait (a Retry-After, a close code's floor), that wait,
+// with the rotation's error and ReasonRotation.
 type Event struct {
 	State   schema.ConnState // the state after the event
 	Reason  Reason           // why

@@ -3,6 +3,7 @@ package wsclient
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -72,11 +73,29 @@ func TestLargeMessageFrameNotKeptLarge(t *testing.T) {
 // burst, payloads of its own): coder/websocket answers each with its
 // pong while the reader reads; the messages around the flood arrive in
 // order and the connection is kept. (Held.)
+//
+// The peer reads the pongs while it writes the flood, as a venue does:
+// the flood written first and the pongs counted after, its reader (which
+// hands each pong to a channel of 64) stopped once that channel was full,
+// the client's pongs then filled the socket buffers, the client's reader
+// waited on its pong write and read no more, and the peer's write of the
+// flood never ended: a deadlock broken only by coder/websocket's 5 s
+// bound on the pong's write, then "no every pong within 30s" — a one-off
+// flake of earlier sessions on a loaded machine (loopback buffers too
+// small to hold the flood and its pongs). The peer's socket buffers are
+// set to 8 KiB so that the buffers never hold them: the peer that wrote
+// first and counted after failed so 2 runs in 2 (4 in 4 at 4 KiB; at 32
+// KiB, and unset as before s44ws, it passed 200 runs in 200 under load,
+// race and plain).
 func TestPeerPingFlood(t *testing.T) {
 	leaks := goleak.IgnoreCurrent()
 	const pings = 5000
 	pongs := make(chan int, 1)
 	p := newRawPeer(t, firstPeer(false, func(pc *peerConn) {
+		if tc, ok := pc.c.(*net.TCPConn); ok {
+			_ = tc.SetReadBuffer(8 << 10)
+			_ = tc.SetWriteBuffer(8 << 10)
+		}
 		if pc.expectSubs() != nil {
 			return
 		}
@@ -85,7 +104,12 @@ func TestPeerPingFlood(t *testing.T) {
 			flood = append(flood, wsFrame(true, 0, opPing, []byte(strings.Repeat("p", i%126)), 0)...)
 		}
 		flood = append(flood, text(`{"n":2}`)...)
-		_ = pc.write(flood)
+		written := make(chan struct{})
+		go func() { // the peer's writer, beside the count of the pongs
+			defer close(written)
+			_ = pc.write(flood)
+		}()
+		defer func() { <-written }()
 		n := 0
 		for n < pings {
 			select {
@@ -95,6 +119,7 @@ func TestPeerPingFlood(t *testing.T) {
 				return
 			}
 		}
+		<-written
 		pongs <- n
 		pc.hold()
 	}))

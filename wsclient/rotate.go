@@ -677,14 +677,24 @@ func (c *Client) restoreOld(ctx context.Context, ov *overlap) {
 // session's gap markers) comes before the new connection's frames. Streams
 // found to diverge only while the queue is delivered (a frame the old
 // connection never delivered, sent among the repeats) are reported there,
-// before the next queued frame.
-func (c *Client) goLive(ov *overlap, nb *conn, switched func(aligned bool, dropped int)) {
+// before the next queued frame. The switch is made under that lock once
+// the old connection's handler call is out: nb, dead then, is no switch
+// (goLive reports false and changes nothing: nb is neither made current
+// nor delivers, and the rotation fails); made, it reports true.
+func (c *Client) goLive(ov *overlap, nb *conn, switched func(aligned bool, dropped int)) bool {
 	c.deliverMu.Lock()
 	defer c.deliverMu.Unlock()
 	// Under the lock: a prepared connection's reader waits for the same
 	// call (deliverShared), and a second wait begun while the first is
 	// under way would not wait. The old reader's handlerDone takes no lock.
 	ov.old.handlerOut()
+	select {
+	case <-nb.dead: // died before the switch: nothing changed, nb delivered nothing
+		return false
+	default:
+	}
+	c.setCurrent(nb)
+	ov.old.mode.Store(modeReplaced)
 	aligned := ov.done || c.opts.Prepare != nil
 	c.st.rotations.Add(1) // before nb delivers, and before the switch is announced: Stats never lag its frames
 	switched(aligned, ov.unmatched)
@@ -738,6 +748,7 @@ func (c *Client) goLive(ov *overlap, nb *conn, switched func(aligned bool, dropp
 	close(nb.liveCh)
 	c.lf = nb
 	c.ov = nil
+	return true
 }
 
 // rotate replaces old make-before-break: it dials and subscribes a standby
@@ -758,20 +769,23 @@ func (c *Client) rotate(ctx context.Context, old *conn) (*conn, error) {
 	}
 	abort := func(err error) (*conn, error) { return c.giveUp(ctx, ov, nb, err) }
 	// switchTo nb, unless nb died before the switch (its last
-	// subscription written as it died, or between the join and the
-	// switch: both selects below may pick the join, the overlap's end or
-	// old's death while nb.dead is ready too): the rotation failed, old
-	// is kept, or, dead too, redialled by serve. Switched, a dead nb was
-	// announced Connected, its death then reported as the loss of the
-	// live connection, and a live old connection closed. One that dies
-	// after this look dies live: its loss is a loss.
+	// subscription written as it died, between the join and the
+	// switch, or while the switch waited for old's reader or for the
+	// delivery lock: the selects below may pick the join, the overlap's
+	// end or old's death while nb.dead is ready too): the rotation
+	// failed, old is kept, or, dead too, redialled by serve. The look is
+	// the switch's own (goLive), made under the delivery lock once old's
+	// handler call is out, before nb is made current or delivers: a look
+	// made before the switch waited there let nb die in between, and the
+	// switch was made onto a dead connection, announced Connected, its
+	// death then reported as the loss of the live connection, and a
+	// live old connection closed. One that dies after the look dies
+	// live: its loss is a loss.
 	switchOrFail := func() (*conn, error) {
-		select {
-		case <-nb.dead:
+		if !c.switchTo(ov, nb) {
 			return abort(nb.endErr())
-		default:
 		}
-		return c.switchTo(ov, nb), nil
+		return nb, nil
 	}
 	if c.opts.Prepare != nil {
 		if err := c.prepare(old, nb); err != nil {
@@ -913,15 +927,16 @@ func (c *Client) lost(cn *conn) {
 	c.setState(Event{State: schema.ConnDisconnected, Reason: cn.reason, Err: cn.err, ConnID: cn.id, IngestTS: cn.ingestNow()})
 }
 
-// switchTo completes a rotation: old stops, nb goes live. An old
-// connection dead by the switch is waited for first (its goroutines end
-// with it), deliverMu not held, as lostAfterReader waits: a frame its
-// reader had read is delivered in its place (before the new connection's
-// frames, and before old's Disconnected event when the switch reports
-// one), and may still join the streams. One that dies after this look
-// dies replaced: no loss (the switch is reported unaligned, or was
-// joined).
-func (c *Client) switchTo(ov *overlap, nb *conn) *conn {
+// switchTo completes a rotation: old stops, nb goes live; or, nb dead
+// at the switch (goLive's look), it reports false and nothing changed: the
+// rotation failed. An old connection dead by the switch is waited for
+// first (its goroutines end with it), deliverMu not held, as
+// lostAfterReader waits: a frame its reader had read is delivered in its
+// place (before the new connection's frames, and before old's
+// Disconnected event when the switch reports one), and may still join
+// the streams. One that dies after this look dies replaced: no loss (the
+// switch is reported unaligned, or was joined).
+func (c *Client) switchTo(ov *overlap, nb *conn) bool {
 	old := ov.old
 	dead := false
 	select {
@@ -930,14 +945,11 @@ func (c *Client) switchTo(ov *overlap, nb *conn) *conn {
 		dead = true
 	default:
 	}
-	c.setCurrent(nb)
-	// old delivers nothing more (its reader delivers under deliverMu
-	// while the rotation is under way), so nb goes live at once; old's
-	// close handshake, up to CloseTimeout, comes last and delays nothing.
-	c.deliverMu.Lock()
-	old.mode.Store(modeReplaced)
-	c.deliverMu.Unlock()
-	c.goLive(ov, nb, func(aligned bool, dropped int) {
+	// old delivers nothing more once goLive holds the lock (its reader
+	// delivers under deliverMu while the rotation is under way), so nb
+	// goes live at once; old's close handshake, up to CloseTimeout, comes
+	// last and delays nothing.
+	return c.goLive(ov, nb, func(aligned bool, dropped int) {
 		if dropped > 0 {
 			// Before Connected: the state still says Rotating, and a
 			// Connected event with an error other than
@@ -960,7 +972,6 @@ func (c *Client) switchTo(ov *overlap, nb *conn) *conn {
 			c.unaligned(nb.ctx, nb.id)
 		}
 	})
-	return nb
 }
 
 // stopAside stops cn, retired or given up, on a goroutine that Run waits

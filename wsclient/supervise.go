@@ -44,15 +44,17 @@ func (c *Client) supervise(ctx context.Context) error {
 			c.setState(Event{State: schema.ConnDisconnected, Reason: reason, Err: err, ConnID: id, IngestTS: lostTS})
 		}
 		attempt++
-		delay := c.retryDelay(attempt, err)
-		if left := c.asked.Sub(c.opts.Clock.Now()); left > delay {
+		re := Event{State: schema.ConnReconnecting, Reason: reason, Err: err, ConnID: id, Attempt: attempt, Delay: c.retryDelay(attempt, err)}
+		if left := c.asked.Sub(c.opts.Clock.Now()); left > re.Delay {
 			// A rotation's dial refused by the venue (its Retry-After
 			// or a floor) before the connection was lost: the redial
-			// keeps to it, as the rotation's retry would have.
-			delay = left
+			// keeps to it, as the rotation's retry would have, and the
+			// event tells that wait's error (the loss's was told by
+			// Disconnected): one failure's error, reason and wait.
+			re.Reason, re.Err, re.Delay = ReasonRotation, c.askedErr, left
 		}
-		c.asked = time.Time{}
-		if c.announceWait(ctx, delay, Event{State: schema.ConnReconnecting, Reason: reason, Err: err, ConnID: id, Attempt: attempt, Delay: delay}) != nil {
+		c.asked, c.askedErr = time.Time{}, nil
+		if c.announceWait(ctx, re.Delay, re) != nil {
 			return ctx.Err()
 		}
 	}
@@ -274,16 +276,16 @@ func (c *Client) serve(ctx context.Context, cn *conn) (Reason, uint64, error) {
 			// the retry's instant was read (as announceWait).
 			at := c.opts.Clock.Now().Add(c.retryDelay(failures, err))
 			arm(at)
-			c.asked = time.Time{}
+			c.asked, c.askedErr = time.Time{}, nil
 			if c.venueAsked(err) { // kept by a redial should old be lost before the retry
-				c.asked = at
+				c.asked, c.askedErr = at, err
 			}
 			c.rotationFailed(ctx, live, err)
 		case c.opts.MaxAge > 0:
-			live, failures, c.asked = next, 0, time.Time{}
+			live, failures, c.asked, c.askedErr = next, 0, time.Time{}, nil
 			arm(c.maxAgeAt(live))
 		default:
-			live, failures, c.asked = next, 0, time.Time{}
+			live, failures, c.asked, c.askedErr = next, 0, time.Time{}, nil
 			if rot != nil {
 				rot.Stop() // a retry of a requested rotation, no longer due
 			}

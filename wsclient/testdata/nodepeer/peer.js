@@ -29,6 +29,11 @@
 //   pingflood <n> <msg hex>               n pings (payload "p" * (i % 126)), then a text message
 //   pingevery <ms> <n>                    n pings, one every ms, payload the ping's number
 //   pause | resume                        stop / start reading the socket
+//   raw <hex>                             bytes written to the socket as they are: frames
+//                                         ws refuses to send (a close code 1005 or 1006 on
+//                                         the wire, a control frame over 125 bytes or
+//                                         fragmented, a data frame after the close frame,
+//                                         a message begun inside another)
 // The process ends when stdin ends.
 'use strict';
 
@@ -116,6 +121,8 @@ function run(seq, ws, verb, a, done) {
       }, Number(a[0]));
       return undefined;
     }
+    case 'raw':
+      return ws._socket.write(buf(a[0]), () => done());
     case 'pause':
       ws._socket.pause();
       return done();
