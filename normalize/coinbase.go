@@ -300,23 +300,25 @@ func (p *Parser) coinbaseEvent(ctx context.Context, st *cbState, k int, event []
 
 // cbTradeMsg is one trade of an Advanced Trade market_trades event; its
 // side ("BUY", "SELL") is the taker's, the aggressor's (Advanced Trade
-// Trade schema: "Taker side of the trade"; see NewCoinbase).
+// Trade schema: "Taker side of the trade"; see NewCoinbase). Its
+// trade_id is a string ("000000000" in the channel's example), kept
+// verbatim (filler.idSeq).
 type cbTradeMsg struct {
-	TradeID   integer `json:"trade_id"`
-	ProductID text    `json:"product_id"`
-	Price     num     `json:"price"`
-	Size      num     `json:"size"`
-	Side      text    `json:"side"`
-	Time      text    `json:"time"`
+	TradeID   ident `json:"trade_id"`
+	ProductID text  `json:"product_id"`
+	Price     num   `json:"price"`
+	Size      num   `json:"size"`
+	Side      text  `json:"side"`
+	Time      text  `json:"time"`
 }
 
 func (m *cbTradeMsg) fill(f *filler) {
 	x := &f.ev.Trade
-	f.seqID("trade_id", &x.ID, m.TradeID)
+	f.idSeq(&x.ID, m.TradeID)
 	f.symbol("product_id", &m.ProductID)
 	f.need("price", m.Price.ok) // a trade without price or size is no trade
 	f.need("size", m.Size.ok)
-	f.need("trade_id", m.TradeID.ok) // Advanced Trade "market_trades": trade_id and side always sent
+	f.need("trade_id", m.TradeID.some()) // Advanced Trade "market_trades": trade_id and side always sent (null, -1, "": none)
 	f.need("side", m.Side.ok)
 	f.positive(&x.Price, "price", m.Price)
 	f.price(&x.Qty, "size", m.Size)

@@ -233,6 +233,17 @@ func (f *filler) seqID(field string, id *schema.ID, n integer) {
 	}
 }
 
+// idSeq sets an id the venue sends as an opaque string (Coinbase
+// Advanced Trade trade_id, "000000000" in its docs) verbatim — never
+// renumbered, so no two ids collide — and, where it is a decimal number,
+// the sequence to its value.
+func (f *filler) idSeq(id *schema.ID, x ident) {
+	f.id(id, x)
+	if n, ok := tradeNumber(id.Bytes()); ok {
+		f.ev.SeqProvider = n
+	}
+}
+
 // symbol sets the event's symbol from the venue's.
 func (f *filler) symbol(field string, t *text) {
 	f.symKey = field

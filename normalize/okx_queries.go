@@ -39,7 +39,13 @@ type QueryFill struct {
 	Fee      schema.Decimal // what was paid (a rebate is negative), in FeeAsset
 	FeeAsset schema.ID
 	Time     int64 // Unix ns
-	IsMaker  bool
+	// IsMaker: the fill made liquidity. MakerUnknown: the venue did not
+	// say whether it made or took it (Coinbase List Fills
+	// liquidity_indicator UNKNOWN_LIQUIDITY_INDICATOR, or none sent);
+	// IsMaker is then false and means neither. The schema has no third
+	// state of its own (schema.Execution.IsMaker is a bool).
+	IsMaker      bool
+	MakerUnknown bool
 	// CumFillQty is the order's executed quantity after this fill when
 	// the venue says it (Bybit: orderQty − leavesQty); zero otherwise.
 	CumFillQty schema.Decimal

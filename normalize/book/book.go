@@ -265,6 +265,7 @@ type Book struct {
 	closed     bool
 	shut       bool                 // closed by Close (closeLocked), not only stopped as replaced: no timer armed again, even handing
 	retired    bool                 // replaced in Books (takeOver), fed nothing since: not live until a message the host applies proves it current (apply)
+	epoch      atomic.Uint64        // how many times Books.Add put it in its place (Books.swap, under the Books' lock): a message routed in an earlier one is not applied (apply)
 	handing    bool                 // retired by a book of another Sink, its announcement to its own subscribers still owed: its Sink and retry timer kept for it (takeOver)
 	handoffs   []*Book              // the books it replaced, itself or through those it replaced, handing then: closed with it (adopt)
 	feed       atomic.Pointer[Feed] // the Books' Feed whose client fed it last, nil if none (Books.applyVenue)
@@ -733,15 +734,18 @@ func (b *Book) topOut(view int) {
 // The error is a failed fetch, resubscription or sink; the book has then
 // already done what it could and tries again on a later diff.
 func (b *Book) Apply(ctx context.Context, ev *schema.CanonicalEvent) error {
-	return b.applyFrom(ctx, ev, false)
+	return b.applyFrom(ctx, ev, 0)
 }
 
-// applyFrom is Apply; routed says [Books] routed ev to the book, read
-// from its map before an Add may have replaced it: such a message never
-// makes a replaced book (retired) current again — a host that kept it
-// would read it live, fed nothing more — nor, once it is replaced, is
-// applied to it.
-func (b *Book) applyFrom(ctx context.Context, ev *schema.CanonicalEvent, routed bool) error {
+// applyFrom is Apply; epoch is the book's epoch (Books.swap) when
+// [Books] routed ev to it, read with its map before an Add may have
+// replaced it, 0 for the host's own Apply. Such a message never makes a
+// replaced book (retired) current again — a host that kept it would read
+// it live, fed nothing more — nor, once it is replaced, is applied to it:
+// not even when Add put the book back in its place since (a new epoch),
+// where it would make the book, invalidated by that Add, live again on a
+// state older than the messages routed to its replacement meanwhile.
+func (b *Book) applyFrom(ctx context.Context, ev *schema.CanonicalEvent, epoch uint64) error {
 	if ev.Venue != b.rule.Venue {
 		return nil
 	}
@@ -749,13 +753,14 @@ func (b *Book) applyFrom(ctx context.Context, ev *schema.CanonicalEvent, routed 
 		// Still owed: the event is applied all the same (a diff skipped
 		// would break the book), and nothing it would publish goes out
 		// before the announcement (publishBBOLocked).
-		return errors.Join(err, b.apply(ctx, ev, routed))
+		return errors.Join(err, b.apply(ctx, ev, epoch))
 	}
-	return b.apply(ctx, ev, routed)
+	return b.apply(ctx, ev, epoch)
 }
 
 // apply is Apply once what is owed of a break's announcement is out.
-func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent, routed bool) error {
+func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent, epoch uint64) error {
+	routed := epoch != 0
 	switch ev.Type {
 	case schema.EventConnState:
 		if !connLost(ev) {
@@ -798,8 +803,8 @@ func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent, routed bool
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if routed && b.retired {
-		return nil // replaced since Books routed it: the new book has it
+	if routed && (b.retired || b.epoch.Load() != epoch) {
+		return nil // replaced since Books routed it (and maybe added again): the book in its place had it
 	}
 	if b.tailLocked(ev) {
 		b.stats.AfterLoss++
@@ -817,12 +822,23 @@ func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent, routed bool
 		err = b.invalidateLocked(ctx, ev, ReasonReplaced, 0, 0)
 	}
 	was, last := b.live, b.seq.Last()
-	switch ev.Type {
-	case schema.EventBookSnapshot:
-		if b.seq.Check(idsOf(&ev.Book)).Verdict == continuity.Restart { // as the parser publishes Bybit's u = 1
+	typ := ev.Type
+	if typ == schema.EventBookSnapshot || typ == schema.EventBookUpdate {
+		// The one place a book tells a restart (Bybit u = 1: "snapshot
+		// data due to the restart of the service… overwrite your local
+		// orderbook", Bybit v5 "Orderbook"), by the venue's continuity
+		// rule, as the parser does (it publishes one as the
+		// EventBookSnapshot it is): a diff of it — a host's, not
+		// converted — is loaded as the snapshot it is, live or not,
+		// counted once.
+		if b.seq.Check(idsOf(&ev.Book)).Verdict == continuity.Restart {
+			typ = schema.EventBookSnapshot
 			b.stats.Restarts++
 			b.info("book: venue restarted its sequence", "seq", ev.Book.LastSeq)
 		}
+	}
+	switch typ {
+	case schema.EventBookSnapshot:
 		if b.okxPlaceholder(&ev.Book) {
 			return nil // OKX's empty "snapshot" since the delisting: no book (okx_book.go)
 		}
@@ -845,7 +861,7 @@ func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent, routed bool
 	if !was && b.live {
 		b.info("book: live", "seq", b.seq.Last(), "bids", b.bids.len(), "asks", b.asks.len())
 	}
-	if b.live && !routed && b.retired && (ev.Type == schema.EventBookSnapshot || !was || (b.seq.Rule != continuity.None && b.seq.Last() != last)) {
+	if b.live && !routed && b.retired && (typ == schema.EventBookSnapshot || !was || (b.seq.Rule != continuity.None && b.seq.Last() != last)) {
 		// Fed again by the host itself, on a message that proves it
 		// current: a snapshot (a fetched one, or one taken from aside,
 		// made it live), or a diff whose ids chained on to the book's —
@@ -985,12 +1001,8 @@ func idsOf(bk *schema.Book) continuity.IDs {
 func (b *Book) diffLocked(ctx context.Context, ev *schema.CanonicalEvent) error {
 	bk := &ev.Book
 	id := idsOf(bk)
+	// Never a Restart: apply loads one as a snapshot.
 	r := b.check(id)
-	if r.Verdict == continuity.Restart { // snapshot data, live or not
-		b.stats.Restarts++
-		b.info("book: venue restarted its sequence", "seq", bk.LastSeq)
-		return b.snapshotLocked(ctx, ev, bk)
-	}
 	if took, err := b.takeAsideLocked(ctx, ev); took { // a new subscription's (kraken_aside.go)
 		return err
 	}

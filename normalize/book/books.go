@@ -236,6 +236,9 @@ func (r *Books) swap(b *Book) (*Book, bool) {
 		r.byVenue[k.venue] = list
 	}
 	r.byKey[k] = b
+	if old != b {
+		b.epoch.Add(1) // what was routed to it before (replaced, added again) is of an earlier epoch
+	}
 	r.byVenue[k.venue] = append(r.byVenue[k.venue], b)
 	return old, r.closed
 }
@@ -373,9 +376,7 @@ func (r *Books) applyTo(ctx context.Context, ev *schema.CanonicalEvent, f *Feed)
 	default:
 		return nil, nil
 	}
-	r.mu.RLock()
-	b = r.byKey[bookKey{ev.Venue, ev.Symbol}]
-	r.mu.RUnlock()
+	b, epoch := r.route(ev)
 	if b == nil {
 		return nil, nil
 	}
@@ -395,11 +396,23 @@ func (r *Books) applyTo(ctx context.Context, ev *schema.CanonicalEvent, f *Feed)
 			b.judgedBy(f)
 		}
 	}
-	err = b.applyFrom(ctx, ev, true)
+	err = b.applyFrom(ctx, ev, epoch)
 	if ev.Type == schema.EventGap {
 		return nil, err // a marker: handed on
 	}
 	return b, err
+}
+
+// route returns the book of ev's venue and symbol, nil if none, and its
+// epoch (Book.epoch) read with it.
+func (r *Books) route(ev *schema.CanonicalEvent) (*Book, uint64) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	b := r.byKey[bookKey{ev.Venue, ev.Symbol}]
+	if b == nil {
+		return nil, 0
+	}
+	return b, b.epoch.Load()
 }
 
 // applyVenue gives ev, an event about a connection of its venue (a
@@ -432,7 +445,7 @@ func (r *Books) applyList(ctx context.Context, ev *schema.CanonicalEvent, f *Fee
 		if bf := b.feed.Load(); (f != nil && bf != nil && bf != f) || slices.Contains(done, b) {
 			continue // another client's connection: not this one's loss; or given it already
 		}
-		err = errors.Join(err, b.applyFrom(ctx, ev, true))
+		err = errors.Join(err, b.applyFrom(ctx, ev, b.epoch.Load())) // a marker or state: no epoch to keep
 		if f == nil && connLost(ev) {
 			b.lostAnywhere(ev.IngestTS) // a connection not known: every one's
 		}
