@@ -410,6 +410,9 @@
 // starts; a call already started on another goroutine runs to its end
 // (one admitted by a publisher just before may enter the handler just
 // after, as a queued goroutine's delivery taken before Unsubscribe may).
+// The count of calls admitted is final when Unsubscribe returns:
+// Delivered + InHand reads the same from then on, and Delivered alone
+// once Done is closed.
 // Done() is closed once no call can start and none runs — a host that
 // must know the handler is finished waits on Done outside any handler.
 // Close stops every inline subscription at once (nothing to drain) and
@@ -435,8 +438,12 @@
 // stays 0: no clock is read for inline subscribers (the lag of an inline
 // call is the publisher's own; normalize stamps IngestTS, the handler can
 // read the clock itself if it wants it). Idle reports no call running.
-// Per call the dispatcher does two atomic additions, an atomic store and
-// a few loads on the subscription's counters, and takes no lock.
+// Per call the dispatcher does one compare-and-swap (admission: the
+// count of calls and the stopped flag are one word, so a call is either
+// admitted before the stop, and counted, or refused; it is retried only
+// when another publisher admitted a call to the same subscription
+// between its load and its swap), one atomic addition (the call's end),
+// an atomic store (InHandType) and a load, and takes no lock.
 //
 // A publish to N inline subscribers costs the slab (one allocation for
 // all N clones, as above) and nothing else: a quote too, as there is no

@@ -14,22 +14,48 @@ import (
 // queue, no goroutine and no lock, only these counters, each touched with
 // one atomic instruction per call.
 //
-// started counts the calls admitted (the handler called or about to be),
-// finished those that returned (normally, by a recovered panic, or by
-// runtime.Goexit). A call is admitted by adding to started and then
-// finding the subscription not stopped; stop marks it stopped and then
-// reads the counters. With sequentially consistent atomics, a call that
-// stop does not see in started sees stopped, and is not made; so once
-// stopped is set and started equals finished no call runs and none can
-// start: done is closed then, by whichever of stop and the last call to
-// finish sees it first.
+// state holds the count of calls admitted (the handler called or about
+// to be) in its low bits and stopped in its top bit (stoppedBit);
+// finished counts the calls that returned (normally, by a recovered
+// panic, or by runtime.Goexit). A call is admitted by one compare-and-swap
+// of state that finds stopped clear and adds one; stop sets the bit with
+// one atomic or. Admission and stop are thus ordered, one atomic step
+// each: once the bit is set the count of calls admitted is final (a call
+// admitted before runs; none after), so Stats reads it exactly, and once
+// it equals finished no call runs and none can start: done is closed
+// then, by whichever of stop and the last call to finish sees it first.
+// (Session 43 admitted by adding to started between two reads of a
+// separate stopped flag; a stop between them read a call in hand that
+// the publisher then took back: InHand 1 after Done closed, seen by
+// TestS44dispUnsubscribeFreezesInlineCounts.)
 type inline struct {
-	started  atomic.Uint64
+	state    atomic.Uint64 // calls admitted | stoppedBit
 	finished atomic.Uint64
-	stopped  atomic.Bool
 	typ      atomic.Uint32 // the type of the event of the call started last (Stats.InHandType)
 	doneOnce sync.Once
 }
+
+// stoppedBit is inline.state's stopped flag; the bits below count the
+// calls admitted (2^63 of them: not reached).
+const stoppedBit = 1 << 63
+
+// admit counts one call in, reporting false (nothing counted) when in is
+// stopped. It retries only when another publisher admitted a call
+// between its load and its swap.
+func (in *inline) admit() bool {
+	for {
+		v := in.state.Load()
+		if v&stoppedBit != 0 {
+			return false
+		}
+		if in.state.CompareAndSwap(v, v+1) {
+			return true
+		}
+	}
+}
+
+// started returns the count of calls admitted.
+func (in *inline) started() uint64 { return in.state.Load() &^ stoppedBit }
 
 // deliverInline calls s's handler with its clone of cl's event, on the
 // publisher's goroutine. It reports false when s is stopped (the event
@@ -37,21 +63,13 @@ type inline struct {
 // subscription before the handler runs: a handler that ends the
 // goroutine (runtime.Goexit) leaves cl ready for offer's deferred rest.
 func (s *Subscription) deliverInline(cl *clones) bool {
-	in := s.in
-	if in.stopped.Load() {
-		cl.next()
-		return false
-	}
-	in.started.Add(1)
-	if in.stopped.Load() { // stop came between: it may have read started already
-		in.started.Add(^uint64(0))
-		s.settleOutside()
+	if !s.in.admit() {
 		cl.next()
 		return false
 	}
 	c := cl.take()
 	cl.next()
-	in.typ.Store(uint32(c.Type))
+	s.in.typ.Store(uint32(c.Type))
 	s.callInline(c)
 	return true
 }
@@ -82,7 +100,7 @@ func (s *Subscription) callInline(ev *schema.CanonicalEvent) {
 // reporting whether this call closed it.
 func (s *Subscription) settle() (closed bool) {
 	in := s.in
-	if in.stopped.Load() && in.finished.Load() == in.started.Load() {
+	if v := in.state.Load(); v&stoppedBit != 0 && in.finished.Load() == v&^stoppedBit {
 		in.doneOnce.Do(func() { close(s.done); closed = true })
 	}
 	return closed
@@ -116,7 +134,7 @@ func (s *Subscription) ended() bool {
 // an inline handler may unsubscribe itself, or another inline
 // subscription whose call it is nested in.
 func (s *Subscription) stopInline() {
-	s.in.stopped.Store(true)
+	s.in.state.Or(stoppedBit)
 	s.gone.Store(true)
 	s.settle()
 }
@@ -147,7 +165,7 @@ func (s *Subscription) inlineStats() Stats {
 func (in *inline) counts() (finished, started uint64) {
 	for range 64 {
 		finished = in.finished.Load()
-		started = in.started.Load()
+		started = in.started()
 		if in.finished.Load() == finished {
 			return finished, started
 		}

@@ -64,17 +64,11 @@ func keyOf(ev *schema.CanonicalEvent) routeKey {
 // (a host's marker naming no interval, a kline published without its
 // section) names the view "", as a zero section would.
 func streamKey(ev *schema.CanonicalEvent, typ schema.EventType) routeKey {
-	k := routeKey{venue: ev.Venue, symbol: ev.Symbol, typ: typ, depth: ev.Book.Depth}
-	if ev.Kline != nil {
-		k.interval = ev.Kline.Interval
-	}
+	k := routeKey{venue: ev.Venue, symbol: ev.Symbol, typ: typ, depth: ev.Book.Depth, interval: ev.KlineInterval()}
 	if typ == schema.EventTicker {
-		k.interval = "" // a ticker's view is its window: "" (24 h), "1h", "4h", "1d"
-		if t := ev.Ticker; t != nil {
-			k.interval = t.Window
-			if t.WindowClose != 0 {
-				k.depth = windowed
-			}
+		k.interval = ev.TickerWindow() // a ticker's view is its window: "" (24 h), "1h", "4h", "1d"
+		if ev.TickerWindowClose() != 0 {
+			k.depth = windowed
 		}
 	}
 	return k

@@ -991,15 +991,15 @@ func (s *Subscription) dropOldestLocked() news {
 // allocation (gapBox).
 func queueGap(old *schema.CanonicalEvent, view bool) *schema.CanonicalEvent {
 	var g *schema.CanonicalEvent
-	switch kl, tk := old.Kline, old.Ticker; {
-	case view && kl != nil && kl.Interval != "":
+	switch iv, win, wc := old.KlineInterval(), old.TickerWindow(), old.TickerWindowClose(); {
+	case view && iv != "":
 		b := new(gapBox[schema.Kline])
 		g, b.ev.Control, b.ev.Kline = &b.ev, &b.ctl, &b.view
-		b.view.Interval = kl.Interval
-	case view && tk != nil && (tk.Window != "" || tk.WindowClose != 0):
+		b.view.Interval = iv
+	case view && (win != "" || wc != 0):
 		b := new(gapBox[schema.Ticker])
 		g, b.ev.Control, b.ev.Ticker = &b.ev, &b.ctl, &b.view
-		b.view.Window, b.view.WindowClose = tk.Window, tk.WindowClose
+		b.view.Window, b.view.WindowClose = win, wc
 	default:
 		b := new(gapBox[struct{}])
 		g, b.ev.Control = &b.ev, &b.ctl
