@@ -77,7 +77,7 @@
 //     it; the old one's still after a failed rotation). A refused login or subscription, or none
 //     answered within 20 s (twice the handshake's answer deadline), fails
 //     the rotation: the old connection stays, logged in, orders go on it
-//     again (not on one the venue announced it will close: below),
+//     again (on one the venue announced it will close too: below),
 //     OnState sees Connected on it with a *wsclient.PrepareError
 //     (wrapping the *LoginError, or context.DeadlineExceeded), and
 //     wsclient tries again after its backoff. OKX ends a private
@@ -112,19 +112,19 @@
 //     every switch (with Endpoints.REST on the private venues; on
 //     Binance's WS-API always), as after a reconnect.
 //     Should no new connection be had, or its subscription be refused or
-//     unanswered (answerTimeout, 10 s), the old connection stays and, on
-//     Binance's WS-API, orders go on it again, whose user-data
-//     subscription still holds; wsclient tries again after its backoff.
-//     On the private connections (OKX, Bybit's trade connection) orders
-//     never go again on the connection whose close the venue announced
-//     (OKX: "Please reconnect", sent 30 s to 60 s before the close, v5
-//     "WebSocket → Notification of service upgrade"; Bybit: "You can
-//     build new connection"), a notice the old connection delivers while
-//     a rotation (at MaxAge) prepares the new one included: they wait for
-//     wsclient's next try of the rotation, after its backoff, or for the
-//     new connection made after the venue's close, if that comes first;
-//     OnState saw the failed rotation (a *wsclient.PrepareError) and the
-//     orders' context bounds their wait.
+//     unanswered (answerTimeout, 10 s), the old connection stays and
+//     orders go on it again, whose user-data subscription still holds;
+//     wsclient tries again after its backoff. So on a connection whose
+//     close the venue announced (OKX: "Please reconnect", sent 30 s to
+//     60 s before the close, v5 "WebSocket → Notification of service
+//     upgrade"; Bybit: "You can build new connection"): orders wait while
+//     its replacement is prepared, and go on it again when that fails —
+//     the venue serves it until its close, and a bot is not kept from
+//     trading for up to a minute; an answer the close cuts off is the
+//     lost connection's (ErrDisconnected, reconciled after it) — while
+//     the rotation is asked again (wsclient's next try, after its
+//     backoff). A notice the old connection delivers while a rotation (at
+//     MaxAge) prepares the new one counts the same: it is not dropped.
 //   - Config.Client.DataTimeout (wsclient: a connection whose
 //     subscriptions bring no data for that long is dead, though its
 //     heartbeats and pongs still come — the stall the idle watchdog

@@ -265,8 +265,8 @@ type private struct {
 	// (p.conn is then its id), until the switch or its failure; nil none.
 	prep *prepared
 	// retiring is the connection the venue announced it will close (OKX
-	// notice 64008, Bybit 10019: retire), on it alone orders never go
-	// again; 0 none.
+	// notice 64008, Bybit 10019: retire): a failed rotation asks again
+	// for its replacement (endPrep); 0 none.
 	retiring uint64
 	// kraken is the WebSocket token fetched last (Kraken; see krakenToken).
 	kraken krakenFetched
@@ -844,7 +844,7 @@ func (p *private) step(st step) {
 		// The old connection will close, its replacement under way (a
 		// rotation at MaxAge, or one asked before): the switch replaces
 		// it; should the rotation fail, it is retired again (endPrep):
-		// orders never go on it again.
+		// its replacement is asked again.
 		p.retiring = st.conn
 		p.logRetire(st.conn)
 	case st.retire && st.conn == p.conn && p.conn != 0:
@@ -931,19 +931,21 @@ func (p *private) subscriptionEnded(st step) {
 // retire reconnects ahead of a close the venue announced (OKX notice
 // 64008, "The connection will soon be closed for a service upgrade",
 // sent 60 s before: OKX v5 "WebSocket → Notification of service
-// upgrade"): orders wait from here on (none is sent on the connection
-// about to go, where its answer would be lost with it), and a rotation
+// upgrade"): orders wait from here on while the new connection is made
+// (none is sent on the one about to go while its replacement comes,
+// where its answer could be lost with it), and a rotation
 // (wsclient's Rotate) dials a new connection at once, logs it in and
 // subscribes it (prepare) while the old one still delivers the answers
 // of the requests in flight and the reports; the switch follows.
 //
 // The connection stays retiring (p.retiring) until it goes: should the
-// rotation fail, orders do not go on it again (live), and it is retired
-// again (endPrep) — wsclient's next try of the failed rotation, after its
-// backoff, is the one asked (Client.Rotate). Orders wait meanwhile, bounded
-// by their context, the host told by the failed rotation's Connected
-// event (its *wsclient.PrepareError); the venue's close, if first, makes a
-// new connection with a login of its own.
+// rotation fail, orders go on it again (the failed rotation's Connected
+// event, its *wsclient.PrepareError: live) — the venue serves it until
+// its close, 30 s to 60 s on; a bot is not kept from trading meanwhile —
+// and it is retired again (endPrep): wsclient's next try of the failed
+// rotation, after its backoff, is the one asked (Client.Rotate). The
+// venue's close, if first, makes a new connection with a login of its
+// own.
 func (p *private) retire() {
 	p.retiring = p.conn
 	p.logRetire(p.conn)
@@ -1203,12 +1205,6 @@ func (p *private) subscribed() {
 // live lets orders go on p.conn, logged in and subscribed; with reconcile,
 // the window without the private channels before it is reconciled.
 func (p *private) live(reconcile bool) {
-	if p.conn != 0 && p.conn == p.retiring {
-		// The venue will close it (retire): orders wait for its
-		// replacement, where an answer is not lost with the connection;
-		// the switch reconciles the window.
-		return
-	}
 	p.mu.Lock()
 	p.awaiting = 0 // (onEvent set it at a rotation's Connected: no answer is awaited; an id-less refusal is an order's)
 	p.mu.Unlock()
