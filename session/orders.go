@@ -480,9 +480,10 @@ func (o *orders) streamEnded(conn uint64) {
 // none of the request's.
 func (o *orders) answer(id uint64, ev *schema.CanonicalEvent) (other error) {
 	var a answer
+	c := ev.ControlOrZero() // nil-safe: an event without a Control reads as a zero one
 	switch {
-	case ev.Type == schema.EventControl && ev.ControlOrZero().Kind == schema.ControlVenueError:
-		verr := &VenueError{RequestID: id, Code: ev.Control.Code, Msg: ev.Control.Reason, Status: o.refusal.status}
+	case ev.Type == schema.EventControl && c.Kind == schema.ControlVenueError:
+		verr := &VenueError{RequestID: id, Code: c.Code, Msg: c.Reason, Status: o.refusal.status}
 		if o.refusal.retryAfter > 0 {
 			verr.RetryAfter = time.UnixMilli(o.refusal.retryAfter)
 			if verr.Status == statusBanned || verr.Status == statusRateLimited {
@@ -490,7 +491,7 @@ func (o *orders) answer(id uint64, ev *schema.CanonicalEvent) (other error) {
 			}
 		}
 		a.err = verr
-		o.s.clockRefused(ev.Control.Code)
+		o.s.clockRefused(c.Code)
 	case ev.Type == schema.EventControl:
 		// A success without an order ({"status":200,"result":null}): the
 		// user-data subscription's answer, or, to an order request, an

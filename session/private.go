@@ -231,11 +231,10 @@ type private struct {
 	awaitingOld uint64
 	ready       bool // logged in and subscribed
 	// Statistics, for Stats and tests.
-	logins    uint64
-	loginTS   time.Time // the venue time of the latest login (or signed subscription)
-	refusals  uint64
-	token     string // Kraken: the WebSocket token of the connection orders go on, which they carry (a rotation's: at its switch)
-	lastError error
+	logins   uint64
+	loginTS  time.Time // the venue time of the latest login (or signed subscription)
+	refusals uint64
+	token    string // Kraken: the WebSocket token of the connection orders go on, which they carry (a rotation's: at its switch)
 
 	// The worker's own.
 	conn    uint64
@@ -1188,7 +1187,6 @@ func (p *private) subscribed() {
 	p.keepalive()
 	p.mu.Lock()
 	p.awaiting = 0
-	p.lastError = nil
 	p.mu.Unlock()
 	if pr := p.prep; pr != nil && pr.id == p.conn {
 		if !pr.ok { // (once: refused after Prepare returned nil, then taken again before the switch, Prepare no longer reads done)
@@ -1273,7 +1271,6 @@ func (p *private) refused(err error) bool {
 		// follows: refused as a live connection is, below.)
 		p.mu.Lock()
 		p.refusals++
-		p.lastError = err
 		p.mu.Unlock()
 		if p.s.cfg.Logger != nil {
 			p.s.cfg.Logger.Warn("session: private connection refused on a rotation's new connection; keeping the old one", "venue", string(p.s.spec.venue), "err", err)
@@ -1286,7 +1283,6 @@ func (p *private) refused(err error) bool {
 	p.phase, p.resub = phaseRefused, false
 	p.mu.Lock()
 	p.refusals++
-	p.lastError = err
 	p.ready = false
 	p.mu.Unlock()
 	if p.orders != nil {
