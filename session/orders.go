@@ -964,15 +964,16 @@ func (s *Session) unready(mu *sync.Mutex, ready *uint64, conn uint64) {
 	}
 }
 
-// ordersStateChanged tells the subscribers and the waiters that the order
-// (or private) connection changed state: not ready until it has
-// subscribed again.
-func (s *Session) ordersStateChanged(e wsclient.Event) {
+// ordersStateChanged tells the subscribers and the waiters that the
+// private channels' connection p changed state: not ready until it has
+// subscribed again, and its refusal, of the connection before, no longer
+// on the board (Bybit's trade connection's stays: clearBoardErr).
+func (s *Session) ordersStateChanged(e wsclient.Event, p *private) {
 	s.publishState(e)
 	s.state.update(func(b *stateBoard) {
 		b.ordersState = e.State
 		b.ordersReady = false
-		b.setUserDataErr(nil)
+		p.clearBoardErr(b)
 	})
 }
 
