@@ -25,19 +25,8 @@ import (
 // rotation's own report and no gap marker was published: subscribers
 // traded across the gap.
 func TestS45rvwsReconnectingAfterARefusedRotationMarksTheLoss(t *testing.T) {
-	ctx := context.Background()
-	pools := schema.NewPools(nil)
-	s := &Session{pools: pools, disp: dispatch.New(pools.Events, nil)}
-	s.spec = &venueSpec{venue: schema.VenueBinance}
-	var mu sync.Mutex
-	var got []schema.CanonicalEvent
-	_, err := s.disp.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventTrade}}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) {
-		mu.Lock()
-		got = append(got, *ev)
-		mu.Unlock()
-	}})
-	require.NoError(t, err)
-	m := &lossMarker{s: s, lost: true, active: true}
+	p := newMarkerProbe(t)
+	m := p.m
 	refused := &wsclient.HandshakeError{StatusCode: 429, RetryAfter: 7 * time.Second}
 	steps := []struct {
 		e    wsclient.Event
@@ -56,12 +45,51 @@ func TestS45rvwsReconnectingAfterARefusedRotationMarksTheLoss(t *testing.T) {
 	}
 	for i, st := range steps {
 		m.onEvent(st.e)
-		require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(got) >= st.want }, time.Minute, time.Millisecond)
-		mu.Lock()
-		assert.Len(t, got, st.want, "step %d: %+v", i, st.e)
-		mu.Unlock()
+		p.wantMarkers(t, st.want, "step %d: %+v", i, st.e)
 	}
-	require.NoError(t, s.disp.Close(ctx))
-	assert.Len(t, got, 2)
-	require.NoError(t, pools.Shutdown(ctx))
+	assert.Len(t, p.close(t), 2)
+}
+
+// markerProbe is a loss marker on a bare session whose gap markers a
+// subscriber of trades collects (S25's harness).
+type markerProbe struct {
+	s   *Session
+	m   *lossMarker
+	mu  sync.Mutex
+	got []schema.CanonicalEvent
+}
+
+func newMarkerProbe(t *testing.T) *markerProbe {
+	t.Helper()
+	pools := schema.NewPools(nil)
+	p := &markerProbe{s: &Session{pools: pools, disp: dispatch.New(pools.Events, nil)}}
+	p.s.spec = &venueSpec{venue: schema.VenueBinance}
+	_, err := p.s.disp.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventTrade}}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) {
+		p.mu.Lock()
+		p.got = append(p.got, *ev)
+		p.mu.Unlock()
+	}})
+	require.NoError(t, err)
+	p.m = &lossMarker{s: p.s, lost: true, active: true}
+	t.Cleanup(func() { assert.NoError(t, pools.Shutdown(context.Background())) }) // after the markers are read
+	return p
+}
+
+// wantMarkers waits for want markers and checks that there are no more.
+func (p *markerProbe) wantMarkers(t *testing.T, want int, msgAndArgs ...any) {
+	t.Helper()
+	require.Eventually(t, func() bool { p.mu.Lock(); defer p.mu.Unlock(); return len(p.got) >= want }, time.Minute, time.Millisecond)
+	p.mu.Lock()
+	assert.Len(t, p.got, want, msgAndArgs...)
+	p.mu.Unlock()
+}
+
+// close closes the dispatcher (every marker delivered), and returns the
+// markers.
+func (p *markerProbe) close(t *testing.T) []schema.CanonicalEvent {
+	t.Helper()
+	require.NoError(t, p.s.disp.Close(context.Background()))
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.got
 }

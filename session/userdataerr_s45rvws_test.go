@@ -3,6 +3,7 @@ package session_test
 import (
 	"bytes"
 	"errors"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -23,17 +24,7 @@ import (
 // board (setReady): WaitOrdersReady waited for a readiness that the
 // refused subscription could not bring, with no error, until the retry.
 func TestS45rvwsBybitTradeLoginKeepsTheSubscriptionRefusal(t *testing.T) {
-	c := orderCases()[1]
-	require.Equal(t, schema.VenueBybit, c.venue)
-	f := newFakePrivate(t, c.venue, nil)
-	f.refuseSub = func(_ int, channel string) bool { return channel == "order" }
-	release := make(chan struct{})
-	released := false
-	t.Cleanup(func() {
-		if !released {
-			close(release)
-		}
-	})
+	c, f, release, released := s45bybitOrderRefused(t)
 	f.alterTrade = func(_ int, msg []byte, replies []string) []string {
 		if bytes.Contains(msg, []byte(`"op":"auth"`)) {
 			<-release // the trade auth answered once the refusal is on the board
@@ -53,8 +44,7 @@ func TestS45rvwsBybitTradeLoginKeepsTheSubscriptionRefusal(t *testing.T) {
 	}
 	require.Eventually(t, func() bool { return refusal() != nil }, generous, pollEvery, "the order topic refused")
 	require.False(t, s.TradeReady())
-	close(release)
-	released = true
+	released()
 	require.Eventually(t, s.TradeReady, generous, pollEvery, "the trade connection logged in")
 
 	err := ordersReadyNow(s)
@@ -75,17 +65,7 @@ func TestS45rvwsBybitTradeLoginKeepsTheSubscriptionRefusal(t *testing.T) {
 // it held: WaitOrdersReady waited with no error while the trade
 // connection stayed refused.
 func TestS45rvwsBybitRefusalsOfBothConnectionsBothTold(t *testing.T) {
-	c := orderCases()[1]
-	require.Equal(t, schema.VenueBybit, c.venue)
-	f := newFakePrivate(t, c.venue, nil)
-	f.refuseSub = func(_ int, channel string) bool { return channel == "order" }
-	release := make(chan struct{})
-	released := false
-	t.Cleanup(func() {
-		if !released {
-			close(release)
-		}
-	})
+	c, f, release, released := s45bybitOrderRefused(t)
 	privConn := make(chan int, 1)
 	f.alter = func(conn int, msg []byte, replies []string) []string {
 		if bytes.Contains(msg, []byte(`"op":"subscribe"`)) && bytes.Contains(msg, []byte(`"order"`)) {
@@ -114,8 +94,7 @@ func TestS45rvwsBybitRefusalsOfBothConnectionsBothTold(t *testing.T) {
 		return ""
 	}
 	require.Eventually(t, func() bool { return step() == "trade login " }, generous, pollEvery, "the trade auth refused")
-	close(release)
-	released = true
+	released()
 	require.Eventually(t, func() bool { return step() == "subscribe order" }, generous, pollEvery, "the order topic refused")
 
 	conn := <-privConn
@@ -123,4 +102,20 @@ func TestS45rvwsBybitRefusalsOfBothConnectionsBothTold(t *testing.T) {
 	require.Eventually(t, func() bool { return step() != "subscribe order" }, generous, pollEvery, "the private channels connection lost")
 	assert.Equal(t, "trade login ", step(), "the trade connection, still refused, says so")
 	assert.False(t, s.TradeReady())
+}
+
+// s45bybitOrderRefused is a fake Bybit whose private channels connection
+// has its "order" topic refused, and a gate (release, closed by released,
+// or at the test's end) for the test's held answers.
+func s45bybitOrderRefused(t *testing.T) (c orderCase, f *fakePrivate, release chan struct{}, released func()) {
+	t.Helper()
+	c = orderCases()[1]
+	require.Equal(t, schema.VenueBybit, c.venue)
+	f = newFakePrivate(t, c.venue, nil)
+	f.refuseSub = func(_ int, channel string) bool { return channel == "order" }
+	release = make(chan struct{})
+	var once sync.Once
+	released = func() { once.Do(func() { close(release) }) }
+	t.Cleanup(released)
+	return c, f, release, released
 }
