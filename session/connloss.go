@@ -331,10 +331,15 @@ func (m *lossMarker) publish(e wsclient.Event) {
 	}
 }
 
-// markerReason is the Control.Reason of e's markers.
+// markerReason is the Control.Reason of e's markers. A Reconnecting
+// event with ReasonRotation tells a refused rotation's wait, not why the
+// connection was lost (the Disconnected event it follows, dropped, said).
 func markerReason(e wsclient.Event) string {
-	if rotationLoss(e) {
+	switch {
+	case rotationLoss(e):
 		return "rotation: " + e.Err.Error()
+	case e.Reason == wsclient.ReasonRotation:
+		return "connection lost"
 	}
 	return "connection lost: " + e.Reason.String()
 }

@@ -47,7 +47,10 @@ func TestS45rvwsReconnectingAfterARefusedRotationMarksTheLoss(t *testing.T) {
 		m.onEvent(st.e)
 		p.wantMarkers(t, st.want, "step %d: %+v", i, st.e)
 	}
-	assert.Len(t, p.close(t), 2)
+	got := p.close(t)
+	require.Len(t, got, 2)
+	assert.Equal(t, "connection lost", got[0].Control.Reason, "not 'rotation': the loss's cause went with the dropped event")
+	assert.Equal(t, "connection lost: read_error", got[1].Control.Reason)
 }
 
 // markerProbe is a loss marker on a bare session whose gap markers a
