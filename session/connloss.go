@@ -123,7 +123,7 @@ func (m *lossMarker) onEvent(e wsclient.Event) {
 	m.mu.Lock()
 	unseen := e.ConnID != 0 && m.conn != 0 && e.ConnID != m.conn
 	isLost := e.State.Lost()
-	announce := isLost && (!m.lost || unseen) && e.Reason != wsclient.ReasonRotation
+	announce := isLost && (!m.lost || unseen) && !rotationOwn(e)
 	if rotationLoss(e) && !m.lost {
 		announce = !m.announced(e)
 	}
@@ -135,7 +135,7 @@ func (m *lossMarker) onEvent(e wsclient.Event) {
 		// announced). Still a loss: m.lost is set below.
 		announce = false
 	}
-	if !isLost && unseen && e.Dropped > 0 && !m.lost && e.Reason != wsclient.ReasonRotation {
+	if !isLost && unseen && e.Dropped > 0 && !m.lost && !rotationOwn(e) {
 		announce = true // the previous connection's loss was dropped from wsclient's queue
 	}
 	if isLost || e.State == schema.ConnConnected {
@@ -287,6 +287,17 @@ func (m *lossMarker) breakBooks(e wsclient.Event) {
 	}
 }
 
+// rotationOwn reports whether e is a rotation's own event (Rotating, its
+// switch's or failure's Connected, its reports), which tells no loss of
+// the connection by itself. A Reconnecting event is a loss's, whatever its
+// Reason: with ReasonRotation it tells, after the live connection's loss,
+// the wait and error of a rotation the venue refused before (wsclient's
+// Event doc), and it is the loss's first word when the Disconnected
+// event before it was dropped from wsclient's queue.
+func rotationOwn(e wsclient.Event) bool {
+	return e.Reason == wsclient.ReasonRotation && e.State != schema.ConnReconnecting
+}
+
 // rotationLoss reports whether e is a rotation's report of messages its
 // switch may have lost or repeated.
 func rotationLoss(e wsclient.Event) bool {
@@ -320,10 +331,15 @@ func (m *lossMarker) publish(e wsclient.Event) {
 	}
 }
 
-// markerReason is the Control.Reason of e's markers.
+// markerReason is the Control.Reason of e's markers. A Reconnecting
+// event with ReasonRotation tells a refused rotation's wait, not why the
+// connection was lost (the Disconnected event it follows, dropped, said).
 func markerReason(e wsclient.Event) string {
-	if rotationLoss(e) {
+	switch {
+	case rotationLoss(e):
 		return "rotation: " + e.Err.Error()
+	case e.Reason == wsclient.ReasonRotation:
+		return "connection lost"
 	}
 	return "connection lost: " + e.Reason.String()
 }

@@ -1,15 +1,10 @@
 package session
 
 import (
-	"context"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
-	"github.com/meltica/meltica/dispatch"
 	"github.com/meltica/meltica/schema"
 	"github.com/meltica/meltica/wsclient"
 )
@@ -20,19 +15,8 @@ import (
 // and for a loss whose event wsclient dropped (a new connection named
 // after dropped events).
 func TestS25gapLossMarkerOncePerLoss(t *testing.T) {
-	ctx := context.Background()
-	pools := schema.NewPools(nil)
-	s := &Session{pools: pools, disp: dispatch.New(pools.Events, nil)}
-	s.spec = &venueSpec{venue: schema.VenueBinance}
-	var mu sync.Mutex
-	var got []schema.CanonicalEvent
-	_, err := s.disp.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventTrade}}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) {
-		mu.Lock()
-		got = append(got, *ev)
-		mu.Unlock()
-	}})
-	require.NoError(t, err)
-	m := &lossMarker{s: s, lost: true, active: true}
+	p := newMarkerProbe(t)
+	s, m := p.s, p.m
 	steps := []struct {
 		e    wsclient.Event
 		want int // markers so far
@@ -51,15 +35,12 @@ func TestS25gapLossMarkerOncePerLoss(t *testing.T) {
 	}
 	for i, st := range steps {
 		m.onEvent(st.e)
-		require.Eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(got) >= st.want }, time.Minute, time.Millisecond)
-		mu.Lock()
-		assert.Len(t, got, st.want, "step %d: %+v", i, st.e)
-		mu.Unlock()
+		p.wantMarkers(t, st.want, "step %d: %+v", i, st.e)
 	}
 	m.onEvent(wsclient.Event{State: schema.ConnConnected, ConnID: 6})
 	s.closing.Store(true)
 	m.onEvent(wsclient.Event{State: schema.ConnClosed, ConnID: 6, Reason: wsclient.ReasonClosed})
-	require.NoError(t, s.disp.Close(ctx))
+	got := p.close(t)
 	assert.Len(t, got, 4, "none while closing")
 	for _, g := range got {
 		assert.Equal(t, schema.EventGap, g.Type)
@@ -67,5 +48,4 @@ func TestS25gapLossMarkerOncePerLoss(t *testing.T) {
 		assert.Equal(t, schema.GapVenue, g.Control.GapSource)
 		assert.Empty(t, g.Symbol)
 	}
-	require.NoError(t, pools.Shutdown(ctx))
 }

@@ -480,9 +480,10 @@ func (o *orders) streamEnded(conn uint64) {
 // none of the request's.
 func (o *orders) answer(id uint64, ev *schema.CanonicalEvent) (other error) {
 	var a answer
+	c := ev.ControlOrZero() // nil-safe: an event without a Control reads as a zero one
 	switch {
-	case ev.Type == schema.EventControl && ev.ControlOrZero().Kind == schema.ControlVenueError:
-		verr := &VenueError{RequestID: id, Code: ev.Control.Code, Msg: ev.Control.Reason, Status: o.refusal.status}
+	case ev.Type == schema.EventControl && c.Kind == schema.ControlVenueError:
+		verr := &VenueError{RequestID: id, Code: c.Code, Msg: c.Reason, Status: o.refusal.status}
 		if o.refusal.retryAfter > 0 {
 			verr.RetryAfter = time.UnixMilli(o.refusal.retryAfter)
 			if verr.Status == statusBanned || verr.Status == statusRateLimited {
@@ -490,7 +491,7 @@ func (o *orders) answer(id uint64, ev *schema.CanonicalEvent) (other error) {
 			}
 		}
 		a.err = verr
-		o.s.clockRefused(ev.Control.Code)
+		o.s.clockRefused(c.Code)
 	case ev.Type == schema.EventControl:
 		// A success without an order ({"status":200,"result":null}): the
 		// user-data subscription's answer, or, to an order request, an
@@ -963,15 +964,16 @@ func (s *Session) unready(mu *sync.Mutex, ready *uint64, conn uint64) {
 	}
 }
 
-// ordersStateChanged tells the subscribers and the waiters that the order
-// (or private) connection changed state: not ready until it has
-// subscribed again.
-func (s *Session) ordersStateChanged(e wsclient.Event) {
+// ordersStateChanged tells the subscribers and the waiters that the
+// private channels' connection p changed state: not ready until it has
+// subscribed again, and its refusal, of the connection before, no longer
+// on the board (Bybit's trade connection's stays: clearBoardErr).
+func (s *Session) ordersStateChanged(e wsclient.Event, p *private) {
 	s.publishState(e)
 	s.state.update(func(b *stateBoard) {
 		b.ordersState = e.State
 		b.ordersReady = false
-		b.setUserDataErr(nil)
+		p.clearBoardErr(b)
 	})
 }
 

@@ -207,6 +207,9 @@ type private struct {
 	orders  *venueOrders
 	trade   *private
 	isTrade bool
+	// boardErr is the refusal this connection put on the state board
+	// (refused), nil when none; read and written under the board's lock.
+	boardErr error
 	// rec follows the open orders and reconciles them after a window
 	// without the private channels; nil without spec.queries or
 	// Endpoints.REST.
@@ -231,11 +234,10 @@ type private struct {
 	awaitingOld uint64
 	ready       bool // logged in and subscribed
 	// Statistics, for Stats and tests.
-	logins    uint64
-	loginTS   time.Time // the venue time of the latest login (or signed subscription)
-	refusals  uint64
-	token     string // Kraken: the WebSocket token of the connection orders go on, which they carry (a rotation's: at its switch)
-	lastError error
+	logins   uint64
+	loginTS  time.Time // the venue time of the latest login (or signed subscription)
+	refusals uint64
+	token    string // Kraken: the WebSocket token of the connection orders go on, which they carry (a rotation's: at its switch)
 
 	// The worker's own.
 	conn    uint64
@@ -569,7 +571,7 @@ func (p *private) onEvent(e wsclient.Event) {
 			s.publishTradeState(e)
 			s.state.update(func(b *stateBoard) { b.ordersReady = false })
 		} else {
-			s.ordersStateChanged(e)
+			s.ordersStateChanged(e, p)
 		}
 		// Steps for the worker: blocking here is fine (this is the
 		// connection's event goroutine), and a connection's up and down
@@ -656,7 +658,7 @@ func (p *private) work() {
 		case <-retryC:
 			p.retry = nil
 			if p.phase == phaseRefused {
-				p.s.state.update(func(b *stateBoard) { b.setUserDataErr(nil) }) // waiters wait for this attempt
+				p.s.state.update(p.clearBoardErr) // waiters wait for this attempt
 				if p.resub {
 					p.subscribe() // the refused subscriptions alone: the connection is logged in
 				} else {
@@ -1190,7 +1192,6 @@ func (p *private) subscribed() {
 	p.keepalive()
 	p.mu.Lock()
 	p.awaiting = 0
-	p.lastError = nil
 	p.mu.Unlock()
 	if pr := p.prep; pr != nil && pr.id == p.conn {
 		if !pr.ok { // (once: refused after Prepare returned nil, then taken again before the switch, Prepare no longer reads done)
@@ -1238,8 +1239,35 @@ func (p *private) setReady(ready bool) {
 	// orders would wait for good). Lock order: the board's, then p.mu.
 	p.s.state.update(func(b *stateBoard) {
 		b.ordersReady = p.s.privateReady() && b.ordersState == schema.ConnConnected
-		b.setUserDataErr(nil)
+		p.clearBoardErr(b)
 	})
+}
+
+// clearBoardErr takes this connection's refusal (refused) off the board,
+// under the board's lock (update), and no other: Bybit's two connections
+// each put theirs there, and the one whose login or subscriptions the
+// venue took must not clear the other's — refused, the other is not
+// ready, and WaitOrdersReady returns its refusal until it is subscribed,
+// tries again (the backoff's retry) or its connection changes. The
+// other's refusal, overwritten by this one's, is put back (not counted
+// again: a WaitConnected that returned it does not return it twice).
+func (p *private) clearBoardErr(b *stateBoard) {
+	if p.boardErr != nil && b.userDataErr == p.boardErr {
+		b.userDataErr = nil
+		if o := p.other(); o != nil {
+			b.userDataErr = o.boardErr
+		}
+	}
+	p.boardErr = nil
+}
+
+// other is Bybit's other private connection: the trade connection's for
+// the private channels' and the reverse; nil for the other venues.
+func (p *private) other() *private {
+	if p.isTrade {
+		return p.s.private
+	}
+	return p.trade
 }
 
 func (p *private) isReady() bool {
@@ -1269,7 +1297,6 @@ func (p *private) refused(err error) bool {
 		// follows: refused as a live connection is, below.)
 		p.mu.Lock()
 		p.refusals++
-		p.lastError = err
 		p.mu.Unlock()
 		if p.s.cfg.Logger != nil {
 			p.s.cfg.Logger.Warn("session: private connection refused on a rotation's new connection; keeping the old one", "venue", string(p.s.spec.venue), "err", err)
@@ -1282,7 +1309,6 @@ func (p *private) refused(err error) bool {
 	p.phase, p.resub = phaseRefused, false
 	p.mu.Lock()
 	p.refusals++
-	p.lastError = err
 	p.ready = false
 	p.mu.Unlock()
 	if p.orders != nil {
@@ -1291,6 +1317,7 @@ func (p *private) refused(err error) bool {
 	p.s.state.update(func(b *stateBoard) {
 		b.ordersReady = false
 		b.setUserDataErr(err)
+		p.boardErr = err
 	})
 	if p.s.cfg.Logger != nil {
 		p.s.cfg.Logger.Warn("session: private connection refused", "venue", string(p.s.spec.venue), "err", err, "attempt", p.rejects)

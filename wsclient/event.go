@@ -18,7 +18,12 @@ import (
 // Reason ask for — the lost connection's (or failed dial's) backoff and
 // floor, or, when a rotation refused by the venue before the loss asked
 // for a longer wait (a Retry-After, a close code's floor), that wait,
-// with the rotation's error and ReasonRotation.
+// with the rotation's error and ReasonRotation. Its State tells the loss
+// all the same (the first word of it when the queue dropped the
+// Disconnected event before it): a rotation's own events are known by
+// ReasonRotation with their State (Rotating, a switch's or a failed
+// rotation's Connected) or Err ([ErrRotationDropped],
+// [ErrRotationUnaligned]), never by ReasonRotation alone.
 type Event struct {
 	State   schema.ConnState // the state after the event
 	Reason  Reason           // why
