@@ -10,6 +10,45 @@ import (
 	"github.com/meltica/meltica/schema"
 )
 
+// routed is routedThenReplaced's result.
+type routed struct {
+	events poolOfEvents
+	books  *Books
+	sinkA  *recSink
+	a, c   *Book
+	stale  *schema.CanonicalEvent // routed to a in its epoch epoch, not applied
+	epoch  uint64
+}
+
+// routedThenReplaced adds a Coinbase book a, live on bid 100, routes a
+// snapshot of bid 100 to it (Books.route) without applying it, then adds
+// c in a's place, live on bid 99; a and c publish through sinkA.
+func routedThenReplaced(t *testing.T) routed {
+	t.Helper()
+	ctx := context.Background()
+	events, _, books := s39books(t)
+	r := routed{events: events, books: books, sinkA: &recSink{events: events}}
+	var err error
+	r.a, err = NewBook(Coinbase, "BTC-USD", &Options{Sink: r.sinkA, Events: events})
+	require.NoError(t, err)
+	books.Add(r.a)
+	require.NoError(t, books.Publish(ctx, s41cbEvent(t, events, schema.EventBookSnapshot, 100, 1)))
+	require.True(t, r.a.Live())
+
+	r.stale = s41cbEvent(t, events, schema.EventBookSnapshot, 100, 1)
+	t.Cleanup(func() { events.Put(r.stale) })
+	var to *Book
+	to, r.epoch = books.route(r.stale)
+	require.Same(t, r.a, to)
+
+	r.c, err = NewBook(Coinbase, "BTC-USD", &Options{Sink: r.sinkA, Events: events})
+	require.NoError(t, err)
+	books.Add(r.c)
+	require.NoError(t, books.Publish(ctx, s41cbEvent(t, events, schema.EventBookSnapshot, 99, 1)))
+	require.True(t, r.c.Live())
+	return r
+}
+
 // addedAgainMarkers counts the ReasonAddedAgain gap markers sink got.
 func addedAgainMarkers(sink *recSink) int {
 	n := 0
@@ -36,24 +75,8 @@ func addedAgainMarkers(sink *recSink) int {
 // Add returned.
 func TestS45rvcoreRoutedMessageBetweenAddStepsNotApplied(t *testing.T) {
 	ctx := context.Background()
-	events, _, books := s39books(t)
-	sinkA := &recSink{events: events}
-	a, err := NewBook(Coinbase, "BTC-USD", &Options{Sink: sinkA, Events: events})
-	require.NoError(t, err)
-	books.Add(a)
-	require.NoError(t, books.Publish(ctx, s41cbEvent(t, events, schema.EventBookSnapshot, 100, 1)))
-	require.True(t, a.Live())
-
-	stale := s41cbEvent(t, events, schema.EventBookSnapshot, 100, 1)
-	defer events.Put(stale)
-	routed, epoch := books.route(stale) // routed to a …
-	require.Same(t, a, routed)
-
-	c, err := NewBook(Coinbase, "BTC-USD", &Options{Sink: sinkA, Events: events})
-	require.NoError(t, err)
-	books.Add(c) // … a replaced before it got there
-	require.NoError(t, books.Publish(ctx, s41cbEvent(t, events, schema.EventBookSnapshot, 99, 1)))
-	require.True(t, c.Live())
+	r := routedThenReplaced(t)
+	events, books, sinkA, a, stale, epoch := r.events, r.books, r.sinkA, r.a, r.stale, r.epoch
 
 	books.mu.Lock() // Add(a) stops at Books.Book, after rearmLocked
 	added := make(chan struct{})
