@@ -1,8 +1,6 @@
 package normalize
 
 import (
-	"errors"
-
 	"github.com/goccy/go-json/jsontext"
 	json "github.com/goccy/go-json/v2"
 
@@ -251,10 +249,7 @@ func coinbaseOrder(method string, q *cbQueryOrder, syms *Symbols, dst []QueryOrd
 	return append(dst, o), nil
 }
 
-var (
-	errBadTime     = wrapBad("want an RFC 3339 time")
-	errUnknownWord = errors.New("a word not in the venue's enum")
-)
+var errBadTime = wrapBad("want an RFC 3339 time")
 
 // queryTime reads an optional RFC 3339 time: absent or empty is 0.
 func queryTime(t *text) (int64, bool) {
@@ -278,9 +273,10 @@ func queryTime(t *text) (int64, bool) {
 // answer: size_in_quote true, size 0.0046830664333996 at 21220.64 for a
 // buy of about 100 USDT). commission is Fee, paid in the product's quote
 // currency (FeeAsset, as on the user channel); liquidity_indicator MAKER
-// is IsMaker, TAKER not, UNKNOWN_LIQUIDITY_INDICATOR (or none sent)
-// MakerUnknown, never a guess of either, and a word outside that enum
-// a [*ParseError] (ErrBadValue); trade_time (RFC 3339) is Time.
+// is IsMaker, TAKER not, UNKNOWN_LIQUIDITY_INDICATOR, none sent or a
+// word outside that enum (one Coinbase adds later) MakerUnknown, never a
+// guess of either — such a fill's price, size and fee are known, so the
+// page is kept, not refused over it; trade_time (RFC 3339) is Time.
 func ParseCoinbaseFills(data []byte, syms *Symbols, dst []QueryFill) ([]QueryFill, string, error) {
 	const method = "orders/historical/fills"
 	var a struct {
@@ -320,10 +316,8 @@ func ParseCoinbaseFills(data []byte, syms *Symbols, dst []QueryFill) ([]QueryFil
 		case "MAKER":
 			f.IsMaker = true
 		case "TAKER":
-		case "UNKNOWN_LIQUIDITY_INDICATOR", "": // Coinbase's enum: neither, not a taker
+		default: // UNKNOWN_LIQUIDITY_INDICATOR, none, or a word added since: neither, not a taker
 			f.MakerUnknown = true
-		default:
-			return dst, "", venueField(schema.VenueCoinbase, method, "liquidity_indicator", errUnknownWord)
 		}
 		var ok bool
 		if f.Time, ok = queryTime(&q.TradeTime); !ok {

@@ -41,7 +41,8 @@ type QueryFill struct {
 	Time     int64 // Unix ns
 	// IsMaker: the fill made liquidity. MakerUnknown: the venue did not
 	// say whether it made or took it (Coinbase List Fills
-	// liquidity_indicator UNKNOWN_LIQUIDITY_INDICATOR, or none sent);
+	// liquidity_indicator UNKNOWN_LIQUIDITY_INDICATOR, none sent, or a
+	// word outside MAKER, TAKER and that);
 	// IsMaker is then false and means neither. The schema has no third
 	// state of its own (schema.Execution.IsMaker is a bool).
 	IsMaker      bool

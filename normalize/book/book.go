@@ -265,7 +265,7 @@ type Book struct {
 	closed     bool
 	shut       bool                 // closed by Close (closeLocked), not only stopped as replaced: no timer armed again, even handing
 	retired    bool                 // replaced in Books (takeOver), fed nothing since: not live until a message the host applies proves it current (apply)
-	epoch      atomic.Uint64        // how many times Books.Add put it in its place (Books.swap, under the Books' lock): a message routed in an earlier one is not applied (apply)
+	epoch      atomic.Uint64        // moved each time Books.swap (under the Books' lock) puts it in its place or takes it out: a message routed in an earlier one is not applied (apply)
 	handing    bool                 // retired by a book of another Sink, its announcement to its own subscribers still owed: its Sink and retry timer kept for it (takeOver)
 	handoffs   []*Book              // the books it replaced, itself or through those it replaced, handing then: closed with it (adopt)
 	feed       atomic.Pointer[Feed] // the Books' Feed whose client fed it last, nil if none (Books.applyVenue)

@@ -237,7 +237,16 @@ func (r *Books) swap(b *Book) (*Book, bool) {
 	}
 	r.byKey[k] = b
 	if old != b {
-		b.epoch.Add(1) // what was routed to it before (replaced, added again) is of an earlier epoch
+		// A new epoch for each book that changes place, under r.mu as
+		// route reads it: from here on, a message routed to old before it
+		// was taken out is of an earlier epoch, wherever it is applied —
+		// even between the steps of an Add that puts old back (rearmLocked
+		// clears retired before this swap runs). b's own starts at 1 when
+		// first added: a routed epoch is never 0 (a host's Apply).
+		if old != nil {
+			old.epoch.Add(1)
+		}
+		b.epoch.Add(1)
 	}
 	r.byVenue[k.venue] = append(r.byVenue[k.venue], b)
 	return old, r.closed

@@ -20,24 +20,8 @@ import (
 // a.Live() true, best bid 100.
 func TestS44normRoutedBeforeReplaceNotAppliedAfterReAdd(t *testing.T) {
 	ctx := context.Background()
-	events, _, books := s39books(t)
-	sinkA := &recSink{events: events}
-	a, err := NewBook(Coinbase, "BTC-USD", &Options{Sink: sinkA, Events: events})
-	require.NoError(t, err)
-	books.Add(a)
-	require.NoError(t, books.Publish(ctx, s41cbEvent(t, events, schema.EventBookSnapshot, 100, 1)))
-	require.True(t, a.Live())
-
-	stale := s41cbEvent(t, events, schema.EventBookSnapshot, 100, 1)
-	defer events.Put(stale)
-	routed, epoch := books.route(stale) // Books read a from its map for it …
-	require.Same(t, a, routed)
-
-	c, err := NewBook(Coinbase, "BTC-USD", &Options{Sink: sinkA, Events: events})
-	require.NoError(t, err)
-	books.Add(c) // … then a was replaced,
-	require.NoError(t, books.Publish(ctx, s41cbEvent(t, events, schema.EventBookSnapshot, 99, 1)))
-	require.True(t, c.Live())
+	r := routedThenReplaced(t) // Books read a from its map for a message, then a was replaced,
+	events, books, a, stale, epoch := r.events, r.books, r.a, r.stale, r.epoch
 	books.Add(a) // … and added again before the message reached it.
 	requireNotServed(t, a)
 
