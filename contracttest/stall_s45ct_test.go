@@ -1,0 +1,50 @@
+package contracttest_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/schema"
+	"github.com/meltica/meltica/wsclient"
+)
+
+// Contract 5 (DESIGN.md; wsclient Options.IdleTimeout): a connection that
+// stops delivering data is detected, closed, redialled after the backoff
+// it announces and resubscribed, and every state change reaches the host.
+// The venue here keeps the socket open and answers the close handshake,
+// but sends nothing: only the idle watchdog, on the injected clock, can
+// notice.
+func TestS45ctSilentConnectionRedialled(t *testing.T) {
+	const idle = 5 * time.Second
+	subscribe := []byte(`{"method":"SUBSCRIBE","params":["btcusdt@trade"],"id":1}`)
+	p, _ := startPipeline(t, func(o *wsclient.Options) {
+		o.IdleTimeout = idle
+		o.PingInterval = -1
+		o.Subscriptions = [][]byte{subscribe}
+		o.Rand = func(n int64) int64 { return n / 2 }
+	})
+	connected := p.clock.Now()
+	require.Eventually(t, func() bool { return p.venue.receivedCount(subscribe) == 1 }, waitFor, time.Millisecond)
+
+	lost := p.advanceUntil(t, schema.ConnDisconnected)
+	assert.Equal(t, wsclient.ReasonIdle, lost.Reason)
+	assert.True(t, errors.Is(lost.Err, wsclient.ErrIdle), "%v", lost.Err)
+	assert.Equal(t, uint64(1), lost.ConnID)
+	assert.GreaterOrEqual(t, lost.At.Sub(connected), idle, "declared idle before IdleTimeout of silence")
+
+	redial := p.waitState(t, schema.ConnReconnecting)
+	assert.Equal(t, 1, redial.Attempt)
+	require.Positive(t, redial.Delay, "the backoff is a wait on the clock")
+	p.clock.Advance(redial.Delay)
+
+	p.venue.next(t)
+	back := p.waitState(t, schema.ConnConnected)
+	assert.Equal(t, uint64(2), back.ConnID)
+	require.Eventually(t, func() bool { return p.venue.receivedCount(subscribe) == 2 }, waitFor, time.Millisecond,
+		"the new connection was not resubscribed")
+	assert.Equal(t, uint64(1), p.client.Stats().Reconnects[wsclient.ReasonIdle])
+}
