@@ -175,9 +175,11 @@ func (p *pipeline) waitState(t *testing.T, state schema.ConnState) wsclient.Even
 
 // advanceUntil moves the clock from one armed timer to the next until the
 // client reports state, and returns that event: the client's watchdogs
-// sample on timers of their own, which the test does not need to know.
-func (p *pipeline) advanceUntil(t *testing.T, state schema.ConnState) wsclient.Event {
+// sample on timers of their own, which the test does not need to know. It
+// fails once the clock moved more than limit without the state.
+func (p *pipeline) advanceUntil(t *testing.T, state schema.ConnState, limit time.Duration) wsclient.Event {
 	t.Helper()
+	start := p.clock.Now()
 	for {
 		select {
 		case e := <-p.events:
@@ -193,6 +195,7 @@ func (p *pipeline) advanceUntil(t *testing.T, state schema.ConnState) wsclient.E
 			next, ok = p.clock.nextDue()
 			return ok || len(p.events) > 0
 		}, waitFor, time.Millisecond, "nothing armed on the clock, and no %s", state)
+		require.LessOrEqual(t, p.clock.Now().Add(next).Sub(start), limit, "the clock moved past %s without %s", limit, state)
 		p.clock.Advance(next)
 	}
 }

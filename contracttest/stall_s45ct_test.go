@@ -30,7 +30,10 @@ func TestS45ctSilentConnectionRedialled(t *testing.T) {
 	connected := p.clock.Now()
 	require.Eventually(t, func() bool { return p.venue.receivedCount(subscribe) == 1 }, waitFor, time.Millisecond)
 
-	lost := p.advanceUntil(t, schema.ConnDisconnected)
+	// The watchdog samples the reader's wait (wsclient doc: "counting only
+	// the time the reader spends waiting on the socket"): allow it a
+	// quarter of IdleTimeout past the silence to notice.
+	lost := p.advanceUntil(t, schema.ConnDisconnected, idle+idle/4)
 	assert.Equal(t, wsclient.ReasonIdle, lost.Reason)
 	assert.True(t, errors.Is(lost.Err, wsclient.ErrIdle), "%v", lost.Err)
 	assert.Equal(t, uint64(1), lost.ConnID)
