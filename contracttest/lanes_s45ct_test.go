@@ -18,6 +18,7 @@ import (
 func TestS45ctExecReportsNeverDropped(t *testing.T) {
 	p, conn := startPipeline(t, nil)
 	g := newGate()
+	defer g.release()
 	var rec recorder
 	sub, err := p.disp.Subscribe(dispatch.Filter{}, &dispatch.SubscribeOptions{
 		Handler:       func(ev *schema.CanonicalEvent) { g.wait(); rec.add(ev) },
@@ -28,7 +29,7 @@ func TestS45ctExecReportsNeverDropped(t *testing.T) {
 	defer func() { assert.NoError(t, p.disp.Unsubscribe(sub)) }()
 
 	send(t, conn, trade(t, 1, "1.0", "BTCUSDT"))
-	<-g.entered // the subscriber is stuck with trade 1 in hand
+	g.held(t) // the subscriber is stuck with trade 1 in hand
 
 	const fills, trades = 20, 60
 	sent := uint64(1)
@@ -45,7 +46,7 @@ func TestS45ctExecReportsNeverDropped(t *testing.T) {
 	require.Positive(t, st.Dropped, "the ordered lane never filled: the test proves nothing")
 	require.Positive(t, st.Overflowed, "the critical lane never went past its bound: the test proves nothing")
 
-	close(g.open)
+	g.release()
 	drained(t, sub)
 
 	var got []string
@@ -81,6 +82,7 @@ func TestS45ctExecReportsNeverDropped(t *testing.T) {
 func TestS45ctOrderedDropsOldestAnnounced(t *testing.T) {
 	p, conn := startPipeline(t, nil)
 	g := newGate()
+	defer g.release()
 	var rec recorder
 	const bound = 4
 	sub, err := p.disp.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventTrade}},
@@ -89,7 +91,7 @@ func TestS45ctOrderedDropsOldestAnnounced(t *testing.T) {
 	defer func() { assert.NoError(t, p.disp.Unsubscribe(sub)) }()
 
 	send(t, conn, trade(t, 1, "1.0", "BTCUSDT"))
-	<-g.entered
+	g.held(t)
 	const last = 500
 	for id := 2; id <= last; id++ {
 		send(t, conn, trade(t, id, "1.0", "BTCUSDT"))
@@ -102,7 +104,7 @@ func TestS45ctOrderedDropsOldestAnnounced(t *testing.T) {
 		assert.LessOrEqual(t, ps.PeakInUse, int64(2), "pool %s grew with the flood", ps.Name)
 	}
 
-	close(g.open)
+	g.release()
 	drained(t, sub)
 	st = sub.Stats()
 
@@ -142,6 +144,7 @@ func TestS45ctOrderedDropsOldestAnnounced(t *testing.T) {
 func TestS45ctQuotesLatestWinsPerKey(t *testing.T) {
 	p, conn := startPipeline(t, nil)
 	g := newGate()
+	defer g.release()
 	var rec recorder
 	sub, err := p.disp.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventBBO}},
 		&dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) { g.wait(); rec.add(ev) }})
@@ -149,7 +152,7 @@ func TestS45ctQuotesLatestWinsPerKey(t *testing.T) {
 	defer func() { assert.NoError(t, p.disp.Unsubscribe(sub)) }()
 
 	send(t, conn, quote(t, 1, "1", "BTCUSDT"))
-	<-g.entered
+	g.held(t)
 	const last = 100
 	for u := 2; u <= last; u++ {
 		send(t, conn, quote(t, u, strconv.Itoa(u), "BTCUSDT"), quote(t, u, strconv.Itoa(u), "ETHUSDT"))
@@ -159,7 +162,7 @@ func TestS45ctQuotesLatestWinsPerKey(t *testing.T) {
 	assert.LessOrEqual(t, st.Coalescing, 2, "one queued quote per symbol")
 	assert.Positive(t, st.Coalesced)
 
-	close(g.open)
+	g.release()
 	drained(t, sub)
 
 	latest := map[string]schema.Decimal{}

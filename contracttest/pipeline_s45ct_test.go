@@ -271,11 +271,25 @@ func fill(t *testing.T, tradeID int) []byte {
 	return withMember(t, m, "t", strconv.Itoa(tradeID))
 }
 
-// gate holds a handler until opened: a subscriber stuck in its handler.
+// gate holds a handler until released: a subscriber stuck in its
+// handler. Tests defer release, so that a test that fails while the
+// handler is held does not leave Close waiting for it.
 type gate struct {
-	once    sync.Once
-	entered chan struct{}
-	open    chan struct{}
+	once, released sync.Once
+	entered        chan struct{}
+	open           chan struct{}
+}
+
+func (g *gate) release() { g.released.Do(func() { close(g.open) }) }
+
+// held waits until the handler is held.
+func (g *gate) held(t *testing.T) {
+	t.Helper()
+	select {
+	case <-g.entered:
+	case <-time.After(waitFor):
+		t.Fatal("nothing reached the handler")
+	}
 }
 
 func newGate() *gate { return &gate{entered: make(chan struct{}), open: make(chan struct{})} }
