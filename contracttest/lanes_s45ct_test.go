@@ -41,7 +41,7 @@ func TestS45ctExecReportsNeverDropped(t *testing.T) {
 			sent++
 		}
 	}
-	p.waitMessages(t, sent)
+	waitAccepted(t, sub, sent)
 	st := sub.Stats()
 	require.Positive(t, st.Dropped, "the ordered lane never filled: the test proves nothing")
 	require.Positive(t, st.Overflowed, "the critical lane never went past its bound: the test proves nothing")
@@ -96,7 +96,7 @@ func TestS45ctOrderedDropsOldestAnnounced(t *testing.T) {
 	for id := 2; id <= last; id++ {
 		send(t, conn, trade(t, id, "1.0", "BTCUSDT"))
 	}
-	p.waitMessages(t, last)
+	waitAccepted(t, sub, last)
 	st := sub.Stats()
 	require.Positive(t, st.Dropped)
 	assert.LessOrEqual(t, st.MaxDepth, bound+1, "the ordered lane holds its bound and one marker, no more")
@@ -157,7 +157,7 @@ func TestS45ctQuotesLatestWinsPerKey(t *testing.T) {
 	for u := 2; u <= last; u++ {
 		send(t, conn, quote(t, u, strconv.Itoa(u), "BTCUSDT"), quote(t, u, strconv.Itoa(u), "ETHUSDT"))
 	}
-	p.waitMessages(t, 2*last-1)
+	waitAccepted(t, sub, 2*last-1)
 	st := sub.Stats()
 	assert.LessOrEqual(t, st.Coalescing, 2, "one queued quote per symbol")
 	assert.Positive(t, st.Coalesced)

@@ -200,12 +200,19 @@ func (p *pipeline) advanceUntil(t *testing.T, state schema.ConnState, limit time
 	}
 }
 
-// waitMessages waits until the parser has seen n venue messages: what was
-// sent has been parsed and published.
-func (p *pipeline) waitMessages(t *testing.T, n uint64) {
+// waitAccepted waits until sub has accepted n events: published to it and
+// now delivered, queued, in hand, dropped, coalesced or discarded (the
+// identity of dispatch.Stats: accepted + Gaps = Delivered + Depth + InHand +
+// Dropped + Coalesced + Discarded). The parser's own counts are no
+// substitute: it counts a message before it publishes the event.
+func waitAccepted(t *testing.T, sub *dispatch.Subscription, n uint64) {
 	t.Helper()
-	require.Eventually(t, func() bool { return p.parser.Stats().Messages >= n },
-		waitFor, time.Millisecond, "the parser saw %d of %d messages", p.parser.Stats().Messages, n)
+	accepted := func() uint64 {
+		st := sub.Stats()
+		return st.Delivered + uint64(st.Depth) + uint64(st.InHand) + st.Dropped + st.Coalesced + st.Discarded - st.Gaps
+	}
+	require.Eventually(t, func() bool { return accepted() >= n }, waitFor, time.Millisecond,
+		"the subscription accepted %d of %d events", accepted(), n)
 }
 
 // sample reads one of the venue samples the repository ships.
