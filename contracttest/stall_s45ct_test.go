@@ -26,6 +26,7 @@ func TestS45ctSilentConnectionRedialled(t *testing.T) {
 		o.PingInterval = -1
 		o.Subscriptions = [][]byte{subscribe}
 		o.Rand = func(n int64) int64 { return n / 2 }
+		o.BackoffBase, o.BackoffCap = time.Hour, time.Hour // see advanceUntil
 	})
 	connected := p.clock.Now()
 	require.Eventually(t, func() bool { return p.venue.receivedCount(subscribe) == 1 }, waitFor, time.Millisecond)
@@ -52,4 +53,24 @@ func TestS45ctSilentConnectionRedialled(t *testing.T) {
 	require.Eventually(t, func() bool { return p.venue.receivedCount(subscribe) == 2 }, waitFor, time.Millisecond,
 		"the new connection was not resubscribed")
 	assert.Equal(t, uint64(1), p.client.Stats().Reconnects[wsclient.ReasonIdle])
+}
+
+// Contract 5, ping/pong (DESIGN.md; wsclient Options.PingInterval,
+// PongTimeout): a venue that keeps the socket open but answers nothing —
+// not even a ping — is detected by the unanswered ping, on the injected
+// clock, and the loss reported with its typed error.
+func TestS45ctUnansweredPingDetected(t *testing.T) {
+	const ping, pong = 15 * time.Second, 10 * time.Second
+	p, _ := startPipelineOn(t, startVenue(t, true), func(o *wsclient.Options) {
+		o.PingInterval = ping
+		o.PongTimeout = pong
+		o.IdleTimeout = 24 * time.Hour // only the ping may notice
+		o.BackoffBase, o.BackoffCap = time.Hour, time.Hour
+	})
+	connected := p.clock.Now()
+	lost := p.advanceUntil(t, schema.ConnDisconnected, 2*(ping+pong))
+	assert.Equal(t, wsclient.ReasonPongTimeout, lost.Reason)
+	assert.True(t, errors.Is(lost.Err, wsclient.ErrPongTimeout), "%v", lost.Err)
+	assert.GreaterOrEqual(t, lost.At.Sub(connected), ping+pong, "declared lost before the ping went unanswered for PongTimeout")
+	assert.Equal(t, uint64(1), p.client.Stats().Reconnects[wsclient.ReasonPongTimeout])
 }
