@@ -117,3 +117,35 @@ func TestS45ctSubscriberClonesRefused(t *testing.T) {
 	require.Eventually(t, func() bool { return p.pools.Events.Stats().InUse == 0 }, waitFor, time.Millisecond,
 		"the original never went back to its pool")
 }
+
+// Contract 1, Shutdown (pool doc "Shutdown"): Shutdown refuses new Gets
+// and waits for every object checked out to come back, then reports no
+// leak.
+func TestS45ctShutdownWaitsForEveryObject(t *testing.T) {
+	ctx := context.Background()
+	pools := schema.NewPools(nil)
+	out, err := pools.Frames.Get(ctx)
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- pools.Shutdown(ctx) }()
+	require.Eventually(t, func() bool {
+		f, err := pools.Frames.TryGet()
+		if err == nil {
+			pools.Frames.Put(f)
+			return false
+		}
+		return errors.Is(err, pool.ErrClosed)
+	}, waitFor, time.Millisecond, "Shutdown never refused a Get")
+	select {
+	case err := <-done:
+		t.Fatalf("Shutdown returned (%v) with a frame still out", err)
+	default:
+	}
+	pools.Frames.Put(out)
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(waitFor):
+		t.Fatal("Shutdown did not return once the frame came back")
+	}
+}
