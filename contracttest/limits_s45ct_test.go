@@ -1,6 +1,7 @@
 package contracttest_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -104,4 +105,53 @@ func TestS45ctOversizedMessageTyped(t *testing.T) {
 	assert.Equal(t, uint64(1), cs.Oversized)
 	assert.Equal(t, uint64(1), cs.Reconnects[wsclient.ReasonOversized])
 	assert.Zero(t, p.parser.Stats().Errors)
+}
+
+// Bounded memory without a silent stall (README wsclient: "a frame pool
+// shared past its size reported, not a silent stall"; wsclient
+// ErrFramesExhausted): a reader that finds its frame pool exhausted waits,
+// reading nothing, and says so (ReasonPoolExhausted, Stats.PoolWaits); once
+// a frame comes back it reads on and nothing is lost.
+func TestS45ctExhaustedFramePoolReported(t *testing.T) {
+	frames := pool.New("frames", 1, func() *schema.WsFrame {
+		return &schema.WsFrame{Data: make([]byte, 0, schema.DefaultFrameBuffer)}
+	}, nil)
+	held, err := frames.TryGet()
+	require.NoError(t, err)
+	defer func() {
+		if held != nil {
+			frames.Put(held)
+		}
+	}()
+	// Registered first, so run last: after the pipeline's cleanup has
+	// closed the client.
+	t.Cleanup(func() { require.NoError(t, frames.Shutdown(context.Background()), "a frame never came back") })
+	p, conn := startPipeline(t, func(o *wsclient.Options) { o.Frames = frames })
+	var rec recorder
+	sub, err := p.disp.Subscribe(dispatch.Filter{Types: []schema.EventType{schema.EventTrade}},
+		&dispatch.SubscribeOptions{Handler: rec.add})
+	require.NoError(t, err)
+	defer func() { assert.NoError(t, p.disp.Unsubscribe(sub)) }()
+
+	send(t, conn, trade(t, 1, "1.0", "BTCUSDT"))
+	var reported wsclient.Event
+	require.Eventually(t, func() bool {
+		select {
+		case e := <-p.events:
+			reported = e
+			return e.Reason == wsclient.ReasonPoolExhausted
+		default:
+			return false
+		}
+	}, waitFor, time.Millisecond, "the reader's wait for a frame was never reported")
+	assert.ErrorIs(t, reported.Err, wsclient.ErrFramesExhausted)
+	assert.ErrorIs(t, reported.Err, pool.ErrExhausted)
+	assert.Equal(t, uint64(1), p.client.Stats().PoolWaits)
+	assert.Empty(t, rec.events(), "read without a frame")
+
+	frames.Put(held)
+	held = nil
+	require.Eventually(t, func() bool { return len(rec.events()) == 1 }, waitFor, time.Millisecond,
+		"the trade sent while the reader waited never arrived")
+	assert.Zero(t, p.client.Stats().TotalReconnects())
 }
