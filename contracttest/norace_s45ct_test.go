@@ -1,0 +1,5 @@
+//go:build !race
+
+package contracttest_test
+
+const raceEnabled = false
