@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -160,14 +161,24 @@ func TestS38ctOKXLoginUnansweredIsLoginErrorNoAnswer(t *testing.T) {
 	defer cancel()
 	go func() { waited <- s.WaitConnected(ctx) }()
 	o.await("/ws/v5/private", func(m string) bool { return strings.Contains(m, `"op":"login"`) })
+	// The login's 10 s is armed before the login is written; the dial's
+	// timeout (wsclient.DefaultDialTimeout, 10 s too) may still be armed
+	// then (Connected is announced before the dial stops it:
+	// s27ctDialDone), and so may the login write's own
+	// (wsclient.DefaultWriteTimeout, 5 s: the venue may have read the
+	// login before the write returned). Moved through either, the clock
+	// would cut the connection (coder/websocket closes a connection whose
+	// write's context ends), whose redial then waits on the clock: so the
+	// clock moves once the login's 10 s is the only timer due within it.
 	require.Eventually(t, func() bool {
+		n := 0
 		for _, d := range o.clock.Pending() {
-			if d > 9*time.Second && d <= 10*time.Second {
-				return true
+			if d <= 10*time.Second {
+				n++
 			}
 		}
-		return false
-	}, s27ctWait, time.Millisecond, "the login's 10 s armed: %v", o.clock.Pending())
+		return n == 1 && slices.Contains(o.clock.Pending(), 10*time.Second)
+	}, s27ctWait, time.Millisecond, "the login's 10 s armed alone: %v", o.clock.Pending())
 	o.clock.Advance(10 * time.Second)
 	err := <-waited
 	var le *session.LoginError
