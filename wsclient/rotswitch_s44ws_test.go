@@ -35,6 +35,7 @@ func s44wsHeldSwitch(t *testing.T, oldDies bool) (*harness, *venue, *conn) {
 	}}
 	opts := rotationOptions()
 	opts.MaxAge = 0
+	opts.DialTimeout = 2 * opts.RotationOverlap // (its timer told apart from the overlap's below)
 	h := start(t, v.url(), opts, k, leaks)
 	released := false
 	release := func() {
@@ -74,6 +75,11 @@ func s44wsHeldSwitch(t *testing.T, oldDies bool) (*harness, *venue, *conn) {
 		require.Eventually(t, func() bool { return waitingIn("(*Client).switchTo") }, wait, time.Millisecond,
 			"the switch waiting for connection 1's reader")
 	} else {
+		// The overlap's timer is armed by rotate once it has taken
+		// connection 2's first frame, after the frame is queued: moved
+		// before, the clock would fire nothing.
+		require.Eventually(t, func() bool { return h.clock.armedAt(h.clock.Now().Add(opts.RotationOverlap)) }, wait, time.Millisecond,
+			"the overlap's timer armed")
 		h.clock.advance(opts.RotationOverlap) // no join: the switch, unaligned
 		require.Eventually(t, func() bool { return blockedIn("(*Client).switchTo") }, wait, time.Millisecond,
 			"the switch waiting for the delivery lock")
