@@ -66,18 +66,7 @@ func TestS44dispUnsubscribeFreezesInlineCounts(t *testing.T) {
 	for round := range s44dispRounds() {
 		p := newEventPool(64)
 		d := New(p, nil)
-		var calls [subs]atomic.Uint64
-		ss := make([]*Subscription, subs)
-		first := make(chan struct{}, subs)
-		for i := range ss {
-			var err error
-			ss[i], err = d.Subscribe(Filter{}, &SubscribeOptions{Inline: true, Handler: func(*schema.CanonicalEvent) {
-				if calls[i].Add(1) == 1 {
-					first <- struct{}{}
-				}
-			}})
-			require.NoError(t, err)
-		}
+		ss, calls, first := s44dispCalledInline(t, d, subs)
 		stop := s44dispPublishers(t, d, p, publishers)
 		for range subs {
 			wait(t, first, "a first call")
@@ -118,18 +107,7 @@ func TestS44dispCloseFreezesInlineCounts(t *testing.T) {
 	for round := range s44dispRounds() {
 		p := newEventPool(64)
 		d := New(p, nil)
-		var calls [subs]atomic.Uint64
-		ss := make([]*Subscription, subs)
-		first := make(chan struct{}, subs)
-		for i := range ss {
-			var err error
-			ss[i], err = d.Subscribe(Filter{}, &SubscribeOptions{Inline: true, Handler: func(*schema.CanonicalEvent) {
-				if calls[i].Add(1) == 1 {
-					first <- struct{}{}
-				}
-			}})
-			require.NoError(t, err)
-		}
+		ss, calls, first := s44dispCalledInline(t, d, subs)
 		stop := s44dispPublishers(t, d, p, publishers)
 		for range subs {
 			wait(t, first, "a first call")
@@ -146,4 +124,24 @@ func TestS44dispCloseFreezesInlineCounts(t *testing.T) {
 		stop()
 		require.Zero(t, p.Stats().InUse)
 	}
+}
+
+// s44dispCalledInline subscribes n inline subscriptions to every event,
+// each counting its handler calls in calls[i]; first receives once per
+// subscription, at its first call.
+func s44dispCalledInline(t *testing.T, d *Dispatcher, n int) ([]*Subscription, []atomic.Uint64, chan struct{}) {
+	t.Helper()
+	calls := make([]atomic.Uint64, n)
+	ss := make([]*Subscription, n)
+	first := make(chan struct{}, n)
+	for i := range ss {
+		var err error
+		ss[i], err = d.Subscribe(Filter{}, &SubscribeOptions{Inline: true, Handler: func(*schema.CanonicalEvent) {
+			if calls[i].Add(1) == 1 {
+				first <- struct{}{}
+			}
+		}})
+		require.NoError(t, err)
+	}
+	return ss, calls, first
 }

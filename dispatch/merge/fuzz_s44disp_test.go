@@ -1,6 +1,7 @@
 package merge
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -345,7 +346,7 @@ func s44dispCheckWindows(t *testing.T, o *Options, got []schema.MergedEvent, st 
 		if len(g.Fragments) == 0 || len(g.Fragments) > o.MaxEvents {
 			fail("fragments count (MaxEvents %d)", o.MaxEvents)
 		}
-		if !slices.IsSortedFunc(g.Fragments, func(a, b schema.Fragment) int { return cmpInt(a.Time(), b.Time()) }) {
+		if !slices.IsSortedFunc(g.Fragments, func(a, b schema.Fragment) int { return cmp.Compare(a.Time(), b.Time()) }) {
 			fail("fragments out of time order")
 		}
 		type key struct {
@@ -388,14 +389,4 @@ func s44dispCheckWindows(t *testing.T, o *Options, got []schema.MergedEvent, st 
 	if o.Incomplete == Flag && (frags != st.Fragments || uint64(len(got)) != st.Windows || st.WindowsLost != 0) {
 		t.Fatalf("flushed: %d fragments in %d windows published, against %+v", frags, len(got), st)
 	}
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
