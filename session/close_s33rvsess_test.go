@@ -51,6 +51,10 @@ func TestS33rvsessCloseAfterRotationBoundedByCtx(t *testing.T) {
 	s, err := session.Start(ctx, cfg)
 	require.NoError(t, err)
 	waitConnected(t, s)
+	// Both connections' MaxAge armed before the clock fires them: wsclient
+	// arms one after its Connected event, which WaitConnected may beat on a
+	// loaded machine (as TestS30rvsessMarketRotationStaysConnected waits).
+	require.Eventually(t, func() bool { return clk.ageTimers() >= 2 }, generous, pollEvery, "both connections' MaxAge armed")
 	now.set(now.get().Add(3 * time.Second))
 	clk.rotateUntil(t, func() bool { n, _ := seen.counts(); return n == 1 }, "the rotation switches")
 	waitOrdersReady(t, s)
