@@ -125,7 +125,19 @@ func TestS33ctBybitReconcileQueryFailsOnce(t *testing.T) {
 				h := h
 				mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(h(r))) })
 			}
-			rest := httptest.NewServer(mux)
+			// The first subscription's read of the open orders runs on a
+			// goroutine of the session's, unawaited by Place: under load it
+			// can be asked after the failure is armed and then cut short by
+			// the cut (its context ended: no failure of the query). The
+			// failure is armed once that read was answered.
+			openRead := make(chan struct{})
+			var openOnce sync.Once
+			rest := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mux.ServeHTTP(w, r)
+				if r.URL.Query().Has("openOnly") {
+					openOnce.Do(func() { close(openRead) })
+				}
+			}))
 			t.Cleanup(rest.Close)
 
 			execs := newS30ctExecs()
@@ -169,6 +181,11 @@ func TestS33ctBybitReconcileQueryFailsOnce(t *testing.T) {
 			b.restExecs[oid] = s30ctBybitRestExec(link, oid, fill2, "0.3", "0", "1672364263000") + "," +
 				s30ctBybitRestExec(link, oid, fill1, "0.2", "0.3", "1672364262500")
 			b.mu.Unlock()
+			select {
+			case <-openRead:
+			case <-ctx.Done():
+				require.FailNow(t, "the open orders were never read")
+			}
 			fail.arm()
 			priv().cut()
 
