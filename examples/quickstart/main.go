@@ -56,6 +56,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		defer venue.Close()
 		fmt.Fprintf(out, "simulated venue on %s (%d msg/s)\n", venue.URL(), *rate)
 	}
+	// The subscription is made in Config.Subscribe, before the connection
+	// starts: one made after Start returns may miss the first messages.
+	var trades, bbos, printed atomic.Int64
+	var sub *dispatch.Subscription
 	started := time.Now()
 	s, err := session.Start(ctx, session.Config{
 		Endpoints: cli.Endpoints(venue, live),
@@ -68,31 +72,29 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			}
 			fmt.Fprintf(out, "%s: %s\n", connName(e.ConnID), e.State)
 		},
+		Subscribe: func(d *dispatch.Dispatcher) (err error) {
+			sub, err = d.Subscribe(dispatch.Filter{
+				Symbols: symbols,
+				Types:   []schema.EventType{schema.EventTrade, schema.EventBBO},
+			}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) {
+				switch ev.Type {
+				case schema.EventTrade:
+					trades.Add(1)
+				case schema.EventBBO:
+					bbos.Add(1)
+				default:
+					return
+				}
+				if n := printed.Add(1); n <= int64(*show) {
+					fmt.Fprintln(out, describe(ev))
+					if n == int64(*show) {
+						fmt.Fprintln(out, "... (printing stops here; counting goes on)")
+					}
+				}
+			}})
+			return err
+		},
 	})
-	if err != nil {
-		return err
-	}
-
-	var trades, bbos, printed atomic.Int64
-	sub, err := s.Dispatcher().Subscribe(dispatch.Filter{
-		Symbols: symbols,
-		Types:   []schema.EventType{schema.EventTrade, schema.EventBBO},
-	}, &dispatch.SubscribeOptions{Handler: func(ev *schema.CanonicalEvent) {
-		switch ev.Type {
-		case schema.EventTrade:
-			trades.Add(1)
-		case schema.EventBBO:
-			bbos.Add(1)
-		default:
-			return
-		}
-		if n := printed.Add(1); n <= int64(*show) {
-			fmt.Fprintln(out, describe(ev))
-			if n == int64(*show) {
-				fmt.Fprintln(out, "... (printing stops here; counting goes on)")
-			}
-		}
-	}})
 	if err != nil {
 		return err
 	}
