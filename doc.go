@@ -3,7 +3,7 @@
 // schema with exact decimals, and fans the events out to the host's
 // consumers with bounded memory, no allocation from the socket to the
 // dispatcher (the subscribers' copies of an event share one allocation: up
-// to 585 copies of a trade or quote, 282 of an execution report, 372 of a
+// to 595 copies of a trade or quote, 284 of an execution report, 376 of a
 // book diff of up to 8 levels; see package dispatch), and nothing lost that
 // must not be. The host composes the packages itself;
 // Meltica starts no goroutine the host did not ask for and leaves none

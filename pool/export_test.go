@@ -9,3 +9,15 @@ func SetDefaultShutdownWait(d time.Duration) (restore func()) {
 	old := defaultWait.Swap(int64(d))
 	return func() { defaultWait.Store(old) }
 }
+
+// StackRecords is how many objects' call sites p's stack book holds (0
+// without CaptureStacks).
+func StackRecords[T Object](p *Pool[T]) int {
+	b := p.core.book
+	if b == nil {
+		return 0
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.m)
+}

@@ -4,8 +4,9 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
-	"unsafe"
+	"weak"
 )
 
 // Object states kept in Header.state.
@@ -35,11 +36,14 @@ const (
 // racing with the first reads the Header while Reset runs. Assign the other
 // fields one by one; a reflection test (see package schema's) catches a
 // field that Reset forgets.
+//
+// It is 24 bytes (three words with state's padding): the call sites a
+// CaptureStacks pool records are kept by the pool, beside the object (see
+// stackBook), not in every pooled object of every pool.
 type Header struct {
-	owner *core          // written once, before the object is first handed out
-	self  *Header        // the Header's own address, written with owner: a value copy keeps the original's
-	state uint32         // atomic
-	dbg   unsafe.Pointer // *stacks, atomic; a record is never modified once stored
+	owner *core   // written once, before the object is first handed out
+	self  *Header // the Header's own address, written with owner: a value copy keeps the original's
+	state uint32  // atomic
 }
 
 // poolHeader gives the pool access to the record; being unexported, it can
@@ -53,27 +57,72 @@ func (h *Header) Pooled() bool {
 }
 
 // stacks holds the call sites recorded with Options.CaptureStacks. A record
-// is immutable once published in Header.dbg: a Get stores a new one, a Put
-// stores a copy with its own stack added, so a concurrent reader (a racing
-// Put about to panic, a leak report) always sees a whole record.
+// is immutable once stored in its pool's stackBook: a Get stores a new one,
+// a Put stores a copy with its own stack added, so a concurrent reader (a
+// racing Put about to panic, a leak report) always sees a whole record.
 type stacks struct {
 	get, put []uintptr
 }
 
-func (h *Header) stacks() *stacks { return (*stacks)(atomic.LoadPointer(&h.dbg)) }
-
-// recordGet stores the caller's stack as the place the object was taken.
-func (h *Header) recordGet() {
-	atomic.StorePointer(&h.dbg, unsafe.Pointer(&stacks{get: callers()}))
+// stackBook is where a CaptureStacks pool keeps the records of the objects
+// it handed out, keyed by a weak pointer to each object's Header: the book
+// does not keep an object alive, and the object's cleanup deletes its
+// entry once the garbage collector took it. (The records were once a field
+// of Header: 8 bytes in every pooled object, also in every pool without
+// the debug mode and in every clone of a pooled type, for a mode that is
+// off in production; a CanonicalEvent's 448 bytes then missed the
+// allocator's 28,672-byte size class for 64 clones by 8 bytes.)
+type stackBook struct {
+	mu sync.Mutex
+	m  map[weak.Pointer[Header]]*stacks
 }
 
-// recordPut adds the caller's stack as the place the object was returned.
-func (h *Header) recordPut() {
+func newStackBook() *stackBook {
+	return &stackBook{m: make(map[weak.Pointer[Header]]*stacks)}
+}
+
+// of returns h's record, nil when there is none (no book: the pool does
+// not capture stacks).
+func (b *stackBook) of(h *Header) *stacks {
+	if b == nil {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.m[weak.Make(h)]
+}
+
+// store sets h's record, arranging at h's first record for the entry to
+// go with the object.
+func (b *stackBook) store(h *Header, s *stacks) {
+	k := weak.Make(h)
+	b.mu.Lock()
+	_, had := b.m[k]
+	b.m[k] = s
+	b.mu.Unlock()
+	if !had {
+		runtime.AddCleanup(h, b.drop, k)
+	}
+}
+
+func (b *stackBook) drop(k weak.Pointer[Header]) {
+	b.mu.Lock()
+	delete(b.m, k)
+	b.mu.Unlock()
+}
+
+// recordGet stores the caller's stack as the place h was taken.
+func (b *stackBook) recordGet(h *Header) {
+	b.store(h, &stacks{get: callers()})
+}
+
+// recordPut adds the caller's stack as the place h was returned.
+func (b *stackBook) recordPut(h *Header) {
 	s := &stacks{put: callers()}
-	if old := h.stacks(); old != nil {
+	if old := b.of(h); old != nil {
 		s.get = old.get
 	}
-	atomic.StorePointer(&h.dbg, unsafe.Pointer(s))
+	b.store(h, s)
 }
 
 // callers returns the stack above the pool's exported method.
@@ -83,9 +132,10 @@ func callers() []uintptr {
 	return append([]uintptr(nil), pcs[:n]...)
 }
 
-// takenAt renders where the object was last taken, or "" if unknown.
+// takenAt renders where the object of h was last taken, or "" if unknown
+// (its pool does not capture stacks).
 func (h *Header) takenAt() string {
-	if s := h.stacks(); s != nil && len(s.get) > 0 {
+	if s := h.owner.book.of(h); s != nil && len(s.get) > 0 {
 		return formatStack(s.get)
 	}
 	return ""

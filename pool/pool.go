@@ -56,6 +56,7 @@ const preallocate = 1024
 type core struct {
 	name string
 	typ  string
+	book *stackBook // with capture only
 }
 
 // Pool is a bounded pool of objects of one pointer type. It is safe for
@@ -115,6 +116,7 @@ func New[T Object](name string, capacity int, newFn func() T, opts *Options) *Po
 	// objects up front, more as they come back (amortized: a pool warm at
 	// its peak allocates nothing).
 	if p.capture {
+		p.core.book = newStackBook()
 		p.outstanding = make(map[*Header]struct{}, min(capacity, preallocate))
 	} else {
 		p.idle = make([]T, 0, min(capacity, preallocate))
@@ -208,7 +210,7 @@ func (p *Pool[T]) take() (T, error) {
 	h := obj.poolHeader()
 	atomic.StoreUint32(&h.state, stateOut)
 	if p.capture {
-		h.recordGet()
+		p.core.book.recordGet(h)
 		p.mu.Lock()
 		p.outstanding[h] = struct{}{}
 		p.mu.Unlock()
@@ -302,7 +304,7 @@ func (p *Pool[T]) Put(obj T) {
 	}
 	// The object is ours from here on: nobody else may write it.
 	if p.capture {
-		h.recordPut()
+		p.core.book.recordPut(h)
 	}
 	// Reset is the host's code. When it panics, or writes the Header (which
 	// Header's doc forbids), the object is dropped rather than reused half
@@ -343,7 +345,7 @@ func (p *Pool[T]) giveBack(obj T, reuse bool) {
 // out.
 func (p *Pool[T]) secondPut(h *Header) string {
 	msg := fmt.Sprintf("pool %q: second Put of a %s (already returned; the caller kept a reference after Put)", p.core.name, p.core.typ)
-	if s := h.stacks(); s != nil {
+	if s := p.core.book.of(h); s != nil {
 		return msg + "\nfirst Put at:\n" + formatStack(s.put) + "taken by Get at:\n" + formatStack(s.get)
 	}
 	return msg + " (set Options.CaptureStacks to see where it was taken and returned)"

@@ -131,7 +131,7 @@ type Control struct {
 // pooled event from a frame allocates nothing once its slices have grown
 // and each section it uses was used once.
 //
-// The layout is compact (448 bytes): the common fields and the three
+// The layout is compact (440 bytes): the common fields and the three
 // market-data sections every feed sends most (Trade, BBO, Book) are held by
 // value and are zero unless the Type uses them; the other sections are held
 // out of line, through a pointer that is nil unless the event carries that
@@ -148,7 +148,7 @@ type Control struct {
 // or checks the pointer; the set of sections an event carries is
 // Carried, a [Sections]. A subscriber's clone holds
 // only the sections its original carried, so fanning a trade out copies
-// 448 bytes per subscriber, not every section's (it was 1,928 bytes).
+// 440 bytes per subscriber, not every section's (it was 1,928 bytes).
 //
 // Pooled events belong to whoever took them from the pool until they are
 // handed on (to the dispatcher, which returns them) or Put; so do the
