@@ -187,7 +187,8 @@ func TestS27ctClientInsecureRedirect(t *testing.T) {
 // DefaultReadLimit (16 MiB, "a full-depth order-book snapshot fits"): a
 // message of exactly 16 MiB is delivered whole; one byte more is an
 // *OversizedError (Limit 16 MiB, matching websocket.ErrMessageTooBig),
-// counted in Stats.Oversized, and the connection re-established.
+// counted in Stats.Oversized, the message dropped and the connection
+// kept: the message after it is delivered.
 func TestS27ctClientReadLimitDefault(t *testing.T) {
 	url := s27ctServer(t, func(w http.ResponseWriter, r *http.Request) {
 		c, err := websocket.Accept(w, r, nil)
@@ -202,6 +203,7 @@ func TestS27ctClientReadLimitDefault(t *testing.T) {
 		}
 		_ = c.Write(ctx, websocket.MessageText, msg[:wsclient.DefaultReadLimit])
 		_ = c.Write(ctx, websocket.MessageText, msg)
+		_ = c.Write(ctx, websocket.MessageText, []byte("after"))
 		<-ctx.Done()
 	})
 	sizes := make(chan int, 4)
@@ -212,20 +214,28 @@ func TestS27ctClientReadLimitDefault(t *testing.T) {
 		return nil
 	}, &wsclient.Options{Venue: schema.VenueBinance, Clock: clk, OnEvent: evs.on, PingInterval: -1, IdleTimeout: -1, CloseTimeout: -1})
 	require.NoError(t, err)
-	lost, _ := s27ctRunUntilLost(t, c, clk, evs)
-	assert.Equal(t, wsclient.ReasonOversized, lost.Reason, "%+v", lost)
+	done := make(chan error, 1)
+	go func() { done <- c.Run(context.Background()) }()
+	t.Cleanup(func() {
+		assert.NoError(t, c.Close(context.Background()))
+		assert.NoError(t, <-done)
+	})
+	for i, want := range []int{16 << 20, len("after")} {
+		select {
+		case n := <-sizes:
+			assert.Equal(t, want, n, "message %d: the one of exactly the limit, whole, then the one after the oversized", i)
+		case <-time.After(s27ctWait):
+			t.Fatalf("message %d not delivered", i)
+		}
+	}
+	over := evs.await(t, "the oversized message reported", func(ev wsclient.Event) bool { return ev.Reason == wsclient.ReasonOversized })
 	var oe *wsclient.OversizedError
-	if assert.ErrorAs(t, lost.Err, &oe) {
+	if assert.ErrorAs(t, over.Err, &oe) {
 		assert.Equal(t, int64(16<<20), oe.Limit)
+		assert.Equal(t, int64(16<<20+1), oe.Size)
 	}
-	assert.ErrorIs(t, lost.Err, websocket.ErrMessageTooBig)
+	assert.ErrorIs(t, over.Err, websocket.ErrMessageTooBig)
 	assert.Equal(t, uint64(1), c.Stats().Oversized)
-	evs.await(t, "a redial", func(ev wsclient.Event) bool { return ev.State == schema.ConnReconnecting })
-	select {
-	case n := <-sizes:
-		assert.Equal(t, 16<<20, n, "the message of exactly the limit, whole")
-	default:
-		t.Error("the message of exactly the limit was not delivered")
-	}
+	assert.Zero(t, c.Stats().TotalReconnects(), "the connection kept")
 	assert.Empty(t, sizes, "nothing of the oversized message delivered")
 }

@@ -289,17 +289,18 @@ func TestS29ctPeerThousandFragments(t *testing.T) {
 	assert.Equal(t, uint64(len(text)+2*len(mib)+3), st.Bytes)
 }
 
-// Options.ReadLimit: "A larger one is an *OversizedError, counted, and the
-// connection is re-established" — whether it comes in one frame or in
-// 1,000 fragments each under the limit. The part read is never delivered;
-// the next connection's message is.
+// Options.ReadLimit: "A larger one is read to its end without being kept
+// and dropped: an *OversizedError, counted and reported, and the
+// connection is kept" — whether it comes in one frame or in 1,000
+// fragments each under the limit. Nothing of it is delivered; the
+// message after it, on the same connection, is.
 func TestS29ctPeerOversizedInFragments(t *testing.T) {
 	for _, frags := range []int{1, 1000} {
 		t.Run(fmt.Sprint(frags), func(t *testing.T) {
 			mib := bytes.Repeat([]byte("x"), 1<<20)
 			url := s29ctPeer(t, func(n int, c *s29ctRaw) bool {
 				if n > 1 {
-					c.text("after")
+					c.text("redialled")
 					return true
 				}
 				c.text("before")
@@ -310,22 +311,24 @@ func TestS29ctPeerOversizedInFragments(t *testing.T) {
 					}
 					c.frame(i == frags-1, 0, op, mib[i*len(mib)/frags:(i+1)*len(mib)/frags], false)
 				}
-				c.text("never")
+				c.text("after")
 				return true
 			})
 			in, evs := &s29ctInbox{}, newS27ctEvents()
 			c := s29ctStart(t, url, in, evs, wsclient.Options{ReadLimit: 512 << 10})
 			got := in.wait(t, 2)
-			assert.Equal(t, []s29ctGot{{1, false, "before"}, {2, false, "after"}}, got)
-			lost := evs.await(t, "the connection lost", func(ev wsclient.Event) bool { return ev.State == schema.ConnDisconnected })
-			assert.Equal(t, wsclient.ReasonOversized, lost.Reason)
+			assert.Equal(t, []s29ctGot{{1, false, "before"}, {1, false, "after"}}, got)
+			over := evs.await(t, "the oversized message reported", func(ev wsclient.Event) bool { return ev.Reason == wsclient.ReasonOversized })
+			assert.Equal(t, schema.ConnConnected, over.State, "the connection kept")
 			var oe *wsclient.OversizedError
-			if assert.ErrorAs(t, lost.Err, &oe) {
+			if assert.ErrorAs(t, over.Err, &oe) {
 				assert.Equal(t, int64(512<<10), oe.Limit)
+				assert.Equal(t, int64(len(mib)), oe.Size)
 				assert.Equal(t, uint64(1), oe.ConnID)
 			}
-			assert.ErrorIs(t, lost.Err, websocket.ErrMessageTooBig)
+			assert.ErrorIs(t, over.Err, websocket.ErrMessageTooBig)
 			assert.Equal(t, uint64(1), c.Stats().Oversized)
+			assert.Zero(t, c.Stats().TotalReconnects())
 		})
 	}
 }
@@ -394,7 +397,7 @@ func TestS29ctPeerProtocolFaults(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			url := s29ctPeer(t, func(n int, c *s29ctRaw) bool {
 				if n > 1 {
-					c.text("after")
+					c.text("redialled")
 					return true
 				}
 				c.text("before")
@@ -437,7 +440,7 @@ func TestS29ctPeerCloseCodes(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			url := s29ctPeer(t, func(n int, c *s29ctRaw) bool {
 				if n > 1 {
-					c.text("after")
+					c.text("redialled")
 					return true
 				}
 				c.text("before")

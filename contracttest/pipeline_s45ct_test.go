@@ -179,15 +179,21 @@ func startPipelineOn(t *testing.T, v *venue, edit func(*wsclient.Options)) (*pip
 // waitState waits for the client to report state and returns that event.
 func (p *pipeline) waitState(t *testing.T, state schema.ConnState) wsclient.Event {
 	t.Helper()
+	return p.waitEvent(t, state.String(), func(e wsclient.Event) bool { return e.State == state })
+}
+
+// waitEvent returns the client's first event from now on that matches.
+func (p *pipeline) waitEvent(t *testing.T, what string, match func(wsclient.Event) bool) wsclient.Event {
+	t.Helper()
 	deadline := time.After(waitFor)
 	for {
 		select {
 		case e := <-p.events:
-			if e.State == state {
+			if match(e) {
 				return e
 			}
 		case <-deadline:
-			t.Fatalf("the client never reported %s", state)
+			t.Fatalf("the client never reported %s", what)
 		}
 	}
 }

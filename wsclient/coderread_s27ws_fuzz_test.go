@@ -3,8 +3,12 @@ package wsclient
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
+	"math"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -35,7 +39,8 @@ func readStream(t testing.TB, stream []byte, limit int64) ([]string, error) {
 	return readVia(t, upgradeRT{stream}, true, limit)
 }
 
-// readVia reads every message of the 101 answers of rt, through the
+// readVia reads every message of the 101 answers of rt (a message over
+// limit as "(dropped: N bytes)"; a negative limit is none), through the
 // client's transport (the frame guard in front of coder/websocket) when
 // guarded, else through coder/websocket alone, with readAll into a reused
 // buffer as the reader of a connection does.
@@ -47,13 +52,20 @@ func readVia(t testing.TB, rt http.RoundTripper, guarded bool, limit int64) ([]s
 	ws, _, err := websocket.Dial(context.Background(), "ws://venue.test/ws", &websocket.DialOptions{HTTPClient: hc})
 	require.NoError(t, err)
 	defer func() { _ = ws.CloseNow() }()
-	ws.SetReadLimit(limit)
+	if limit < 0 {
+		limit = math.MaxInt64
+	}
+	ws.SetReadLimit(-1) // as the client's connections: readAll keeps the limit
 	var msgs []string
 	buf := make([]byte, 0, 64)
 	for {
 		_, r, err := ws.Reader(context.Background())
 		if err == nil {
-			buf, err = readAll(buf[:0], r)
+			buf, err = readAll(buf[:0], r, limit)
+		}
+		if big := (*OversizedError)(nil); errors.As(err, &big) {
+			msgs = append(msgs, fmt.Sprintf("(dropped: %d bytes)", big.Size))
+			continue
 		}
 		if err != nil {
 			return msgs, err
@@ -82,6 +94,7 @@ func FuzzCoderRead(f *testing.F) {
 	f.Fuzz(func(t *testing.T, stream []byte) {
 		msgs, err := readStream(t, stream, 1024)
 		require.Error(t, err)
+		require.NotErrorIs(t, err, websocket.ErrMessageTooBig, "an oversized message is dropped, not the end of the reading")
 		for _, m := range msgs {
 			require.LessOrEqual(t, len(m), 1024)
 		}
@@ -90,7 +103,8 @@ func FuzzCoderRead(f *testing.F) {
 
 // The read path end to end on the cases of the package's tests: a
 // fragmented message with a ping between its fragments is delivered whole;
-// a cut one, a masked one and an oversized one are errors.
+// a cut one and a masked one are errors; an oversized one, whole or in
+// fragments, is dropped and the messages after it delivered.
 func TestS27ReadStream(t *testing.T) {
 	msgs, err := readStream(t, append(wsFrame(false, 0, opText, []byte("ab"), 0), append(wsFrame(true, 0, opPing, []byte("p"), 0), wsFrame(true, 0, opCont, []byte("c"), 0)...)...), 1024)
 	require.Equal(t, []string{"abc"}, msgs)
@@ -104,7 +118,9 @@ func TestS27ReadStream(t *testing.T) {
 	require.Equal(t, []string{"a"}, msgs)
 	require.ErrorIs(t, err, ErrMaskedFrame)
 
-	msgs, err = readStream(t, text(strings.Repeat("x", 1025)), 1024)
-	require.Empty(t, msgs)
-	require.ErrorIs(t, err, websocket.ErrMessageTooBig)
+	msgs, err = readStream(t, slices.Concat(text(strings.Repeat("x", 1025)), text(strings.Repeat("y", 1024)),
+		wsFrame(false, 0, opText, []byte(strings.Repeat("z", 1000)), 0), wsFrame(true, 0, opCont, []byte(strings.Repeat("z", 25)), 0),
+		text("after")), 1024)
+	require.Equal(t, []string{"(dropped: 1025 bytes)", strings.Repeat("y", 1024), "(dropped: 1025 bytes)", "after"}, msgs)
+	require.ErrorIs(t, err, io.EOF)
 }

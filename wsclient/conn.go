@@ -131,9 +131,13 @@ func (c *Client) dial(ctx context.Context, mode int32) (*conn, error) {
 	// clock moved by DialTimeout after that fired it on a live connection.
 	cancel()
 	if g, ok := raw.get().(*frameGuard); ok {
-		g.open() // before the reader starts (go readLoop)
+		g.open(c.opts.discardLimit) // before the reader starts (go readLoop)
 	}
-	ws.SetReadLimit(c.opts.ReadLimit)
+	// The reader enforces Options.ReadLimit itself (readMessage): a larger
+	// message is read to its end and dropped, the connection kept.
+	// coder/websocket's own limit, which closes the connection (1009), is
+	// the bound of what is read to be dropped.
+	ws.SetReadLimit(c.opts.discardLimit)
 	cn := &conn{
 		c:      c,
 		id:     c.nextID.Add(1),
@@ -378,7 +382,7 @@ func (cn *conn) readLoop() {
 	// call in between keeps the compiler from hoisting loads of fields.
 	ctx, id, venue := cn.ctx, cn.id, c.opts.Venue
 	wall0, mono0 := cn.wall0, cn.mono0
-	checkUTF8 := !c.opts.SkipUTF8Check
+	checkUTF8, limit := !c.opts.SkipUTF8Check, c.opts.ReadLimit
 	var isData func([]byte) bool // nil unless DataTimeout is on
 	if c.opts.DataTimeout > 0 {
 		isData = c.opts.IsData
@@ -403,9 +407,21 @@ func (cn *conn) readLoop() {
 			}
 		}
 		cn.phase.Add(1) // waiting on the socket
-		typ, err := readMessage(bg, cn.ws, f)
+		typ, err := readMessage(bg, cn.ws, f, limit)
 		cn.phase.Add(1) // busy
 		if err != nil {
+			var big *OversizedError
+			if errors.As(err, &big) {
+				// Read to its end and dropped: the connection and the
+				// messages after it are unharmed (DESIGN contract 6). It
+				// takes its number, as an invalid message does: the
+				// frames' Seq shows that one is missing.
+				seq++
+				big.ConnID = id
+				st.oversized.Add(1)
+				c.report(ReasonOversized, big, id)
+				continue
+			}
 			cn.readFailed(err)
 			return
 		}
@@ -536,18 +552,21 @@ func (c *Client) putFrame(f *schema.WsFrame) {
 
 // readFailed ends the connection after a failed read.
 func (cn *conn) readFailed(err error) {
-	r, err := classifyRead(err, cn.c.opts.ReadLimit, cn.id)
+	r, err := classifyRead(err, cn.c.opts.discardLimit, cn.id)
 	if r == ReasonOversized {
 		cn.c.st.oversized.Add(1)
 	}
 	cn.fail(r, err)
 }
 
-// readMessage reads the connection's next message into f.Data. A panic
-// while reading (coder/websocket's parsing of the venue's bytes, or the
-// transport under it) is recovered into an error matching ErrReadPanic:
-// the connection is lost, the host's program is not.
-func readMessage(ctx context.Context, ws *websocket.Conn, f *schema.WsFrame) (typ websocket.MessageType, err error) {
+// readMessage reads the connection's next message into f.Data, at most
+// limit bytes of it: a larger message is read on to its end without being
+// kept (a fixed scratch buffer, so its size costs no memory) and is an
+// [*OversizedError] with the message's size; f.Data then holds nothing of
+// it. A panic while reading (coder/websocket's parsing of the venue's
+// bytes, or the transport under it) is recovered into an error matching
+// ErrReadPanic: the connection is lost, the host's program is not.
+func readMessage(ctx context.Context, ws *websocket.Conn, f *schema.WsFrame, limit int64) (typ websocket.MessageType, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("%w: %v", ErrReadPanic, p)
@@ -555,28 +574,63 @@ func readMessage(ctx context.Context, ws *websocket.Conn, f *schema.WsFrame) (ty
 	}()
 	typ, r, err := ws.Reader(ctx)
 	if err == nil {
-		f.Data, err = readAll(f.Data[:0], r)
+		f.Data, err = readAll(f.Data[:0], r, limit)
 	}
 	return typ, err
 }
 
 // readAll reads r to EOF into buf, growing it only when it is full, so that
-// a reused buffer costs no allocation.
-func readAll(buf []byte, r io.Reader) ([]byte, error) {
+// a reused buffer costs no allocation. Past limit bytes it reads on to EOF
+// into a scratch buffer, keeps nothing, and returns buf empty and an
+// [*OversizedError] (ConnID unset: the caller's).
+func readAll(buf []byte, r io.Reader, limit int64) ([]byte, error) {
 	if cap(buf) == 0 {
-		buf = make([]byte, 0, schema.DefaultFrameBuffer)
+		buf = make([]byte, 0, growth(0, schema.DefaultFrameBuffer, limit))
 	}
 	for {
 		if len(buf) == cap(buf) {
-			buf = slices.Grow(buf, cap(buf))
+			if int64(len(buf)) > limit {
+				return discard(buf, r, limit)
+			}
+			buf = slices.Grow(buf, growth(len(buf), cap(buf), limit))
 		}
 		n, err := r.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
 		if err == io.EOF {
+			if int64(len(buf)) > limit {
+				return buf[:0], &OversizedError{Limit: limit, Size: int64(len(buf)), Err: websocket.ErrMessageTooBig}
+			}
 			return buf, nil
 		}
 		if err != nil {
 			return buf, err
+		}
+	}
+}
+
+// growth is how many bytes a buffer holding n bytes grows by: by, or
+// less so as to pass limit by one byte at most — that byte tells an
+// oversized message from one of exactly limit bytes.
+func growth(n, by int, limit int64) int {
+	if rest := limit - int64(n); rest < int64(by) {
+		return int(rest) + 1
+	}
+	return by
+}
+
+// discard reads the rest of an oversized message, of which buf holds the
+// first bytes, and returns buf empty and the [*OversizedError].
+func discard(buf []byte, r io.Reader, limit int64) ([]byte, error) {
+	size := int64(len(buf))
+	var scratch [4096]byte
+	for {
+		n, err := r.Read(scratch[:])
+		size += int64(n)
+		if err == io.EOF {
+			return buf[:0], &OversizedError{Limit: limit, Size: size, Err: websocket.ErrMessageTooBig}
+		}
+		if err != nil {
+			return buf[:0], err
 		}
 	}
 }

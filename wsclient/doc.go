@@ -69,8 +69,13 @@
 // Text messages that are not UTF-8 are dropped and reported
 // ([ErrInvalidUTF8]); other bad content is the handler's to refuse: its
 // error is counted and reported, and the connection is kept. A message
-// over Options.ReadLimit is an [*OversizedError], counted, and the
-// connection is re-established.
+// over Options.ReadLimit is read to its end and dropped: an
+// [*OversizedError], counted and reported, and the connection is kept
+// (the message takes its Seq, as an invalid one does, so the frames' Seq
+// shows one missing). Only a message over [DiscardLimit] (1 GiB, or
+// ReadLimit when larger) — or a frame whose header says it is — ends the
+// connection (the venue told with status 1009 when its bytes came), which
+// is re-established.
 //
 // # Liveness
 //

@@ -67,9 +67,10 @@ func (e *events) waitFor(t *testing.T, what string, match func(wsclient.Event) b
 // "Text messages that are not UTF-8 are dropped and reported
 // (ErrInvalidUTF8); other bad content is the handler's to refuse: its error
 // is counted and reported, and the connection is kept. A message over
-// Options.ReadLimit is an *OversizedError, counted, and the connection is
-// re-established." "Connection ids count from 1 in every frame, event, log
-// line and Stats."
+// Options.ReadLimit is read to its end and dropped: an *OversizedError,
+// counted and reported, and the connection is kept (the message takes its
+// Seq, as an invalid one does ...)." "Connection ids count from 1 in every
+// frame, event, log line and Stats."
 func TestDocBadMessages(t *testing.T) {
 	var conns atomic.Int32
 	done := make(chan struct{})
@@ -85,6 +86,7 @@ func TestDocBadMessages(t *testing.T) {
 			_ = c.Write(ctx, websocket.MessageText, []byte{0xff, 0xfe})
 			_ = c.Write(ctx, websocket.MessageText, []byte("refuse me"))
 			_ = c.Write(ctx, websocket.MessageBinary, make([]byte, 100))
+			_ = c.Write(ctx, websocket.MessageText, []byte("after"))
 		} else {
 			_ = c.Write(ctx, websocket.MessageText, []byte("again"))
 		}
@@ -127,7 +129,7 @@ func TestDocBadMessages(t *testing.T) {
 	assert.Equal(t, got{1, 1, "hello"}, seen[0], "ids count from 1")
 	assert.Equal(t, "refuse me", seen[1].data, "the invalid text message was dropped, the connection kept")
 	assert.Equal(t, uint64(1), seen[1].conn)
-	assert.Equal(t, got{2, 1, "again"}, seen[2], "the oversized message re-established the connection")
+	assert.Equal(t, got{1, 5, "after"}, seen[2], "the oversized message (Seq 4) dropped, the connection kept")
 
 	inv := ev.waitFor(t, "invalid UTF-8", func(e wsclient.Event) bool { return errors.Is(e.Err, wsclient.ErrInvalidUTF8) })
 	assert.Equal(t, wsclient.ReasonInvalidFrame, inv.Reason)
@@ -145,8 +147,9 @@ func TestDocBadMessages(t *testing.T) {
 	assert.Equal(t, uint64(1), st.InvalidFrames)
 	assert.Equal(t, uint64(1), st.HandlerErrors)
 	assert.Equal(t, uint64(1), st.Oversized)
-	assert.Equal(t, uint64(1), st.Reconnects[wsclient.ReasonOversized])
-	assert.Equal(t, uint64(2), st.ConnID)
+	assert.Zero(t, st.TotalReconnects(), "the connection kept")
+	assert.Equal(t, uint64(1), st.ConnID)
+	assert.Equal(t, int64(100), oe.Size)
 
 	require.NoError(t, c.Close(ctx))
 	assert.NoError(t, <-ran, "Run returns nil after Close")

@@ -139,22 +139,33 @@ func (e *outcomeError) Unwrap() []error { return []error{e.outcome, e.err} }
 func notSent(err error) error   { return &outcomeError{ErrNotSent, err} }
 func maybeSent(err error) error { return &outcomeError{ErrMaybeSent, err} }
 
-// OversizedError is the error of a connection that received a message
-// larger than Options.ReadLimit. The connection is closed (the venue is told
-// with status 1009) and re-established; it matches
-// [websocket.ErrMessageTooBig].
+// OversizedError reports a message larger than Options.ReadLimit, which
+// was read to its end and dropped: it is counted (Stats.Oversized) and
+// reported in an [Event] (ReasonOversized), and the connection is kept,
+// as are the messages after it (DESIGN.md contract 6: bad input costs
+// nothing else). It matches [websocket.ErrMessageTooBig].
+//
+// A message larger than DiscardLimit (or ReadLimit, when larger), or a
+// frame whose header says it is, is not read to its end: it ends the
+// connection, which is re-established ([ReasonOversized] as the reason of
+// the loss), and its OversizedError has Size 0 and that larger limit.
 type OversizedError struct {
-	Limit  int64  // the read limit in bytes
+	Limit  int64  // the limit the message passed, in bytes: Options.ReadLimit for a dropped message
+	Size   int64  // the dropped message's size in bytes (its payload, decompressed); 0 when it ended the connection
 	ConnID uint64 // the connection that received the message
-	Err    error  // the error from coder/websocket
+	Err    error  // matches websocket.ErrMessageTooBig
 }
 
 func (e *OversizedError) Error() string {
-	return "wsclient: connection " + strconv.FormatUint(e.ConnID, 10) +
-		": message larger than the read limit of " + strconv.FormatInt(e.Limit, 10) + " bytes"
+	head := "wsclient: connection " + strconv.FormatUint(e.ConnID, 10)
+	if e.Size == 0 {
+		return head + ": message larger than " + strconv.FormatInt(e.Limit, 10) + " bytes: connection closed"
+	}
+	return head + ": message of " + strconv.FormatInt(e.Size, 10) + " bytes dropped, larger than the read limit of " +
+		strconv.FormatInt(e.Limit, 10) + " bytes"
 }
 
-// Unwrap returns the underlying error, which matches [websocket.ErrMessageTooBig].
+// Unwrap returns the error matching websocket.ErrMessageTooBig.
 func (e *OversizedError) Unwrap() error { return e.Err }
 
 // HandshakeError is a WebSocket handshake the server answered with an HTTP

@@ -181,26 +181,36 @@ func TestFaultGarbageFrames(t *testing.T) {
 	h.finish(v)
 }
 
-// Fault 6: a message over the read limit: typed error, counted, reconnect.
+// Fault 6: a message over the read limit: typed error, counted, the
+// message dropped, the connection and the messages after it unharmed
+// (DESIGN.md contract 6).
 func TestFaultOversizedFrame(t *testing.T) {
 	leaks := goleak.IgnoreCurrent()
+	big := `{"big":"` + string(make([]byte, 4096)) + `"}`
 	v := newVenue(t, faulty(func(s *session) {
-		_ = s.send(`{"n":1}`, `{"big":"`+string(make([]byte, 4096))+`"}`, `{"n":2}`)
+		_ = s.send(`{"n":1}`, big, `{"n":2}`)
 		<-s.ctx.Done()
 	}))
 	opts := quickOptions()
 	opts.ReadLimit = 1024
 	h := start(t, v.url(), opts, &sink{}, leaks)
 
-	lost := requireRecovered(t, h, v, ReasonOversized)
+	h.sink.waitFor(t, `{"n":1}`, `{"n":2}`)
+	reported := h.rec.waitFor(t, "the oversized message reported", func(ev Event) bool { return ev.Reason == ReasonOversized })
 	var oe *OversizedError
-	require.ErrorAs(t, lost.Err, &oe)
+	require.ErrorAs(t, reported.Err, &oe)
 	require.EqualValues(t, 1024, oe.Limit)
+	require.EqualValues(t, len(big), oe.Size)
 	require.EqualValues(t, 1, oe.ConnID)
-	require.ErrorIs(t, lost.Err, websocket.ErrMessageTooBig)
-	require.EqualValues(t, 1, h.c.Stats().Oversized)
-	h.sink.waitFor(t, `{"n":1}`, `{"conn":2,"hb":0}`)
-	require.NotContains(t, h.sink.got(), `{"n":2}`, "nothing after the oversized message on the closed connection")
+	require.ErrorIs(t, reported.Err, websocket.ErrMessageTooBig)
+	require.Equal(t, schema.ConnConnected, reported.State, "reported on a connection that stays up")
+	st := h.c.Stats()
+	require.EqualValues(t, 1, st.Oversized)
+	require.EqualValues(t, 2, st.Messages, "the oversized message is not delivered")
+	require.Zero(t, st.TotalReconnects(), "the connection survived")
+	require.EqualValues(t, 1, st.ConnID)
+	require.Zero(t, h.rec.count(isState(schema.ConnDisconnected)))
+	require.NotContains(t, h.sink.got(), big)
 	h.finish(v)
 }
 

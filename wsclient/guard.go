@@ -3,6 +3,9 @@ package wsclient
 import (
 	"encoding/binary"
 	"io"
+	"strconv"
+
+	"github.com/coder/websocket"
 )
 
 // frameGuard sits between the socket (the body of the handshake's 101
@@ -35,6 +38,7 @@ type frameGuard struct {
 	hn   int      // bytes of hdr held
 	rem  uint64   // payload bytes of the current frame still to come
 	frag bool     // inside a fragmented data message
+	max  uint64   // the largest data frame let through (Options.DiscardLimit); 0: any
 }
 
 // errSealed is what a sealed guard's Read returns: the socket of a 101
@@ -44,8 +48,11 @@ type frameGuard struct {
 var errSealed = io.EOF
 
 // open unseals g once the dial accepted the answer, before the
-// connection's reader starts.
-func (g *frameGuard) open() { g.err = nil }
+// connection's reader starts, and sets the largest data frame it lets
+// through: a frame whose header says it is larger fails the read at its
+// header (an error matching websocket.ErrMessageTooBig), rather than
+// after its first max bytes, which may never come.
+func (g *frameGuard) open(max int64) { g.err, g.max = nil, uint64(max) }
 
 func (g *frameGuard) Read(p []byte) (int, error) {
 	if g.err != nil {
@@ -62,6 +69,18 @@ func (g *frameGuard) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// frameTooBig is the guard's error for a data frame whose header says it
+// is larger than the guard lets through.
+type frameTooBig struct{ length, max uint64 }
+
+func (e *frameTooBig) Error() string {
+	return "wsclient: a frame of " + strconv.FormatUint(e.length, 10) + " bytes, over the " +
+		strconv.FormatUint(e.max, 10) + " read to be dropped"
+}
+
+// Unwrap makes it match websocket.ErrMessageTooBig.
+func (e *frameTooBig) Unwrap() error { return websocket.ErrMessageTooBig }
 
 func (g *frameGuard) Write(p []byte) (int, error) { return g.rwc.Write(p) }
 
@@ -130,6 +149,10 @@ func (g *frameGuard) scan(b []byte) (int, error) {
 			frag = !fin
 		case 0x0: // continuation
 			frag = frag && !fin
+		}
+		if g.max > 0 && length > g.max && length < 1<<63 && h[0]&0x08 == 0 { // a length with its MSB set is coder/websocket's to refuse
+			g.rem, g.frag = 0, frag
+			return max(0, start), &frameTooBig{length: length, max: g.max}
 		}
 		rem = length
 	}

@@ -17,26 +17,34 @@ import (
 
 // A message of exactly Options.ReadLimit bytes is accepted, whole or in
 // fragments; one byte more is an *OversizedError (the doc: "A message over
-// Options.ReadLimit"), also when only the sum of its fragments exceeds it.
+// Options.ReadLimit"), also when only the sum of its fragments exceeds it:
+// dropped, the connection kept and the next message delivered. A frame
+// whose header claims more than DiscardLimit ends the connection at its
+// header: it is re-established.
 func TestPeerReadLimitBoundary(t *testing.T) {
 	const limit = 1000
 	body := func(n int) string { return `{"` + strings.Repeat("a", n-4) + `"}` }
+	const (
+		accepted = iota
+		dropped
+		cut
+	)
 	for _, tc := range []struct {
-		name      string
-		frames    [][]byte
-		oversized bool
+		name   string
+		frames [][]byte
+		want   int
 	}{
-		{"exact", [][]byte{text(body(limit))}, false},
+		{"exact", [][]byte{text(body(limit))}, accepted},
 		{"exact in fragments", [][]byte{
 			wsFrame(false, 0, opText, []byte(body(limit)[:600]), 0),
 			wsFrame(true, 0, opCont, []byte(body(limit)[600:]), 0),
-		}, false},
-		{"one over", [][]byte{text(body(limit + 1))}, true},
+		}, accepted},
+		{"one over", [][]byte{text(body(limit + 1))}, dropped},
 		{"one over in fragments", [][]byte{
 			wsFrame(false, 0, opText, []byte(body(limit + 1)[:limit]), 0),
 			wsFrame(true, 0, opCont, []byte(body(limit + 1)[limit:]), 0),
-		}, true},
-		{"header claims 2^62", [][]byte{append([]byte{0x81, 127, 0x40, 0, 0, 0, 0, 0, 0, 0}, body(limit+1)...)}, true},
+		}, dropped},
+		{"header claims 2^62", [][]byte{append([]byte{0x81, 127, 0x40, 0, 0, 0, 0, 0, 0, 0}, body(limit+1)...)}, cut},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			leaks := goleak.IgnoreCurrent()
@@ -48,9 +56,22 @@ func TestPeerReadLimitBoundary(t *testing.T) {
 			opts := peerOptions()
 			opts.ReadLimit = limit
 			h := start(t, p.url(), opts, &sink{}, leaks)
-			if !tc.oversized {
+			switch tc.want {
+			case accepted:
 				h.sink.waitFor(t, `{"n":2}`)
 				require.Equal(t, []string{body(limit), `{"n":2}`}, h.sink.got())
+				require.Zero(t, h.c.Stats().TotalReconnects())
+				h.finish(nil, p.close)
+				return
+			case dropped:
+				h.sink.waitFor(t, `{"n":2}`)
+				require.Equal(t, []string{`{"n":2}`}, h.sink.got())
+				ev := h.rec.waitFor(t, "oversized reported", func(ev Event) bool { return ev.Reason == ReasonOversized })
+				var oe *OversizedError
+				require.ErrorAs(t, ev.Err, &oe)
+				require.EqualValues(t, limit, oe.Limit)
+				require.EqualValues(t, limit+1, oe.Size)
+				require.EqualValues(t, 1, h.c.Stats().Oversized)
 				require.Zero(t, h.c.Stats().TotalReconnects())
 				h.finish(nil, p.close)
 				return
@@ -59,7 +80,8 @@ func TestPeerReadLimitBoundary(t *testing.T) {
 			require.Equal(t, ReasonOversized, lost.Reason, "err %v", lost.Err)
 			var oe *OversizedError
 			require.ErrorAs(t, lost.Err, &oe)
-			require.EqualValues(t, limit, oe.Limit)
+			require.EqualValues(t, DiscardLimit, oe.Limit, "the limit it passed")
+			require.Zero(t, oe.Size, "not read")
 			h.rec.waitFor(t, "connected on 2", connected(2))
 			h.sink.waitFor(t, `{"conn":2}`)
 			require.Equal(t, []string{`{"conn":2}`}, h.sink.got())

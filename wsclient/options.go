@@ -21,8 +21,11 @@ import (
 
 // Defaults of [Options].
 const (
-	DefaultDialTimeout     = 10 * time.Second
-	DefaultReadLimit       = 16 << 20 // a full-depth order-book snapshot fits
+	DefaultDialTimeout = 10 * time.Second
+	DefaultReadLimit   = 16 << 20 // a full-depth order-book snapshot fits
+	// DiscardLimit is the largest message the client reads to its end to
+	// drop it when it is over Options.ReadLimit (see there).
+	DiscardLimit           = 1 << 30
 	DefaultPingInterval    = 15 * time.Second
 	DefaultPongTimeout     = 10 * time.Second
 	DefaultIdleTimeout     = 30 * time.Second
@@ -150,10 +153,18 @@ type Options struct {
 	// DefaultWriteTimeout (5 s).
 	WriteTimeout time.Duration
 
-	// ReadLimit is the largest message accepted, in bytes. A larger one is
-	// an [*OversizedError], counted, and the connection is re-established.
-	// Defaults to DefaultReadLimit (16 MiB).
+	// ReadLimit is the largest message accepted, in bytes (its payload,
+	// decompressed). A larger one is read to its end without being kept
+	// and dropped: an [*OversizedError], counted (Stats.Oversized) and
+	// reported, and the connection is kept. Only a message larger than
+	// DiscardLimit (or ReadLimit, when larger), or a frame that says it
+	// is, ends the connection (the venue is told with status 1009 when
+	// the bytes came) and it is re-established: that many bytes are not
+	// worth waiting for. Defaults to DefaultReadLimit (16 MiB).
 	ReadLimit int64
+	// discardLimit replaces DiscardLimit in the package's own tests (0:
+	// DiscardLimit).
+	discardLimit int64
 	// SkipUTF8Check delivers text messages without checking that they are
 	// valid UTF-8. By default an invalid one is dropped, counted and
 	// reported with [ErrInvalidUTF8]; the connection is kept.
@@ -516,6 +527,10 @@ func (opts *Options) withDefaults() (Options, error) {
 	}
 	orDefault(&o.DialTimeout, DefaultDialTimeout)
 	orDefault(&o.ReadLimit, DefaultReadLimit)
+	if o.discardLimit <= 0 {
+		o.discardLimit = DiscardLimit
+	}
+	o.discardLimit = max(o.discardLimit, o.ReadLimit)
 	orDefault(&o.PingInterval, DefaultPingInterval)
 	orDefault(&o.PongTimeout, DefaultPongTimeout)
 	orDefault(&o.IdleTimeout, DefaultIdleTimeout)

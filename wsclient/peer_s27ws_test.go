@@ -129,10 +129,11 @@ func TestS27EmptyFrames(t *testing.T) {
 }
 
 // Payload lengths (RFC 6455 §5.2): a 64-bit length with its most
-// significant bit set ("MUST be 0") is a read error; a length over
-// Options.ReadLimit, in any of the three encodings, is an oversized
-// message (ReasonOversized, the venue told 1009) as soon as ReadLimit
-// bytes of it came, whatever length was announced; a length that fits is
+// significant bit set ("MUST be 0") is a read error; a message over
+// Options.ReadLimit, in any of the three encodings, is dropped
+// (ReasonOversized reported, the connection kept); a length announced
+// over DiscardLimit ends the connection at the frame's header
+// (ReasonOversized, re-established); a length that fits is
 // read even when it uses a longer encoding than needed (the RFC's "minimal
 // number of bytes" is the sender's duty; coder/websocket and the client
 // do not refuse it).
@@ -149,8 +150,9 @@ func TestS27PayloadLengths(t *testing.T) {
 		{"64-bit MSB set", append(hdr64(opText, 1<<63|5), "hello"...), ReasonReadError},
 		{"64-bit all ones", append(hdr64(opBinary, ^uint64(0)), "hello"...), ReasonReadError},
 		{"64-bit huge", append(hdr64(opText, 1<<40), strings.Repeat("x", limit+1)...), ReasonOversized},
-		{"16-bit over the limit", wsFrame(true, 0, opText, []byte(strings.Repeat("x", limit+1)), 0), ReasonOversized},
-		{"fragments over the limit", append(wsFrame(false, 0, opText, []byte(strings.Repeat("x", limit)), 0), wsFrame(true, 0, opCont, []byte("y"), 0)...), ReasonOversized},
+		{"16-bit over the limit", wsFrame(true, 0, opText, []byte(strings.Repeat("x", limit+1)), 0), ReasonInvalidFrame},
+		{"64-bit over the limit", append(hdr64(opText, limit+1), strings.Repeat("x", limit+1)...), ReasonInvalidFrame},
+		{"fragments over the limit", append(wsFrame(false, 0, opText, []byte(strings.Repeat("x", limit)), 0), wsFrame(true, 0, opCont, []byte("y"), 0)...), ReasonInvalidFrame},
 		{"64-bit encoding of 5", append(hdr64(opText, 5), "hello"...), ReasonNone},
 		{"16-bit encoding of 5", append([]byte{0x81, 126, 0, 5}, "hello"...), ReasonNone},
 	} {
@@ -163,9 +165,18 @@ func TestS27PayloadLengths(t *testing.T) {
 			opts := peerOptions()
 			opts.ReadLimit = limit
 			h := start(t, p.url(), opts, &sink{}, leaks)
-			if tc.want == ReasonNone {
+			switch tc.want {
+			case ReasonNone:
 				h.sink.waitFor(t, `{"n":2}`)
 				require.Equal(t, []string{`{"n":1}`, "hello", `{"n":2}`}, h.sink.got())
+				require.Zero(t, h.c.Stats().TotalReconnects())
+				h.finish(nil, p.close)
+				return
+			case ReasonInvalidFrame: // here: over ReadLimit, dropped
+				h.sink.waitFor(t, `{"n":2}`)
+				require.Equal(t, []string{`{"n":1}`, `{"n":2}`}, h.sink.got())
+				h.rec.waitFor(t, "oversized reported", func(ev Event) bool { return ev.Reason == ReasonOversized })
+				require.EqualValues(t, 1, h.c.Stats().Oversized)
 				require.Zero(t, h.c.Stats().TotalReconnects())
 				h.finish(nil, p.close)
 				return

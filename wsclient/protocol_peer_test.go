@@ -219,20 +219,25 @@ func TestPeerEndsMidMessage(t *testing.T) {
 	}
 }
 
-// A message over the read limit: the doc says "the venue is told with
-// status 1009" (RFC 6455 §7.4.1, message too big).
+// A message over what the client reads to drop (DiscardLimit; here the
+// test's own, 1,500 bytes): the doc says "the venue told with status 1009"
+// (RFC 6455 §7.4.1, message too big), and the connection is
+// re-established.
 func TestPeerOversizedTellsVenue1009(t *testing.T) {
 	leaks := goleak.IgnoreCurrent()
 	code := make(chan uint16, 1)
 	p := newRawPeer(t, faultyPeer(func(pc *peerConn) {
-		_ = pc.write(text(strings.Repeat("x", 2000)))
+		// In fragments, none over the limit by itself: a frame whose
+		// header says it is over it ends the connection at once, before
+		// any byte of it (TestPeerReadLimitBoundary).
+		_ = pc.write(wsFrame(false, 0, opText, []byte(strings.Repeat("x", 1000)), 0), wsFrame(true, 0, opCont, []byte(strings.Repeat("x", 1000)), 0))
 		if b := recvWait(t, pc.closes, "close frame"); len(b) >= 2 {
 			code <- binary.BigEndian.Uint16(b)
 		}
 		pc.hold()
 	}))
 	opts := peerOptions()
-	opts.ReadLimit = 1000
+	opts.ReadLimit, opts.discardLimit = 1000, 1500
 	h := start(t, p.url(), opts, &sink{}, leaks)
 	require.EqualValues(t, websocket.StatusMessageTooBig, recvWait(t, code, "1009"))
 	h.rec.waitFor(t, "connected on 2", connected(2))

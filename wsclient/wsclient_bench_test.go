@@ -92,7 +92,7 @@ func startBare(tb testing.TB, k *counter) (*rawVenue, func()) {
 			if err != nil {
 				return
 			}
-			if f.Data, err = readAll(f.Data[:0], rd); err != nil {
+			if f.Data, err = readAll(f.Data[:0], rd, DefaultReadLimit); err != nil {
 				return
 			}
 			_ = handle(bg, f)

@@ -1,8 +1,8 @@
 // Resilience injects every fault the simulated venue knows into a live
 // pipeline, one after the other, and prints each state change and how long
 // recovery took: a close, a TCP reset, a stall (idle watchdog), a half-open
-// connection (pong timeout), garbage frames (survived without reconnect),
-// an oversized frame, a sequence gap in the depth stream (gap marker), the
+// connection (pong timeout), garbage frames and an oversized frame
+// (survived without reconnect: dropped and reported), a sequence gap in the depth stream (gap marker), the
 // venue's shutdown notice (serverShutdown: the connection replaced before
 // the cut) and the venue's maximum connection age (make-before-break
 // rotation). Ctrl-C stops it where it is, with the leak check.
@@ -53,17 +53,16 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		Symbols:   symbols,
 		Channels:  []string{"trade", "depth@100ms"},
 		Client: wsclient.Options{
-			// The venue's oversized frame is 512 KiB. The client reads up to
-			// the limit before it gives up, while the venue's pongs wait
-			// behind the frame: a 1 MiB limit took a loaded machine over
-			// the PongTimeout, which then cut the connection first.
+			// The venue's oversized frame is 512 KiB: over the limit, the
+			// client reads it to its end and drops it, and the connection
+			// stays up.
 			ReadLimit: 128 << 10,
 			// Tight enough to show each fault quickly, loose enough that a
 			// busy machine (a CI runner at load 20) does not trip them by
-			// itself: a spurious reconnect would fail the garbage and
-			// rotation checks, and a pong timeout that fires first hides
-			// the mechanism meant for the stall and the oversized frame (a
-			// 1 s PongTimeout did, on a starved single-CPU run).
+			// itself: a spurious reconnect would fail the garbage,
+			// oversized and rotation checks, and a pong timeout that fires
+			// first hides the mechanism meant for the stall (a 1 s
+			// PongTimeout did, on a starved single-CPU run).
 			// Pings count in Binance's 5 incoming messages a second
 			// (pongs and subscriptions too): the venue cuts a client that
 			// pings ten times a second (1008), so two a second.
@@ -171,13 +170,21 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		t0 := time.Now()
 		var err error
 		switch fault {
-		case venuesim.FaultGarbage:
+		case venuesim.FaultGarbage, venuesim.FaultOversized:
 			venue.Inject(fault)
 			if err = flowing(200); err == nil && f.Stats().Market[0].Client.ConnID != cs.ConnID {
-				err = errors.New("reconnected on garbage")
+				err = fmt.Errorf("reconnected on %s", fault)
+			}
+			if err == nil && fault == venuesim.FaultOversized && f.Stats().Market[0].Client.Oversized == cs.Oversized {
+				err = errors.New("the oversized frame was not reported")
 			}
 			if err == nil {
 				after := f.Stats().Market[0].Client
+				if fault == venuesim.FaultOversized {
+					fmt.Fprintf(out, "  survived: still connection %d, %d oversized message dropped and reported\n",
+						after.ConnID, after.Oversized-cs.Oversized)
+					break
+				}
 				fmt.Fprintf(out, "  survived: still connection %d, %d bad frames reported (%d invalid UTF-8, %d rejected by the parser)\n",
 					after.ConnID, (after.InvalidFrames-cs.InvalidFrames)+(after.HandlerErrors-cs.HandlerErrors),
 					after.InvalidFrames-cs.InvalidFrames, after.HandlerErrors-cs.HandlerErrors)
@@ -203,7 +210,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			continue
 		}
 		verb := "recovered"
-		if fault == venuesim.FaultGarbage || fault == venuesim.FaultDepthGap {
+		if fault == venuesim.FaultGarbage || fault == venuesim.FaultOversized || fault == venuesim.FaultDepthGap {
 			verb = "handled"
 		}
 		fmt.Fprintf(out, "  %s in %s\n", verb, time.Since(t0).Round(time.Millisecond))

@@ -28,7 +28,7 @@ func TestResilience(t *testing.T) {
 		"disconnected idle",                            // stall
 		"disconnected pong_timeout",                    // no pong
 		"survived: still connection",                   // garbage
-		"disconnected oversized",                       // oversized
+		"oversized message dropped and reported",       // oversized
 		"gap marker: BTC-USDT book_update, update ids", // the depth gap, named
 		"missing (venue); resync BTC-USDT",
 		"connected    rotation", // server shutdown: replaced before the cut
