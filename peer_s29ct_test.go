@@ -397,7 +397,7 @@ func TestS29ctPeerProtocolFaults(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			url := s29ctPeer(t, func(n int, c *s29ctRaw) bool {
 				if n > 1 {
-					c.text("redialled")
+					c.text("after")
 					return true
 				}
 				c.text("before")
@@ -440,7 +440,7 @@ func TestS29ctPeerCloseCodes(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			url := s29ctPeer(t, func(n int, c *s29ctRaw) bool {
 				if n > 1 {
-					c.text("redialled")
+					c.text("after")
 					return true
 				}
 				c.text("before")
