@@ -157,11 +157,24 @@ func TestS46ctOneSidedBook(t *testing.T) {
 	}
 }
 
-func s46ctOneSided(t *testing.T, v s46ctVenue, emptyBids bool) {
-	ctx := context.Background()
-	pools := schema.NewPools(&pool.Options{CaptureStacks: true})
-	sink := &s46ctSink{events: pools.Events}
-	opts := &book.Options{Sink: sink, Events: pools.Events,
+// s46ctPipe is a venue's real parser feeding Books and one book of
+// v.symbol, which publish to sink; Binance's snapshot from a REST server
+// on loopback. start feeds the snapshot (for Binance, a first diff of a
+// bid at firstBid, which fetches the snapshot it joins); diff feeds the
+// next diff of one level.
+type s46ctPipe struct {
+	t     *testing.T
+	v     s46ctVenue
+	b     *book.Book
+	books *book.Books
+	p     *normalize.Parser
+	ts    int64
+	n     int
+}
+
+func s46ctNewPipe(t *testing.T, v s46ctVenue, sink normalize.Sink, events *pool.Pool[*schema.CanonicalEvent]) *s46ctPipe {
+	t.Helper()
+	opts := &book.Options{Sink: sink, Events: events,
 		Resubscribe: func(context.Context, schema.Venue, string) error { return nil }}
 	if v.rest {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -172,28 +185,40 @@ func s46ctOneSided(t *testing.T, v s46ctVenue, emptyBids bool) {
 	}
 	b, err := book.NewBook(v.rule, v.symbol, opts)
 	require.NoError(t, err)
-	books := book.NewBooks(sink, pools.Events, nil)
+	books := book.NewBooks(sink, events, nil)
 	books.Add(b)
-	p := v.parser(pools.Events, books, nil)
-	ts := int64(1_700_000_000_000_000_000)
-	feed := func(msg string) {
-		t.Helper()
-		if msg == "" {
-			return
-		}
-		ts += 1e6
-		require.NoError(t, p.HandleBytes(ctx, []byte(msg), ts), msg)
+	return &s46ctPipe{t: t, v: v, b: b, books: books, p: v.parser(events, books, nil), ts: 1_700_000_000_000_000_000}
+}
+
+func (x *s46ctPipe) feed(msg string) {
+	x.t.Helper()
+	if msg != "" {
+		x.ts += 1e6
+		require.NoError(x.t, x.p.HandleBytes(context.Background(), []byte(msg), x.ts), msg)
 	}
-	n := 0
-	diff := func(bid bool, price, qty string) {
-		t.Helper()
-		n++
-		feed(v.diff(n, bid, price, qty))
+}
+
+func (x *s46ctPipe) diff(bid bool, price, qty string) {
+	x.t.Helper()
+	x.n++
+	x.feed(x.v.diff(x.n, bid, price, qty))
+}
+
+func (x *s46ctPipe) start(firstBid string) {
+	x.t.Helper()
+	x.feed(x.v.snap())
+	if x.v.rest {
+		x.diff(true, firstBid, "1")
 	}
-	feed(v.snap())
-	if v.rest {
-		diff(true, "99", "1") // the first diff fetches the snapshot it joins
-	}
+}
+
+func s46ctOneSided(t *testing.T, v s46ctVenue, emptyBids bool) {
+	ctx := context.Background()
+	pools := schema.NewPools(&pool.Options{CaptureStacks: true})
+	sink := &s46ctSink{events: pools.Events}
+	x := s46ctNewPipe(t, v, sink, pools.Events)
+	b, books, diff := x.b, x.books, x.diff
+	x.start("99")
 	require.True(t, b.Live(), "the book is live on its snapshot")
 
 	// The venue deletes the side's only level.
