@@ -307,3 +307,41 @@ func s46ctDocOf(t *testing.T, file, decl string) string {
 	t.Fatalf("%s not found in %s", decl, file)
 	return ""
 }
+
+// The exception the docs name: a fetched (Binance) book whose snapshot
+// truncated a side (as many levels as BinanceREST.Limit asked) does not
+// know that side is empty when the diffs delete every level it holds —
+// the venue's levels beyond the snapshot's range never changed, so no diff
+// named them — and resynchronises (ReasonRange), withdrawing its quote,
+// rather than serve a one-sided book that may be wrong.
+func TestS46ctOneSidedTruncatedSnapshotResyncs(t *testing.T) {
+	ctx := context.Background()
+	pools := schema.NewPools(&pool.Options{CaptureStacks: true})
+	sink := &s46ctSink{events: pools.Events}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte(`{"lastUpdateId":100,"bids":[["100","1"],["99","1"],["98","1"],["97","1"],["96","1"]],"asks":[["101","1"]]}`))
+	}))
+	t.Cleanup(srv.Close)
+	b, err := book.NewBook(book.Binance, "BTC-USDT", &book.Options{Sink: sink, Events: pools.Events,
+		Fetcher: &book.BinanceREST{BaseURL: srv.URL, Client: srv.Client(), Limit: 5}})
+	require.NoError(t, err)
+	books := book.NewBooks(sink, pools.Events, nil)
+	books.Add(b)
+	p := normalize.NewBinance(pools.Events, books, nil)
+	diff := func(id int, bids string) {
+		t.Helper()
+		msg := `{"e":"depthUpdate","E":1700000000000,"s":"BTCUSDT","U":` + strconv.Itoa(id) + `,"u":` + strconv.Itoa(id) + `,"b":` + bids + `,"a":[]}`
+		require.NoError(t, p.HandleBytes(ctx, []byte(msg), int64(id)*1e6), msg)
+	}
+	diff(101, `[["100","2"]]`)
+	require.True(t, b.Live())
+	diff(102, `[["100","0"],["99","0"],["98","0"],["97","0"],["96","0"]]`)
+	require.False(t, b.Live(), "a truncated side emptied is not known empty")
+	sink.mu.Lock()
+	require.Contains(t, sink.gaps, book.ReasonRange)
+	sink.mu.Unlock()
+	q := sink.lastBBO(t)
+	require.True(t, q.BidQty.IsZero() && q.AskQty.IsZero(), "the quote is withdrawn, both sides: %+v", q)
+	books.Close()
+	require.NoError(t, pools.Shutdown(ctx))
+}
