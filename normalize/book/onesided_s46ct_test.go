@@ -2,6 +2,8 @@ package book_test
 
 import (
 	"context"
+	"fmt"
+	"hash/crc32"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -344,4 +346,133 @@ func TestS46ctOneSidedTruncatedSnapshotResyncs(t *testing.T) {
 	require.True(t, q.BidQty.IsZero() && q.AskQty.IsZero(), "the quote is withdrawn, both sides: %+v", q)
 	books.Close()
 	require.NoError(t, pools.Shutdown(ctx))
+}
+
+// s46ctLevels is a book side as the venue wrote it: [price, qty] text,
+// best first.
+type s46ctLevels [][2]string
+
+// s46ctKrakenSum is Kraken's book checksum (Kraken "Spot WebSocket v2,
+// Book": the top 10 asks, best first, then the top 10 bids, each price then
+// quantity with the point removed and leading zeros dropped; CRC32 of the
+// string, unsigned).
+func s46ctKrakenSum(bids, asks s46ctLevels) uint32 {
+	var s strings.Builder
+	put := func(side s46ctLevels) {
+		for i, l := range side {
+			if i == 10 {
+				break
+			}
+			for _, v := range l {
+				s.WriteString(strings.TrimLeft(strings.ReplaceAll(v, ".", ""), "0"))
+			}
+		}
+	}
+	put(asks)
+	put(bids)
+	return crc32.ChecksumIEEE([]byte(s.String()))
+}
+
+// s46ctOKXSum is OKX's book checksum (OKX v5 "Order book channel",
+// checksum: bid and ask of each of the best 25 levels interleaved,
+// "bid:ask:bid:ask", the longer side's rest alone where one side is
+// shorter; CRC32 as a signed 32-bit integer).
+func s46ctOKXSum(bids, asks s46ctLevels) int32 {
+	var parts []string
+	for i := range 25 {
+		if i < len(bids) {
+			parts = append(parts, bids[i][0]+":"+bids[i][1])
+		}
+		if i < len(asks) {
+			parts = append(parts, asks[i][0]+":"+asks[i][1])
+		}
+	}
+	return int32(crc32.ChecksumIEEE([]byte(strings.Join(parts, ":"))))
+}
+
+// A one-sided book where the venue checks it: Kraken's and OKX's
+// checksums of a book with one side empty cover the other side alone, and
+// the book — whose checksum a side emptied must not break — stays live
+// through a side emptied and refilled, every checksum verified
+// (Stats.Checksums), none failed.
+func TestS46ctOneSidedChecksummed(t *testing.T) {
+	two := [2]s46ctLevels{{{"100.0", "1.00000000"}, {"99.5", "0.50000000"}}, {{"101.0", "1.00000000"}, {"101.5", "2.00000000"}}}
+	okxTwo := [2]s46ctLevels{{{"100", "1"}, {"99.5", "0.5"}}, {{"101", "1"}, {"101.5", "2"}}}
+	kraken := func(typ string, bids, asks, all [2]s46ctLevels) string {
+		side := func(l s46ctLevels) string {
+			out := make([]string, len(l))
+			for i, v := range l {
+				out[i] = `{"price":` + v[0] + `,"qty":` + v[1] + `}`
+			}
+			return "[" + strings.Join(out, ",") + "]"
+		}
+		return `{"channel":"book","type":"` + typ + `","data":[{"symbol":"BTC/USD","bids":` + side(bids[0]) + `,"asks":` + side(asks[1]) +
+			`,"checksum":` + strconv.FormatUint(uint64(s46ctKrakenSum(all[0], all[1])), 10) + `,"timestamp":"2023-11-14T22:13:20.000000Z"}]}`
+	}
+	okxSeq := int64(500)
+	okx := func(action string, bids, asks, all [2]s46ctLevels) string {
+		side := func(l s46ctLevels) string {
+			out := make([]string, len(l))
+			for i, v := range l {
+				out[i] = `["` + v[0] + `","` + v[1] + `","0","1"]`
+			}
+			return "[" + strings.Join(out, ",") + "]"
+		}
+		prev := okxSeq
+		if action == "snapshot" {
+			prev = -1
+		}
+		okxSeq++
+		return `{"arg":{"channel":"books","instId":"BTC-USDT"},"action":"` + action + `","data":[{"asks":` + side(asks[1]) + `,"bids":` + side(bids[0]) +
+			`,"ts":"1700000000000","checksum":` + strconv.Itoa(int(s46ctOKXSum(all[0], all[1]))) +
+			`,"prevSeqId":` + strconv.FormatInt(prev, 10) + `,"seqId":` + strconv.FormatInt(okxSeq, 10) + `}]}`
+	}
+	for _, emptyBids := range []bool{true, false} {
+		for _, v := range s46ctVenues() {
+			if v.name != "kraken" && v.name != "okx" {
+				continue
+			}
+			t.Run(fmt.Sprintf("%s/emptyBids=%t", v.name, emptyBids), func(t *testing.T) {
+				base, del, zero := two, [2]s46ctLevels{}, "0.00000000"
+				msg := kraken
+				if v.name == "okx" {
+					base, zero, msg = okxTwo, "0", okx
+				}
+				k := 0 // the side emptied
+				if !emptyBids {
+					k = 1
+				}
+				oneSided, refilled := base, base
+				oneSided[k] = nil
+				refilled[k] = s46ctLevels{base[k][1]}
+				for _, l := range base[k] {
+					del[k] = append(del[k], [2]string{l[0], zero})
+				}
+				add := [2]s46ctLevels{}
+				add[k] = s46ctLevels{base[k][1]}
+
+				pools := schema.NewPools(nil)
+				sink := &s46ctSink{events: pools.Events}
+				x := s46ctNewPipe(t, v, sink, pools.Events)
+				x.feed(msg("snapshot", base, base, base))
+				require.True(t, x.b.Live())
+				x.feed(msg("update", del, del, oneSided))
+				q, live := x.b.BBO()
+				require.True(t, live, "the checksum of a one-sided book failed")
+				if emptyBids {
+					require.True(t, q.BidQty.IsZero())
+				} else {
+					require.True(t, q.AskQty.IsZero())
+				}
+				x.feed(msg("update", add, add, refilled))
+				require.True(t, x.b.Live())
+				st := x.b.Stats()
+				require.Equal(t, uint64(3), st.Checksums, "every checksum verified")
+				require.Zero(t, st.ChecksumErrors)
+				require.Empty(t, sink.gaps)
+				x.books.Close()
+				require.NoError(t, pools.Shutdown(context.Background()))
+			})
+		}
+	}
 }
