@@ -276,14 +276,15 @@ func s46ctOneSided(t *testing.T, v s46ctVenue, emptyBids bool) {
 	require.Zero(t, pools.Events.Stats().InUse)
 }
 
-// The docs must say what a one-sided book serves: Book.BBO's and
-// schema.BBO's doc comments name the empty side's zero price and
-// quantity, so that 0 is never read as a price (a mid price of half the
-// ask, a limit buy at 0).
+// The docs must say what a one-sided book serves: Book.BBO's,
+// schema.BBO's and schema.MergedEvent's best bid/ask doc comments name the
+// empty side's zero price and quantity, so that 0 is never read as a price
+// (a mid price of half the ask, a limit buy at 0).
 func TestS46ctOneSidedDocumented(t *testing.T) {
 	for _, c := range []struct{ file, decl string }{
 		{"book.go", "func (b *Book) BBO()"},
 		{"../../schema/event.go", "type BBO struct"},
+		{"../../schema/merged.go", "BestBid, BestBidQty Decimal"},
 	} {
 		doc := s46ctDocOf(t, c.file, c.decl)
 		require.Contains(t, doc, "no bid", "%s: %s", c.file, c.decl)
@@ -298,10 +299,10 @@ func s46ctDocOf(t *testing.T, file, decl string) string {
 	require.NoError(t, err)
 	lines := strings.Split(string(b), "\n")
 	for i, l := range lines {
-		if strings.HasPrefix(l, decl) {
+		if strings.HasPrefix(strings.TrimSpace(l), decl) {
 			var doc []string
-			for j := i - 1; j >= 0 && strings.HasPrefix(lines[j], "//"); j-- {
-				doc = append([]string{strings.TrimPrefix(lines[j], "//")}, doc...)
+			for j := i - 1; j >= 0 && strings.HasPrefix(strings.TrimSpace(lines[j]), "//"); j-- {
+				doc = append([]string{strings.TrimPrefix(strings.TrimSpace(lines[j]), "//")}, doc...)
 			}
 			return strings.Join(doc, " ")
 		}
