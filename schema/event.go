@@ -17,7 +17,12 @@ type Trade struct {
 	Side  Side    // aggressor side
 }
 
-// BBO is the section of an EventBBO: the top of the book.
+// BBO is the section of an EventBBO: the top of the book. A side with no
+// order — no bid or no ask: a one-sided book, a venue's quote of an empty
+// side (OKX bbo-tbt's []), a quote withdrawn (both sides) — has a zero
+// price and a zero quantity: zero is not a price.
+// Check BidQty.IsZero() (AskQty) before reading BidPrice (AskPrice); no
+// level of a book has a zero quantity (a zero Qty deletes it, [Level]).
 type BBO struct {
 	BidPrice, BidQty Decimal
 	AskPrice, AskQty Decimal

@@ -64,6 +64,11 @@ type MergedEvent struct {
 	// Lost is merge.Stats.Lost once the Merger is flushed.
 	Lost uint64
 
+	// The consolidated best bid and ask (Type EventBBO) and the venue of
+	// each. With no venue quoting a side (no bid, or no ask: a venue's
+	// side with no order is a zero price and quantity, see [BBO]) that
+	// side's price, quantity and venue are all zero: zero is not a price;
+	// check the quantity or the venue before reading it.
 	BestBid, BestBidQty Decimal
 	BestAsk, BestAskQty Decimal
 	BestBidVenue        Venue

@@ -580,6 +580,18 @@ func (b *Book) Updated() (exchangeTS, ingestTS int64) {
 
 // BBO returns the best bid and offer, and false when the book is not live
 // (none then) or silent past Options.MaxSilence (its last then).
+//
+// A side with no level — no bid or no ask: a live book whose venue emptied
+// that side (deleted its last level with quantity 0, or sent it as [] in a
+// snapshot, as every venue's book stream may), or a book not live — has a
+// zero price and a zero quantity there, and BBO still reports true for a
+// live one-sided book: nothing was lost. (A fetched book's side that its
+// snapshot truncated is not known empty when the diffs delete every level
+// it holds: that book resyncs instead, ReasonRange.) Zero is not a price:
+// test BidQty (AskQty) with IsZero before reading BidPrice (AskPrice) — a
+// quantity is never zero on a level the book holds — or a mid price comes
+// out half the ask, a limit buy at the bid goes out at 0. [Book.Top] gives
+// such a side no level, and the published EventBBO the same zeros.
 func (b *Book) BBO() (schema.BBO, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()

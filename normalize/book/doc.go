@@ -194,7 +194,15 @@
 // publishes, after its gap marker, an EventBBO with no bid and no ask
 // (zero prices and quantities), so that a subscriber of best bid/offers
 // alone — whom the marker, about book diffs, does not reach — never keeps
-// a broken book's quote as the latest. Where the venue's quote stream
+// a broken book's quote as the latest. A live book one side of which the
+// venue emptied (every venue's book stream may delete a side's last level
+// or send a side as []) is no fault: it stays live, Book.BBO reports true
+// with a zero price and quantity on that side — no bid (or ask), not a
+// price of 0: check the quantity —, Book.Top gives that side no level, and
+// its EventBBO carries the same zeros; a fetched book whose snapshot
+// truncated that side cannot tell it empty (no diff named the levels
+// beyond the snapshot's range, which never changed) and resyncs instead
+// (ReasonRange). Where the venue's quote stream
 // (Binance bookTicker, OKX bbo-tbt) passes through [Books] too, the two
 // sources of the symbol's EventBBO are kept in one order: a quote of
 // either older than the other's last delivered — by the order book's
