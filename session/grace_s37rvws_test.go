@@ -11,15 +11,11 @@ import (
 	"github.com/meltica/meltica/session"
 )
 
-// overReadLimit is a message over the ReadLimit the tests here set: the
-// client's read of it fails and its connection is lost.
-var overReadLimit = `{"e":"` + strings.Repeat("x", 1<<13) + `"}`
-
 // TestS37rvwsWSAPIReplacedLostEndsGrace: Binance announces the WS-API
 // server's shutdown while an order is in flight and has not answered it
 // when the switch stops waiting (drainBound); the replaced connection,
-// kept open for its answers, is then lost (here: a message over the
-// client's ReadLimit) before its grace ran out. No answer can come on it:
+// kept open for its answers, is then lost (here: the venue drops it)
+// before its grace ran out. No answer can come on it:
 // the Place ends at once with ErrDisconnected ("lost while waiting,
 // outcome unknown"), the grace's timer (prepareOverlap on the test's
 // clock, never fired) not waited for. Before s37rvws nothing told the
@@ -44,7 +40,6 @@ func TestS37rvwsWSAPIReplacedLostEndsGrace(t *testing.T) {
 	cfg := session.Config{Endpoints: ep, Symbols: []string{"BTC-USDT"}, Channels: []string{"trade"},
 		Credentials: credentials(), Client: fastRedial, NoClockSync: true}
 	cfg.Client.Clock = clk
-	cfg.Client.ReadLimit = 1 << 12
 	s := start(t, cfg)
 	waitConnected(t, s)
 	ctx, cancel := context.WithTimeout(context.Background(), generous)
@@ -55,7 +50,7 @@ func TestS37rvwsWSAPIReplacedLostEndsGrace(t *testing.T) {
 	h := requireHeld(t, held)
 	clk.fireUntil(t, session.DrainBound, func() bool { return s.Stats().Orders.Client.Rotations == 1 },
 		"the switch at drainBound, the order unanswered")
-	require.NoError(t, push(h.conn, overReadLimit), "the old connection open after the switch")
+	require.NoError(t, push(h.conn, dropConn), "the old connection open after the switch")
 	err := <-done
 	s.Pools().Orders.Put(req1)
 	require.ErrorIs(t, err, session.ErrDisconnected, "ended with the replaced connection, not at the grace's end")
@@ -71,7 +66,8 @@ func TestS37rvwsWSAPIReplacedLostEndsGrace(t *testing.T) {
 // order is in flight when a rotation begins and unanswered when the
 // switch stops waiting for it (drainBound); the replaced connection, kept
 // open for its answers, is then lost before its grace ran out (here: the
-// venue's next message is over the client's ReadLimit). The Place ends
+// venue drops it; it was a message over the client's ReadLimit, which
+// since session 46 is dropped and the connection kept). The Place ends
 // at once with ErrDisconnected, the grace's timer (prepareOverlap on the
 // test's clock, never fired) not waited for; the next order goes on the
 // new connection. Before s37rvws the Place waited out the grace (here,

@@ -21,7 +21,8 @@ import (
 
 // s39sessAPI serves Binance's WS-API on loopback: pings answered, every
 // other request given to reply with the connection's number (from 1) and
-// its id ("": no answer); push writes body on connection conn.
+// its id ("": no answer); push writes body on connection conn (dropConn:
+// drops the connection).
 func s39sessAPI(t *testing.T, reply func(conn int, id uint64, msg []byte) string) (url string, push func(conn int, body string) error) {
 	t.Helper()
 	var mu sync.Mutex
@@ -61,6 +62,9 @@ func s39sessAPI(t *testing.T, reply func(conn int, id uint64, msg []byte) string
 		mu.Lock()
 		wc := conns[conn-1]
 		mu.Unlock()
+		if body == dropConn {
+			return wc.c.CloseNow() // the venue drops the connection
+		}
 		return wc.c.Write(wc.ctx, websocket.MessageText, []byte(body))
 	}
 	return "ws" + strings.TrimPrefix(srv.URL, "http"), push
