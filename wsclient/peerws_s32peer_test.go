@@ -175,8 +175,8 @@ func TestS32peerTerminates(t *testing.T) {
 }
 
 // Large messages: one under Options.ReadLimit is delivered intact; one
-// over it is an *OversizedError (the peer is told 1009) and the client
-// redials.
+// over it is read to its end and dropped, an *OversizedError, and the
+// connection kept: the next message is delivered.
 func TestS32peerLargeMessages(t *testing.T) {
 	leaks := goleak.IgnoreCurrent()
 	p := startNodePeer(t)
@@ -187,13 +187,15 @@ func TestS32peerLargeMessages(t *testing.T) {
 	require.Eventually(t, func() bool { return len(h.sink.got()) == 1 }, nodeWait, time.Millisecond)
 	require.Equal(t, strings.Repeat("y", 4<<20), h.sink.got()[0])
 	p.do(1, "fill", strconv.Itoa(4<<20+1), "z")
-	lost := requireLost(t, h, ReasonOversized)
+	p.do(1, "fill", "3", "w")
+	require.Eventually(t, func() bool { return len(h.sink.got()) == 2 }, nodeWait, time.Millisecond)
+	require.Equal(t, "www", h.sink.got()[1], "the message after the oversized one, on the same connection")
+	over := h.rec.waitFor(t, "oversized", func(ev Event) bool { return ev.Reason == ReasonOversized })
 	var oe *OversizedError
-	require.ErrorAs(t, lost.Err, &oe)
+	require.ErrorAs(t, over.Err, &oe)
 	require.EqualValues(t, 4<<20, oe.Limit)
-	code, _ := p.closed(1)
-	require.Equal(t, int(websocket.StatusMessageTooBig), code)
-	require.Len(t, h.sink.got(), 1)
+	require.EqualValues(t, 4<<20+1, oe.Size)
+	require.Zero(t, h.c.Stats().TotalReconnects())
 	h.finish(nil, p.close)
 }
 
@@ -357,13 +359,15 @@ func TestS32peerRotationOnBroadcast(t *testing.T) {
 	h.finish(nil, p.close)
 }
 
-// A message over Options.ReadLimit sent in fragments each under it: the
-// limit is on the message, an *OversizedError; the peer is told 1009.
+// A message over what the client reads to drop (DiscardLimit; here the
+// test's own, 72 KiB, over a ReadLimit of 64 KiB), sent in fragments each
+// under it: the limit is on the message, an *OversizedError; the peer is
+// told 1009 and the client redials.
 func TestS32peerOversizedInFragments(t *testing.T) {
 	leaks := goleak.IgnoreCurrent()
 	p := startNodePeer(t)
 	opts := peerOptions()
-	opts.ReadLimit = 64 << 10
+	opts.ReadLimit, opts.discardLimit = 64<<10, 72<<10
 	h := startOnNode(t, p, opts, &sink{}, leaks)
 	part := hx(strings.Repeat("f", 40<<10))
 	p.do(1, "frag", "text", "0", part)
