@@ -619,20 +619,14 @@ func growth(n, by int, limit int64) int {
 }
 
 // discard reads the rest of an oversized message, of which buf holds the
-// first bytes, and returns buf empty and the [*OversizedError].
+// first bytes (io.Discard reads through a pooled buffer: nothing kept, no
+// allocation), and returns buf empty and the [*OversizedError].
 func discard(buf []byte, r io.Reader, limit int64) ([]byte, error) {
-	size := int64(len(buf))
-	var scratch [4096]byte
-	for {
-		n, err := r.Read(scratch[:])
-		size += int64(n)
-		if err == io.EOF {
-			return buf[:0], &OversizedError{Limit: limit, Size: size, Err: websocket.ErrMessageTooBig}
-		}
-		if err != nil {
-			return buf[:0], err
-		}
+	n, err := io.Copy(io.Discard, r)
+	if err != nil {
+		return buf[:0], err
 	}
+	return buf[:0], &OversizedError{Limit: limit, Size: int64(len(buf)) + n, Err: websocket.ErrMessageTooBig}
 }
 
 // handle counts f as delivered (Stats.Messages and Bytes: a frame a
