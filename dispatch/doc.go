@@ -443,8 +443,9 @@
 // count of calls and the stopped flag are one word, so a call is either
 // admitted before the stop, and counted, or refused; it is retried only
 // when another publisher admitted a call to the same subscription
-// between its load and its swap), one atomic addition (the call's end),
-// an atomic store (InHandType) and a load, and takes no lock.
+// between its load and its swap), one atomic addition (the call's end)
+// and two loads (InHandType, stored only when the type changes, and the
+// stopped flag), and takes no lock.
 //
 // A publish to N inline subscribers costs the slab (one allocation for
 // all N clones, as above) and nothing else: a quote too, as there is no
