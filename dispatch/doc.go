@@ -504,6 +504,16 @@
 // day this VM ran well above session 45's 250 ns, so #15's 200 ns is
 // still not met.
 //
+// Since session 47 the event is 376 bytes (schema.Decimal is 9 bytes,
+// pool.Header two words, Type beside Trade and BBO): 64 trade clones take
+// 24,576 bytes, 16 take 6,144 (18.75 % of the original 32,768). Paired
+// with the 440-byte build, nothing else running (benchmarks/README.md,
+// "The 376-byte event"): inline Fanout at 16 subscribers −24 % CPU
+// (p=0.002), Pipeline at 16 queued subscribers −19 % (p=0.041) and below
+// the baseline (33.6 against 41.6 µs CPU; inline 18.3 µs); an extra inline
+// subscriber at N=64 358 ns of CPU against 361 ns (the marginal bytes fell
+// only from 427 to 384): #15's 200 ns is still not met.
+//
 // # Merged events
 //
 // Cross-venue views (schema.MergedEvent, made by package merge) travel on
