@@ -3,8 +3,8 @@
 // schema with exact decimals, and fans the events out to the host's
 // consumers with bounded memory, no allocation from the socket to the
 // dispatcher (the subscribers' copies of an event share one allocation: up
-// to 595 copies of a trade or quote, 284 of an execution report, 376 of a
-// book diff of up to 8 levels; see package dispatch), and nothing lost that
+// to 697 copies of a trade or quote, 344 of an execution report, 414 of a
+// book diff of up to 14 levels; see package dispatch), and nothing lost that
 // must not be. The host composes the packages itself;
 // Meltica starts no goroutine the host did not ask for and leaves none
 // running after Close.

@@ -21,33 +21,34 @@
 // carried one is copied even when zero), each in memory of its own.
 //
 // The copies of one publish come from one allocation, a slab: an array of
-// 440-byte events, each followed by a pointer-free tail that holds its
+// 376-byte events, each followed by a pointer-free tail that holds its
 // book levels and raw bytes (tails from 256 bytes to 32 KiB in four steps
 // a doubling — 256, 320, 384, 448, 512, 640, … —, so a tail wastes less
-// than a quarter of its payload's size: a 20-level diff's 640 bytes of
-// levels fill a 640-byte tail), or, for an event with one
+// than a quarter of its payload's size: a 20-level diff's 360 bytes of
+// levels, 18 a level, take a 384-byte tail), or, for an event with one
 // out-of-line section and no payload (a ticker, a kline, an execution
 // report, a connection state), by that section. The slab is made when the
 // first matching subscription needs a copy and has room for every
-// subscription the event may still reach, up to 256 KiB: 595 copies of an
+// subscription the event may still reach, up to 256 KiB: 697 copies of an
 // event without book levels, raw bytes or out-of-line section (a trade, a
-// quote), 337 of a ticker, 284 of an execution report, fewer with a
-// payload (376 with a 256-byte tail — 8 levels —, 105 with 2 KiB, 7 with
-// 32 KiB). So publishing to N subscribers costs one allocation per slab:
-// one for N ≤ 595 for a trade; an event whose payload is larger than the
+// quote), 436 of a ticker, 344 of an execution report, fewer with a
+// payload (414 with a 256-byte tail — 14 levels —, 158 with 64 levels'
+// 1,152 bytes in a 1,280-byte tail, 108 with 2 KiB, 12 with 1,024
+// levels' 18 KiB, 7 with 32 KiB). So publishing to N subscribers costs
+// one allocation per slab: one for N ≤ 697 for a trade; an event whose payload is larger than the
 // largest tail costs a second, pointer-free one for all N payloads; an
 // event with a payload and a section, or several sections (a gap marker
 // about an order: Control and Exec), one more per section kind: a typed
 // array holding the N copies of that section. A copy is written into
 // zeroed memory, so it copies the common fields and only the sections the
-// event uses (a trade: about 220 of its 440 bytes); sectionsOf finds them
+// event uses (a trade: about 140 of its 376 bytes); sectionsOf finds them
 // once per publish. A quote that replaces its stream's quote still queued
 // is written over it in place (copyInto), its out-of-line section too: a
 // ticker replacing a ticker allocates nothing.
 //
 // What the copies share is their allocation's lifetime: the slab (and the
 // sections' arrays) is freed when none of its copies is referenced. A
-// subscriber that keeps one event keeps its N−1 siblings' memory (N × 440
+// subscriber that keeps one event keeps its N−1 siblings' memory (N × 376
 // bytes plus sections and payloads) alive with it. The dispatcher holds a
 // copy only while it is queued, so what it pins is bounded by its queues
 // (per subscription: the critical lane, one slot per coalescable stream
@@ -264,7 +265,7 @@
 //     stream waits; a newer one replaces it in place (without allocating
 //     when the payload fits) and keeps its place in line. A slow subscriber
 //     sees fewer, fresher updates, and always the latest in the end. It
-//     holds one event per stream, and at most 32,768 (about 14 MiB of 440-byte events, plus their sections): a
+//     holds one event per stream, and at most 32,768 (about 12 MiB of 376-byte events, plus their sections): a
 //     subscriber held still while new streams keep coming (options listed
 //     by the thousand) would otherwise grow it without end. Past that the
 //     quote queued first is dropped (counted in Stats.Coalesced) and
@@ -442,8 +443,9 @@
 // count of calls and the stopped flag are one word, so a call is either
 // admitted before the stop, and counted, or refused; it is retried only
 // when another publisher admitted a call to the same subscription
-// between its load and its swap), one atomic addition (the call's end),
-// an atomic store (InHandType) and a load, and takes no lock.
+// between its load and its swap), one atomic addition (the call's end)
+// and two loads (InHandType, stored only when the type changes, and the
+// stopped flag), and takes no lock.
 //
 // A publish to N inline subscribers costs the slab (one allocation for
 // all N clones, as above) and nothing else: a quote too, as there is no
@@ -501,6 +503,16 @@
 // of CPU against 376 ns before (medians of 12 rounds, lower in 11) — on a
 // day this VM ran well above session 45's 250 ns, so #15's 200 ns is
 // still not met.
+//
+// Since session 47 the event is 376 bytes (schema.Decimal is 9 bytes,
+// pool.Header two words, Type beside Trade and BBO): 64 trade clones take
+// 24,576 bytes, 16 take 6,144 (18.75 % of the original 32,768). Paired
+// with the 440-byte build, nothing else running (benchmarks/README.md,
+// "The 376-byte event"): inline Fanout at 16 subscribers −24 % CPU
+// (p=0.002), Pipeline at 16 queued subscribers −19 % (p=0.041) and below
+// the baseline (33.6 against 41.6 µs CPU; inline 18.3 µs); an extra inline
+// subscriber at N=64 358 ns of CPU against 361 ns (the marginal bytes fell
+// only from 427 to 384): #15's 200 ns is still not met.
 //
 // # Merged events
 //

@@ -19,16 +19,16 @@ import (
 // real subscriber goroutines and no sleeps: a handler that blocks on a
 // channel holds its subscription still while the test publishes.
 
-// "the event is 440 bytes"; "the rare large sections, held out of line
-// (Exec 480 bytes, Ticker 336, Kline 144)"; "up to 256 KiB (595 trades)".
+// "the event is 376 bytes"; "the rare large sections, held out of line
+// (Exec 384 bytes, Ticker 224, Kline 104)"; "up to 256 KiB (697 trades)".
 // The numbers the Clones section reasons with must be the schema's.
 func TestDocEventSizes(t *testing.T) {
 	var ev schema.CanonicalEvent
-	assert.Equal(t, uintptr(440), unsafe.Sizeof(ev), "dispatch/doc.go says 440 bytes")
-	assert.Equal(t, uintptr(480), unsafe.Sizeof(*ev.Exec))
-	assert.Equal(t, uintptr(336), unsafe.Sizeof(*ev.Ticker))
-	assert.Equal(t, uintptr(144), unsafe.Sizeof(*ev.Kline))
-	assert.Equal(t, uintptr(595), (256<<10)/unsafe.Sizeof(ev), "256 KiB holds 595 events")
+	assert.Equal(t, uintptr(376), unsafe.Sizeof(ev), "dispatch/doc.go says 376 bytes")
+	assert.Equal(t, uintptr(384), unsafe.Sizeof(*ev.Exec))
+	assert.Equal(t, uintptr(224), unsafe.Sizeof(*ev.Ticker))
+	assert.Equal(t, uintptr(104), unsafe.Sizeof(*ev.Kline))
+	assert.Equal(t, uintptr(697), (256<<10)/unsafe.Sizeof(ev), "256 KiB holds 697 events")
 }
 
 type claimRig struct {

@@ -69,7 +69,11 @@ func (s *Subscription) deliverInline(cl *clones) bool {
 	}
 	c := cl.take()
 	cl.next()
-	s.in.typ.Store(uint32(c.Type))
+	// Stored only when it changes: a feed's calls are mostly of one type,
+	// and a plain load costs none of the store's locked instruction.
+	if t := uint32(c.Type); s.in.typ.Load() != t {
+		s.in.typ.Store(t)
+	}
 	s.callInline(c)
 	return true
 }

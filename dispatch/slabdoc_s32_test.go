@@ -13,10 +13,12 @@ import (
 	"github.com/meltica/meltica/schema"
 )
 
-// The package doc's slab counts for an event with book levels: "376 with a
-// 256-byte tail — 8 levels —, 105 with 2 KiB, 7 with 32 KiB", "one for
-// N ≤ 376 with a small book diff, one more per further slab" (120, 65 and
-// 7 before the compact event, #15; 372 with the 448-byte event). The README
+// The package doc's slab counts for an event with book levels: "414 with a
+// 256-byte tail — 14 levels —, 158 with 1,152 bytes (64 levels), 12 with
+// 18 KiB (1,024 levels)", "one for N ≤ 414 with a small book diff, one more
+// per further slab" (120, 65 and 7 before the compact event, #15; 372 with
+// the 448-byte event; 376, 65 and 7 with the 440-byte event and 32-byte
+// levels). The README
 // said "one allocation per event for up to 138" of every kind; s32ct
 // measured 2 for a 3-level diff at 122..138 subscribers. Counted through
 // Publish with real subscriber goroutines; not under -race (its detector
@@ -25,7 +27,7 @@ func TestS32SlabCountsWithBookLevels(t *testing.T) {
 	for _, c := range []struct {
 		levels, subs int
 		want         float64
-	}{{3, 376, 1}, {3, 377, 2}, {64, 105, 1}, {64, 106, 2}, {1024, 7, 1}, {1024, 8, 2}} {
+	}{{3, 414, 1}, {3, 415, 2}, {64, 158, 1}, {64, 159, 2}, {1024, 12, 1}, {1024, 13, 2}} {
 		got := publishAllocs(t, c.subs, 100, func(ev *schema.CanonicalEvent, seq uint64) {
 			ev.Type = schema.EventBookUpdate
 			ev.Book.FirstSeq, ev.Book.LastSeq = seq, seq

@@ -304,7 +304,7 @@ const sweepStep = 4
 
 // maxQuotes is the most coalescable events one subscription queues (see
 // dropOldestQuoteLocked): one per stream is no bound when new streams
-// keep coming to a subscriber held still. 440 bytes each (plus their out-of-line sections), about 14 MiB.
+// keep coming to a subscriber held still. 376 bytes each (plus their out-of-line sections), about 12 MiB.
 const maxQuotes = 1 << 15
 
 func newSubscription(d *Dispatcher, id uint64, f Filter, o SubscribeOptions) *Subscription {

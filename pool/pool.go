@@ -208,7 +208,7 @@ func (p *Pool[T]) take() (T, error) {
 		obj = p.make()
 	}
 	h := obj.poolHeader()
-	atomic.StoreUint32(&h.state, stateOut)
+	h.set(stateOut)
 	if p.capture {
 		p.core.book.recordGet(h)
 		p.mu.Lock()
@@ -241,7 +241,7 @@ func (p *Pool[T]) make() T {
 		panic(fmt.Sprintf("pool %q: constructor returned a %s that belongs to pool %q", p.core.name, p.core.typ, h.owner.name))
 	}
 	h.owner = &p.core
-	h.self = h
+	h.set(stateFree)
 	p.created.Add(1)
 	made = true
 	return obj
@@ -256,7 +256,7 @@ func (p *Pool[T]) Owns(obj T) bool {
 		return false
 	}
 	h := obj.poolHeader()
-	return h.owner == &p.core && h.self == h && atomic.LoadUint32(&h.state) == stateOut
+	return h.owner == &p.core && h.is(stateOut)
 }
 
 // Put resets obj and returns it to the pool. It panics, naming the pool and
@@ -293,13 +293,13 @@ func (p *Pool[T]) Put(obj T) {
 			msg += fmt.Sprintf(" (where it was taken is not recorded: pool %q has CaptureStacks off)", h.owner.name)
 		}
 		panic(msg)
-	case h.self != h:
+	case !h.original():
 		// A value copy (cp := *obj) carries the original's Header, state
 		// "out" included: accepting it would count the checkout twice and
 		// put memory the pool never handed out on its free list.
 		panic(fmt.Sprintf("pool %q: Put of a copy of a %s (copied by value from a pooled object; Put the object Get returned, or use the type's Clone for a copy to keep)", p.core.name, p.core.typ))
 	}
-	if !atomic.CompareAndSwapUint32(&h.state, stateOut, stateIdle) {
+	if !h.move(stateOut, stateIdle) {
 		panic(p.secondPut(h))
 	}
 	// The object is ours from here on: nobody else may write it.
@@ -318,9 +318,9 @@ func (p *Pool[T]) Put(obj T) {
 	}()
 	obj.Reset()
 	reset = true
-	if h.owner != &p.core || h.self != h || atomic.LoadUint32(&h.state) != stateIdle {
-		h.owner, h.self = &p.core, h // a later stale Put is then a second Put
-		atomic.StoreUint32(&h.state, stateIdle)
+	if h.owner != &p.core || !h.is(stateIdle) {
+		h.owner = &p.core // a later stale Put is then a second Put
+		h.set(stateIdle)
 		p.giveBack(obj, false)
 		panic(fmt.Sprintf("pool %q: the Reset of a %s wrote its Header (Reset must assign the other fields one by one and leave the embedded pool.Header alone); the object is dropped", p.core.name, p.core.typ))
 	}

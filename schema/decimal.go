@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"encoding/binary"
 	"errors"
 	"math"
 	"math/bits"
@@ -69,8 +70,25 @@ func (e *DecimalError) Unwrap() error { return e.Err }
 // and compare values with [Decimal.Equal] or [Decimal.Cmp]. It encodes as
 // its text in JSON (a string), text and binary (encoding/gob).
 type Decimal struct {
-	mant  int64
+	// m is the mantissa, an int64 kept as 8 little-endian bytes: with
+	// scale the Decimal is 9 bytes aligned to one, not 16 aligned to eight,
+	// so a price level ([Level]) is 18 bytes and an event's sections pack
+	// (see CanonicalEvent). Read and write it only through mant and
+	// mkDecimal (one unaligned load or store each).
+	m     [8]byte
 	scale uint8
+}
+
+// mant returns d's mantissa.
+func (d Decimal) mant() int64 { return int64(binary.LittleEndian.Uint64(d.m[:])) }
+
+// mkDecimal returns mant × 10^-scale, unchecked: the callers keep mant in
+// ±(2^63-1) and scale in 0..MaxScale.
+func mkDecimal(mant int64, scale uint8) Decimal {
+	var d Decimal
+	binary.LittleEndian.PutUint64(d.m[:], uint64(mant))
+	d.scale = scale
+	return d
 }
 
 // NewDecimal returns mant × 10^-scale. Mantissas lie in ±(2^63-1), so that
@@ -85,7 +103,7 @@ func NewDecimal(mant int64, scale int) Decimal {
 	if mant == math.MinInt64 {
 		panic("schema: NewDecimal mantissa math.MinInt64 is out of range (±(2^63-1))")
 	}
-	return Decimal{mant: mant, scale: uint8(scale)}
+	return mkDecimal(mant, uint8(scale))
 }
 
 // ParseDecimal parses a decimal such as "-12.3400", "+.5" or "1.5e-3" (an
@@ -163,7 +181,7 @@ func parseDecimal[S ~string | ~[]byte](s S) (Decimal, error) {
 	if neg {
 		m = -m
 	}
-	return Decimal{mant: m, scale: uint8(scale)}, nil
+	return mkDecimal(m, uint8(scale)), nil
 }
 
 // noExp is what fastExp returns for an exponent it does not read.
@@ -318,7 +336,7 @@ func parseDecimalText[S ~string | ~[]byte](s S) (Decimal, error) {
 	if neg {
 		r = -r
 	}
-	return Decimal{mant: r, scale: uint8(sc)}, nil
+	return mkDecimal(r, uint8(sc)), nil
 }
 
 // fit returns the mantissa and scale of mant × 10^zeros × 10^-scale, or
@@ -364,27 +382,27 @@ func isNotFinite[S ~string | ~[]byte](s S) bool {
 }
 
 // Mantissa returns the integer mantissa.
-func (d Decimal) Mantissa() int64 { return d.mant }
+func (d Decimal) Mantissa() int64 { return d.mant() }
 
 // Scale returns the number of digits after the point.
 func (d Decimal) Scale() int { return int(d.scale) }
 
 // IsZero reports whether d is 0 at any scale.
-func (d Decimal) IsZero() bool { return d.mant == 0 }
+func (d Decimal) IsZero() bool { return d.mant() == 0 }
 
 // Sign returns -1, 0 or +1.
 func (d Decimal) Sign() int {
 	switch {
-	case d.mant < 0:
+	case d.mant() < 0:
 		return -1
-	case d.mant > 0:
+	case d.mant() > 0:
 		return 1
 	}
 	return 0
 }
 
 // Neg returns -d, always exactly: mantissas lie in ±(2^63-1).
-func (d Decimal) Neg() Decimal { return Decimal{mant: -d.mant, scale: d.scale} }
+func (d Decimal) Neg() Decimal { return mkDecimal(-d.mant(), d.scale) }
 
 // Identical reports whether d and o have the same digits: same value and same
 // scale ("1.0" and "1.00" are Equal but not Identical).
@@ -395,11 +413,12 @@ func (d Decimal) Identical(o Decimal) bool { return d == o }
 // Canonical forms, so Canonical is the map key of a value. It is exact
 // and allocates nothing.
 func (d Decimal) Canonical() Decimal {
-	for d.scale > 0 && d.mant%10 == 0 {
-		d.mant /= 10
-		d.scale--
+	m, scale := d.mant(), d.scale
+	for scale > 0 && m%10 == 0 {
+		m /= 10
+		scale--
 	}
-	return d
+	return mkDecimal(m, scale)
 }
 
 // Equal reports whether d and o have the same value at any scale.
@@ -411,8 +430,8 @@ func (d Decimal) Cmp(o Decimal) int {
 		return cmpInt(ds, os)
 	}
 	// Same non-zero sign: compare magnitudes at a common scale in 128 bits.
-	ah, al := widen(abs64(d.mant), int(o.scale)-int(d.scale))
-	bh, bl := widen(abs64(o.mant), int(d.scale)-int(o.scale))
+	ah, al := widen(abs64(d.mant()), int(o.scale)-int(d.scale))
+	bh, bl := widen(abs64(o.mant()), int(d.scale)-int(o.scale))
 	c := 0
 	switch {
 	case ah != bh:
@@ -420,7 +439,7 @@ func (d Decimal) Cmp(o Decimal) int {
 	default:
 		c = cmpU(al, bl)
 	}
-	if d.mant < 0 {
+	if d.mant() < 0 {
 		return -c
 	}
 	return c
@@ -466,11 +485,11 @@ func abs64(m int64) uint64 {
 // not fail a sum that fits.
 func (d Decimal) Add(o Decimal) (Decimal, error) {
 	s := max(d.scale, o.scale)
-	ah, al := widen(abs64(d.mant), int(s)-int(d.scale))
-	bh, bl := widen(abs64(o.mant), int(s)-int(o.scale))
-	neg := d.mant < 0
+	ah, al := widen(abs64(d.mant()), int(s)-int(d.scale))
+	bh, bl := widen(abs64(o.mant()), int(s)-int(o.scale))
+	neg := d.mant() < 0
 	var rh, rl uint64
-	if (d.mant < 0) == (o.mant < 0) {
+	if (d.mant() < 0) == (o.mant() < 0) {
 		var c uint64
 		rl, c = bits.Add64(al, bl, 0)
 		rh, c = bits.Add64(ah, bh, c)
@@ -480,7 +499,7 @@ func (d Decimal) Add(o Decimal) (Decimal, error) {
 	} else {
 		if ah < bh || (ah == bh && al < bl) { // |o| > |d|: the sign is o's
 			ah, al, bh, bl = bh, bl, ah, al
-			neg = o.mant < 0
+			neg = o.mant() < 0
 		}
 		var b uint64
 		rl, b = bits.Sub64(al, bl, 0)
@@ -499,7 +518,7 @@ func fromMagnitude(hi, lo uint64, neg bool, scale uint8) (Decimal, error) {
 	if neg {
 		m = -m
 	}
-	return Decimal{mant: m, scale: scale}, nil
+	return mkDecimal(m, scale), nil
 }
 
 // Sub returns d - o at the larger of the two scales, or ErrDecimalOverflow.
@@ -509,7 +528,7 @@ func (d Decimal) Sub(o Decimal) (Decimal, error) { return d.Add(o.Neg()) }
 // trailing zeros that must go to fit; ErrDecimalOverflow or
 // ErrDecimalPrecision when the exact product cannot be represented.
 func (d Decimal) Mul(o Decimal) (Decimal, error) {
-	hi, lo := bits.Mul64(abs64(d.mant), abs64(o.mant))
+	hi, lo := bits.Mul64(abs64(d.mant()), abs64(o.mant()))
 	scale := int(d.scale) + int(o.scale)
 	for (hi != 0 || lo > math.MaxInt64 || scale > MaxScale) && scale > 0 {
 		qhi, rhi := hi/10, hi%10
@@ -527,10 +546,10 @@ func (d Decimal) Mul(o Decimal) (Decimal, error) {
 		return Decimal{}, ErrDecimalPrecision
 	}
 	m := int64(lo)
-	if (d.mant < 0) != (o.mant < 0) {
+	if (d.mant() < 0) != (o.mant() < 0) {
 		m = -m
 	}
-	return Decimal{mant: m, scale: uint8(scale)}, nil
+	return mkDecimal(m, uint8(scale)), nil
 }
 
 // Float64 returns the nearest float64. For display and statistics only:
@@ -551,8 +570,8 @@ func (d Decimal) String() string {
 // allocate when b has room.
 func (d Decimal) AppendTo(b []byte) []byte {
 	var tmp [20]byte
-	digits := strconv.AppendUint(tmp[:0], abs64(d.mant), 10)
-	if d.mant < 0 {
+	digits := strconv.AppendUint(tmp[:0], abs64(d.mant()), 10)
+	if d.mant() < 0 {
 		b = append(b, '-')
 	}
 	sc := int(d.scale)

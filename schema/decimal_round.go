@@ -58,24 +58,24 @@ func (m RoundingMode) String() string {
 // Venues' tick and lot sizes are steps: round a price with its tick size,
 // a quantity with its step size.
 func (d Decimal) RoundToStep(step Decimal, mode RoundingMode) (Decimal, error) {
-	if step.mant <= 0 {
+	if step.mant() <= 0 {
 		return Decimal{}, ErrDecimalStep
 	}
 	if mode > RoundHalfEven {
 		return Decimal{}, ErrDecimalRounding
 	}
 	s := max(d.scale, step.scale)
-	nh, nl := widen(abs64(d.mant), int(s)-int(d.scale))
-	th, tl := widen(uint64(step.mant), int(s)-int(step.scale))
+	nh, nl := widen(abs64(d.mant()), int(s)-int(d.scale))
+	th, tl := widen(uint64(step.mant()), int(s)-int(step.scale))
 	q, rh, rl, over := divmod128(nh, nl, th, tl)
 	if !over {
-		q, over = roundQuotient(q, rh, rl, th, tl, d.mant < 0, mode)
+		q, over = roundQuotient(q, rh, rl, th, tl, d.mant() < 0, mode)
 	}
 	if over {
 		return Decimal{}, ErrDecimalOverflow
 	}
-	hi, lo := bits.Mul64(q, uint64(step.mant))
-	return fromMagnitude(hi, lo, d.mant < 0, step.scale)
+	hi, lo := bits.Mul64(q, uint64(step.mant()))
+	return fromMagnitude(hi, lo, d.mant() < 0, step.scale)
 }
 
 // Round returns d with scale digits after the point, rounded by mode: the
@@ -84,7 +84,7 @@ func (d Decimal) Round(scale int, mode RoundingMode) (Decimal, error) {
 	if scale < 0 || scale > MaxScale {
 		return Decimal{}, ErrDecimalScale
 	}
-	return d.RoundToStep(Decimal{mant: 1, scale: uint8(scale)}, mode)
+	return d.RoundToStep(mkDecimal(1, uint8(scale)), mode)
 }
 
 // Div returns d / o with scale digits after the point, rounded by mode:
@@ -95,18 +95,18 @@ func (d Decimal) Round(scale int, mode RoundingMode) (Decimal, error) {
 // rounded quotient does not fit.
 func (d Decimal) Div(o Decimal, scale int, mode RoundingMode) (Decimal, error) {
 	switch {
-	case o.mant == 0:
+	case o.mant() == 0:
 		return Decimal{}, ErrDecimalDivByZero
 	case scale < 0 || scale > MaxScale:
 		return Decimal{}, ErrDecimalScale
 	case mode > RoundHalfEven:
 		return Decimal{}, ErrDecimalRounding
 	}
-	// d/o = (|d.mant| × 10^e) / (|o.mant|) × 10^-scale, e = scale + o.scale - d.scale.
-	neg := (d.mant < 0) != (o.mant < 0)
+	// d/o = (|d.mant()| × 10^e) / (|o.mant()|) × 10^-scale, e = scale + o.scale - d.scale.
+	neg := (d.mant() < 0) != (o.mant() < 0)
 	e := scale + int(o.scale) - int(d.scale)
-	nh, nl := uint64(0), abs64(d.mant)
-	th, tl := uint64(0), abs64(o.mant)
+	nh, nl := uint64(0), abs64(d.mant())
+	th, tl := uint64(0), abs64(o.mant())
 	var ok bool
 	if e >= 0 {
 		if nh, nl, ok = mulPow10(nh, nl, e); !ok {
@@ -137,8 +137,8 @@ func (d Decimal) MulRound(o Decimal, scale int, mode RoundingMode) (Decimal, err
 	case mode > RoundHalfEven:
 		return Decimal{}, ErrDecimalRounding
 	}
-	neg := (d.mant < 0) != (o.mant < 0)
-	nh, nl := bits.Mul64(abs64(d.mant), abs64(o.mant))
+	neg := (d.mant() < 0) != (o.mant() < 0)
+	nh, nl := bits.Mul64(abs64(d.mant()), abs64(o.mant()))
 	e := scale - int(d.scale) - int(o.scale) // the product's scale is d's + o's
 	if e >= 0 {
 		nh, nl, ok := mulPow10(nh, nl, e)

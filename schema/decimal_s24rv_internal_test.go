@@ -101,7 +101,7 @@ func oldParseDecimal(s string) (Decimal, error) {
 	if neg {
 		m = -m
 	}
-	return Decimal{mant: m, scale: uint8(scale)}, nil
+	return mkDecimal(m, uint8(scale)), nil
 }
 
 var s24rvSeeds = []string{
@@ -145,7 +145,7 @@ func FuzzS24rvSameDigitsAsBefore(f *testing.F) {
 		d, err := ParseDecimal(s)
 		switch {
 		case oerr == nil && (err != nil || d != old):
-			t.Fatalf("%q: was %d×10^-%d, now %v, %v", s, old.mant, old.scale, d, err)
+			t.Fatalf("%q: was %d×10^-%d, now %v, %v", s, old.mant(), old.scale, d, err)
 		case oerr != nil && errors.Is(oerr, ErrDecimalSyntax) && err == nil:
 			t.Fatalf("%q: was %v, now %v", s, oerr, d)
 		}

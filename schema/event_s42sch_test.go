@@ -42,17 +42,19 @@ func s42schExec() schema.Execution {
 	}
 }
 
-// The compact layout (issue #15): the pool's header (24 bytes), the common
-// fields (104: Venue and Symbol strings, Type, five 8-byte scalars, Raw),
-// the sections held by value (Trade 88, BBO 64, Book 88), eight section
-// pointers (64) and the kept storage's pointer (8) are 440 bytes. It was
-// 1,928 with every section by value, then 448 with the header's record of
-// the pool's debug mode (now kept by the pool); a subscriber's clone
-// copies this, and 64 of them fit the allocator's 28,672-byte size class.
-func TestS42schEventIs440Bytes(t *testing.T) {
+// The compact layout (issue #15): the pool's header (16 bytes), the common
+// fields (96: Venue and Symbol strings, five 8-byte scalars, Raw), Type (1)
+// with the byte-aligned sections beside it (Trade 67, BBO 36: a Decimal is
+// 9 bytes), Book (88), eight section pointers (64) and the kept storage's
+// pointer (8) are 376 bytes. It was 1,928 with every section by value,
+// then 448 with the header's record of the pool's debug mode (now kept by
+// the pool), then 440 with 16-byte Decimals and a three-word header; a
+// subscriber's clone copies this, and 64 of them (plus the allocator's
+// 8-byte header) fit its 24,576-byte size class.
+func TestS42schEventIs376Bytes(t *testing.T) {
 	var e schema.CanonicalEvent
-	assert.Equal(t, uintptr(440), unsafe.Sizeof(e))
-	assert.Equal(t, uintptr(240), unsafe.Sizeof(e.Trade)+unsafe.Sizeof(e.BBO)+unsafe.Sizeof(e.Book), "sections held by value")
+	assert.Equal(t, uintptr(376), unsafe.Sizeof(e))
+	assert.Equal(t, uintptr(67+36+88), unsafe.Sizeof(e.Trade)+unsafe.Sizeof(e.BBO)+unsafe.Sizeof(e.Book), "sections held by value")
 }
 
 // A pooled event takes its out-of-line sections from storage it keeps: once
