@@ -374,6 +374,7 @@ type Consumer struct {
 	execResumed                                 atomic.Uint64
 	execLost                                    lossCounter // reports removed from the stream unread
 	lost, poolDropped, ackErrors, badMsgs       lossCounter
+	ackUnawaited                                lossCounter // acks not sent again: the durable consumer reset under the report (ackAwaited)
 	latestEvicted, seqEvicted                   lossCounter // past MaxStreams: latest updates dropped, sequence states forgotten
 	venuesForgotten                             lossCounter // past maxVenues
 }
@@ -1385,7 +1386,7 @@ const ackRetry = time.Second
 // See confirm.
 func (c *Consumer) ack(m jetstream.Msg) {
 	c.handled(m)
-	c.confirm(m.DoubleAck)
+	c.confirm(m, m.DoubleAck)
 }
 
 // maxAsideAcks bounds the acks whose confirmations a Consumer waits for
@@ -1425,11 +1426,11 @@ func (c *Consumer) ackAside(m jetstream.Msg) {
 	case c.asideSlots <- struct{}{}:
 		c.asideAcks.Go(func() {
 			defer func() { <-c.asideSlots }()
-			c.confirm(m.DoubleAck)
+			c.confirm(m, m.DoubleAck)
 		})
 	default:
 		c.asideFull.Add(1)
-		c.confirm(m.DoubleAck)
+		c.confirm(m, m.DoubleAck)
 	}
 }
 
@@ -1441,22 +1442,23 @@ var termBody = []byte("+TERM")
 // waits for the server to confirm the Term (see confirm). Under execMu.
 func (c *Consumer) terminate(m jetstream.Msg) {
 	c.handled(m)
-	c.confirm(func(ctx context.Context) error {
+	c.confirm(m, func(ctx context.Context) error {
 		_, err := c.nc.RequestWithContext(ctx, m.Reply(), termBody)
 		return err
 	})
 }
 
-// confirm sends an ack or a Term with send and waits for the server's
-// confirmation. One not confirmed within ackRetry is sent again, until
-// AckWait has passed: one lost (written into a dying link, which nats.go
-// does not send again) held the next report — the server delivers
+// confirm sends an ack or a Term of m with send and waits for the
+// server's confirmation. One not confirmed within ackRetry is sent again,
+// until AckWait has passed: one lost (written into a dying link, which
+// nats.go does not send again) held the next report — the server delivers
 // MaxAckPending at a time — for a whole AckWait (30 s by default). An ack
 // is idempotent: the server confirms one of a report already acknowledged
 // too. So is one whose wait nats.go ended with ErrDisconnected
 // (Conn.ForceReconnect drops the link and every reply awaited): it went
-// with the old socket.
-func (c *Consumer) confirm(send func(context.Context) error) {
+// with the old socket. One the server no longer waits for (ackAwaited) is
+// not sent again: m comes again.
+func (c *Consumer) confirm(m jetstream.Msg, send func(context.Context) error) {
 	ctx, cancel := context.WithTimeout(c.life, c.opts.AckWait)
 	defer cancel()
 	for {
@@ -1470,7 +1472,42 @@ func (c *Consumer) confirm(send func(context.Context) error) {
 			c.ackErrors.add(c.log, 1, "natsbridge: acks not confirmed by the server; the reports may come again (dropped as duplicates)", "error", err)
 			return
 		}
+		if errors.Is(err, context.DeadlineExceeded) && !c.ackAwaited(ctx, m) {
+			c.ackUnawaited.add(c.log, 1, "natsbridge: the durable consumer was reset under a report in hand and ignores its ack; the report comes again (dropped by its id)", "subject", m.Subject())
+			return
+		}
 	}
+}
+
+// ackAwaited reports whether the server may still take the ack (or Term)
+// of m, a delivery of the durable consumer not confirmed within ackRetry:
+// false when the consumer was reset under it (by the Consumer after a
+// reconnection, resetLost, to a report still in nats.go's hands; or by an
+// operator), its next report to deliver at or before m (its info's
+// Delivered.Stream below m's stream sequence). The server ignores such an
+// ack without an answer (nats-server consumer.go processAckMsg: an ack at
+// or past the next sequence to deliver) until it has delivered m again,
+// which needs a pull: none waited when the Consume's pulls were refused
+// (an operator's lower MaxRequestBatch) or its last one had delivered m
+// again, nats.go pulling again only once m is done — and the ack, sent
+// again until AckWait, held execMu, the next report and the resumer that
+// long (TestS47natsAckIgnoredAfterReset; TestS39natsOperatorLimitsChangedLive
+// timed out, about 1 run in 400 under load). m comes again, dropped by its
+// id, or terminated again. Unknown (no metadata, no answer within
+// ackRetry): true, sent again.
+func (c *Consumer) ackAwaited(ctx context.Context, m jetstream.Msg) bool {
+	meta, err := m.Metadata()
+	if err != nil {
+		return true
+	}
+	look, stop := context.WithTimeout(ctx, ackRetry)
+	defer stop()
+	cons, err := c.execResume.js.Consumer(look, c.opts.Stream.Name, c.opts.Durable)
+	if err != nil {
+		return true
+	}
+	info := cons.CachedInfo()
+	return info == nil || info.Delivered.Stream >= meta.Sequence.Stream
 }
 
 // onState publishes a state of the NATS connection to the dispatcher as a

@@ -192,7 +192,12 @@
 //     ErrDisconnected (Conn.ForceReconnect), is sent again until it is
 //     confirmed, within AckWait,
 //     so that the server, which delivers MaxAckPending at a time, does not
-//     hold the next report for AckWait; and once its connection is back
+//     hold the next report for AckWait — unless the server no longer waits
+//     for it (the durable consumer was reset under the report, by an
+//     operator or by the Consumer as below: the server ignores the ack
+//     until it delivers the report again, dropped then by its id; one
+//     sent again held the next report for AckWait when no pull waited to
+//     deliver it); and once its connection is back
 //     after a loss, a Consumer whose durable consumer waits for the ack of
 //     a report it delivered into the lost link (one the Consumer never
 //     received: a report received, waiting to be handed on, is not reset

@@ -535,8 +535,10 @@ func (c *Consumer) redeliverLost() {
 // (A reset made anyway costs a second delivery, dropped by its id: the
 // server ignores the first one's ack, unconfirmed, until it has delivered
 // it again.) A report nats.go holds and has not yet handed to onExec
-// (behind the one at the door, with MaxAckPending above 1) reads as lost:
-// its second delivery is dropped by its id. (Consumers sharing a Durable
+// (behind the one at the door, with MaxAckPending above 1, or not yet at
+// the door) reads as lost: its second delivery is dropped by its id, and
+// the first one's ack, which the server ignores, is not sent again past
+// ackRetry (ackAwaited). (Consumers sharing a Durable
 // split its reports: a report in another's hands may then come to this one
 // too — at least once still.) Under execMu, with no report in hand; the
 // reset's deadline starts once it is held, so that a delivery that held it
