@@ -1412,8 +1412,9 @@ const maxAsideAcks = 32
 // ack (nats-server consumer.go processAckMsg: an ack at or past the next
 // sequence to deliver is ignored), and the ack, sent again until AckWait
 // (30 s by default), held execMu and every later report that long
-// (TestS43natsLateDuplicateAckAfterReset). The server then delivers the
-// report again, dropped as a duplicate and acknowledged in turn; and an
+// (TestS43natsLateDuplicateAckAfterReset); confirm now gives such an ack
+// up after one try with no answer, once ackAwaited finds the server no
+// longer waits for it. The server then delivers the report again, dropped as a duplicate and acknowledged in turn; and an
 // ack into a dying link is still sent again until confirmed, so that the
 // next incarnation does not get the report again. At most maxAsideAcks
 // confirmations wait aside; past them m's is waited for in place
