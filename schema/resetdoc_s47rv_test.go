@@ -6,7 +6,6 @@ import (
 	"go/doc"
 	"go/parser"
 	"go/token"
-	"io/fs"
 	"runtime"
 	"strings"
 	"testing"
@@ -19,18 +18,14 @@ import (
 	"github.com/meltica/meltica/schema"
 )
 
-// s47rvMethodDoc returns the doc comment of method recv.name in this
-// package's non-test sources, its lines joined by spaces.
-func s47rvMethodDoc(t *testing.T, recv, name string) string {
+// s47rvMethodDoc returns the doc comment of method recv.name declared in
+// file, its lines joined by spaces.
+func s47rvMethodDoc(t *testing.T, file, recv, name string) string {
 	t.Helper()
 	fset := token.NewFileSet()
-	var files []*ast.File
-	pkgs, err := parser.ParseDir(fset, ".", func(fi fs.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, parser.ParseComments)
+	f, err := parser.ParseFile(fset, file, nil, parser.ParseComments)
 	require.NoError(t, err)
-	for _, f := range pkgs["schema"].Files {
-		files = append(files, f)
-	}
-	p, err := doc.NewFromFiles(fset, files, "github.com/meltica/meltica/schema")
+	p, err := doc.NewFromFiles(fset, []*ast.File{f}, "github.com/meltica/meltica/schema")
 	require.NoError(t, err)
 	for _, typ := range p.Types {
 		if typ.Name != recv {
@@ -59,7 +54,7 @@ func TestS47rvResetDocSizes(t *testing.T) {
 	var ev schema.CanonicalEvent
 	byValue := unsafe.Sizeof(ev.Trade) + unsafe.Sizeof(ev.BBO) + unsafe.Sizeof(ev.Book)
 	written := unsafe.Sizeof(ev) - unsafe.Sizeof(pool.Header{})
-	d := s47rvMethodDoc(t, "CanonicalEvent", "Reset")
+	d := s47rvMethodDoc(t, "event.go", "CanonicalEvent", "Reset")
 	assert.Contains(t, d, fmt.Sprintf("the sections held by value (%d bytes)", byValue))
 	assert.Contains(t, d, fmt.Sprintf("a trade's Reset writes about %d bytes", written))
 }
