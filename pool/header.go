@@ -31,7 +31,8 @@ const (
 // Put of the clone panics. A copy made by value (`cp := *obj`) keeps the
 // original's Header, but the Header records its own address, so the pool
 // tells the copy from the object it handed out and a Put of the copy
-// panics too.
+// panics too. (The copy's Header points at the original, so a copy kept
+// keeps its original's memory.)
 //
 // Reset MUST NOT write the Header, not even with its own value (as in
 // `*x = T{Header: x.Header}`): Put claims the object by an atomic
@@ -40,40 +41,47 @@ const (
 // fields one by one; a reflection test (see package schema's) catches a
 // field that Reset forgets.
 //
-// It is 16 bytes (two words): the call sites a CaptureStacks pool records
+// It is two words (16 bytes on a 64-bit platform): the call sites a CaptureStacks pool records
 // are kept by the pool, beside the object (see stackBook), not in every
 // pooled object of every pool; and the object's state shares a word with
 // the Header's own address.
 type Header struct {
 	owner *core // written once, before the object is first handed out
-	// tag is the Header's own address (a value copy keeps the original's)
-	// with the object's state (state*) in its two low bits, which an
-	// address of a Header (aligned to a word) leaves zero; read and
-	// written atomically. It is an integer, not a pointer: it only
-	// identifies the Header (Go's heap does not move objects, and the pool
-	// stamps an object again when it is made), and keeps nothing alive.
-	tag uintptr
+	// tag points into the Header itself: its own address (a value copy
+	// keeps the original's) plus the object's state (state*), which an
+	// address of a Header (aligned to a word) leaves in the two low bits;
+	// read and written atomically. It is a pointer, not an integer, so
+	// that a value copy keeps its original alive: while the copy lives no
+	// other object is made at that address, where the copy's bytes
+	// (`*n = cp`) would pass for the original's Header.
+	tag unsafe.Pointer
 }
 
 // addr is h's own address, as tag records it.
 func (h *Header) addr() uintptr { return uintptr(unsafe.Pointer(h)) }
 
+// at is the tag of h in state st: a pointer st bytes into h (st < 4, and
+// a Header is at least two words).
+func (h *Header) at(st uintptr) unsafe.Pointer { return unsafe.Add(unsafe.Pointer(h), st) }
+
 // is reports whether h is the Header of an object (not a value copy of
 // one) in state st.
-func (h *Header) is(st uintptr) bool { return atomic.LoadUintptr(&h.tag) == h.addr()|st }
+func (h *Header) is(st uintptr) bool { return atomic.LoadPointer(&h.tag) == h.at(st) }
 
 // original reports whether h is where the pool stamped it: false for a
 // value copy (cp := *obj) of a pooled object, whose tag names the
 // original's address, and for a Header never stamped.
-func (h *Header) original() bool { return atomic.LoadUintptr(&h.tag)&^stateMask == h.addr() }
+func (h *Header) original() bool {
+	return uintptr(atomic.LoadPointer(&h.tag))&^stateMask == h.addr()
+}
 
 // set records state st in h's tag.
-func (h *Header) set(st uintptr) { atomic.StoreUintptr(&h.tag, h.addr()|st) }
+func (h *Header) set(st uintptr) { atomic.StorePointer(&h.tag, h.at(st)) }
 
 // move changes h's state from old to st, reporting false (nothing
 // changed) when h is not an original in state old.
 func (h *Header) move(old, st uintptr) bool {
-	return atomic.CompareAndSwapUintptr(&h.tag, h.addr()|old, h.addr()|st)
+	return atomic.CompareAndSwapPointer(&h.tag, h.at(old), h.at(st))
 }
 
 // poolHeader gives the pool access to the record; being unexported, it can

@@ -31,7 +31,8 @@
 //
 // Issue #15 asked that Reset clear what was set rather than every section.
 // The compact event's Reset zeroes the common fields, Trade, BBO and Book
-// (240 bytes) and only the kept sections handed out; the old one zeroed
+// (240 bytes then; 191 since session 47's 9-byte Decimal) and only the
+// kept sections handed out; the old one zeroed
 // all 1,928 bytes. Fill and Reset of a pooled event, old (main c7db293b,
 // every section by value) against new, interleaved, on the shared 2-core
 // box under load (load average 13 to 15, hence the spread), medians:

@@ -33,7 +33,7 @@ const repeatsWindow = 2*prepareOverlap + answerTimeout
 // maxRepeats bounds the reports remembered in one window: an account
 // sending more than that in repeatsWindow (over 320 a second) has its
 // oldest forgotten first, and a repeat of one forgotten is delivered again
-// (never lost). Each takes 520 bytes (seenEntry, amd64) and an index entry:
+// (never lost). Each takes 424 bytes (seenEntry, amd64) and an index entry:
 // under 10 MB at the bound per private connection, given back when the
 // window ends on Client.Clock, whether or not a report comes after it
 // (repeats.expire).
