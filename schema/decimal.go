@@ -425,13 +425,24 @@ func (d Decimal) Canonical() Decimal {
 func (d Decimal) Equal(o Decimal) bool { return d.Cmp(o) == 0 }
 
 // Cmp returns -1, 0 or +1 as d is less than, equal to or greater than o.
+// Two decimals of one scale (a book's prices: one tick size) compare by
+// their mantissas, inline.
 func (d Decimal) Cmp(o Decimal) int {
-	if ds, os := d.Sign(), o.Sign(); ds != os || ds == 0 {
+	a, b := d.mant(), o.mant()
+	if d.scale == o.scale {
+		return cmpInt64(a, b)
+	}
+	return cmpScaled(a, int(d.scale), b, int(o.scale))
+}
+
+// cmpScaled compares a × 10^-as with b × 10^-bs for scales that differ.
+func cmpScaled(a int64, as int, b int64, bs int) int {
+	if ds, os := sign64(a), sign64(b); ds != os || ds == 0 {
 		return cmpInt(ds, os)
 	}
 	// Same non-zero sign: compare magnitudes at a common scale in 128 bits.
-	ah, al := widen(abs64(d.mant()), int(o.scale)-int(d.scale))
-	bh, bl := widen(abs64(o.mant()), int(d.scale)-int(o.scale))
+	ah, al := widen(abs64(a), bs-as)
+	bh, bl := widen(abs64(b), as-bs)
 	c := 0
 	switch {
 	case ah != bh:
@@ -439,10 +450,30 @@ func (d Decimal) Cmp(o Decimal) int {
 	default:
 		c = cmpU(al, bl)
 	}
-	if d.mant() < 0 {
+	if a < 0 {
 		return -c
 	}
 	return c
+}
+
+func cmpInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func sign64(m int64) int {
+	switch {
+	case m < 0:
+		return -1
+	case m > 0:
+		return 1
+	}
+	return 0
 }
 
 func widen(m uint64, by int) (hi, lo uint64) {
