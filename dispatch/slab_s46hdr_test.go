@@ -17,9 +17,17 @@ import (
 // runtime's own count of bytes allocated, over 200 publishes; not
 // parallel, so that no other test allocates meanwhile.
 func TestS46hdrSixtyFourTradeClonesFitTheSmallerSizeClass(t *testing.T) {
+	perPublish, last := tradeCloneBytes(64, 200)
+	assert.LessOrEqual(t, perPublish, uint64(30_000), "bytes per publish of 64 trade clones (28,672 expected; 32,768 with a 448-byte event)")
+	assert.Equal(t, "BTC-USDT", last.Symbol)
+}
+
+// tradeCloneBytes publishes a trade to n clones, publishes times, and
+// returns the bytes the runtime allocated per publish and the last clone
+// (kept alive until then).
+func tradeCloneBytes(n, publishes int) (perPublish uint64, last *schema.CanonicalEvent) {
 	src := &schema.CanonicalEvent{Venue: schema.VenueBinance, Symbol: "BTC-USDT", Type: schema.EventTrade, SeqProvider: 1}
 	src.Trade.Price, src.Trade.Qty = schema.NewDecimal(6500012, 2), schema.NewDecimal(15, 3)
-	const n, publishes = 64, 200
 	live := make([]*schema.CanonicalEvent, n)
 	var before, after runtime.MemStats
 	runtime.GC()
@@ -31,7 +39,5 @@ func TestS46hdrSixtyFourTradeClonesFitTheSmallerSizeClass(t *testing.T) {
 		}
 	}
 	runtime.ReadMemStats(&after)
-	perPublish := (after.TotalAlloc - before.TotalAlloc) / publishes
-	assert.LessOrEqual(t, perPublish, uint64(30_000), "bytes per publish of 64 trade clones (28,672 expected; 32,768 with a 448-byte event)")
-	assert.Equal(t, "BTC-USDT", live[n-1].Symbol)
+	return (after.TotalAlloc - before.TotalAlloc) / uint64(publishes), live[n-1]
 }

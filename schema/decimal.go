@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"math"
@@ -391,15 +392,7 @@ func (d Decimal) Scale() int { return int(d.scale) }
 func (d Decimal) IsZero() bool { return d.mant() == 0 }
 
 // Sign returns -1, 0 or +1.
-func (d Decimal) Sign() int {
-	switch {
-	case d.mant() < 0:
-		return -1
-	case d.mant() > 0:
-		return 1
-	}
-	return 0
-}
+func (d Decimal) Sign() int { return cmp.Compare(d.mant(), 0) }
 
 // Neg returns -d, always exactly: mantissas lie in ±(2^63-1).
 func (d Decimal) Neg() Decimal { return mkDecimal(-d.mant(), d.scale) }
@@ -430,15 +423,15 @@ func (d Decimal) Equal(o Decimal) bool { return d.Cmp(o) == 0 }
 func (d Decimal) Cmp(o Decimal) int {
 	a, b := d.mant(), o.mant()
 	if d.scale == o.scale {
-		return cmpInt64(a, b)
+		return cmp.Compare(a, b)
 	}
 	return cmpScaled(a, int(d.scale), b, int(o.scale))
 }
 
 // cmpScaled compares a × 10^-as with b × 10^-bs for scales that differ.
 func cmpScaled(a int64, as int, b int64, bs int) int {
-	if ds, os := sign64(a), sign64(b); ds != os || ds == 0 {
-		return cmpInt(ds, os)
+	if ds, os := cmp.Compare(a, 0), cmp.Compare(b, 0); ds != os || ds == 0 {
+		return cmp.Compare(ds, os)
 	}
 	// Same non-zero sign: compare magnitudes at a common scale in 128 bits.
 	ah, al := widen(abs64(a), bs-as)
@@ -446,9 +439,9 @@ func cmpScaled(a int64, as int, b int64, bs int) int {
 	c := 0
 	switch {
 	case ah != bh:
-		c = cmpU(ah, bh)
+		c = cmp.Compare(ah, bh)
 	default:
-		c = cmpU(al, bl)
+		c = cmp.Compare(al, bl)
 	}
 	if a < 0 {
 		return -c
@@ -456,51 +449,11 @@ func cmpScaled(a int64, as int, b int64, bs int) int {
 	return c
 }
 
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func sign64(m int64) int {
-	switch {
-	case m < 0:
-		return -1
-	case m > 0:
-		return 1
-	}
-	return 0
-}
-
 func widen(m uint64, by int) (hi, lo uint64) {
 	if by <= 0 {
 		return 0, m
 	}
 	return bits.Mul64(m, pow10[by])
-}
-
-func cmpInt(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func cmpU(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func abs64(m int64) uint64 {

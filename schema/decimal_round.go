@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"cmp"
 	"errors"
 	"math"
 	"math/bits"
@@ -250,7 +251,7 @@ func mulPow10(hi, lo uint64, e int) (uint64, uint64, bool) {
 
 func cmp128(ah, al, bh, bl uint64) int {
 	if ah != bh {
-		return cmpU(ah, bh)
+		return cmp.Compare(ah, bh)
 	}
-	return cmpU(al, bl)
+	return cmp.Compare(al, bl)
 }
