@@ -125,31 +125,35 @@ func (c *gateClock) fire() {
 // session runs after Close. Before the fix stop only stopped the timer,
 // which a timer already fired ignores, and returned while its callback
 // still ran.
+//
+// The callback's return is what stop can see of it: the end's done
+// channel, closed as the callback's last act. The test checks that, not
+// a mark of the fake clock's after the callback returned (clk.done):
+// stop may wake between the two, and once did (session 47, a full -race
+// run: "stop returned before the fired end's callback did", about 1 run
+// in 130 under CPU load). While the callback runs, held inside expire by
+// r.mu, stop must not have returned nor done been closed.
 func TestS33sessStopWaitsForFiredEnd(t *testing.T) {
 	clk := &gateClock{endClock: newEndClock(), gate: make(chan struct{}), done: make(chan struct{})}
 	r := &repeats{clk: clk}
 	r.begin(1, 2)
+	r.mu.Lock()
+	ended := r.endDone // closed by the end's callback as it returns
+	r.mu.Unlock()
 	clk.fire() // the end fired; its callback not yet run
 	stopped := make(chan struct{})
 	go func() {
 		r.stopNow()
 		close(stopped)
 	}()
-	waiting := func() bool { // stop blocked waiting for the callback
-		buf := make([]byte, 1<<20)
-		for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
-			if strings.HasPrefix(g, "goroutine ") && (strings.Contains(g, "[chan receive") || strings.Contains(g, "[select")) && strings.Contains(g, "(*repeats).stop(") {
-				return true
-			}
-		}
-		return false
-	}
-	require.Eventually(t, func() bool {
+	require.Eventually(t, func() bool { // stop blocked waiting for the callback
 		select {
 		case <-stopped:
 			return true
 		default:
-			return waiting()
+			return goroutineIn(func(g string) bool {
+				return (strings.Contains(g, "[chan receive") || strings.Contains(g, "[select")) && strings.Contains(g, "(*repeats).stop(")
+			})
 		}
 	}, time.Minute, time.Millisecond)
 	select {
@@ -157,12 +161,40 @@ func TestS33sessStopWaitsForFiredEnd(t *testing.T) {
 		t.Error("stop returned while the fired end's callback had not run")
 	default:
 	}
+
+	r.mu.Lock() // the callback runs, and waits inside expire
 	close(clk.gate)
+	require.Eventually(t, func() bool {
+		return goroutineIn(func(g string) bool { return strings.Contains(g, "(*repeats).expire(") })
+	}, time.Minute, time.Millisecond)
+	select {
+	case <-stopped:
+		t.Error("stop returned while the fired end's callback ran")
+	default:
+	}
+	select {
+	case <-ended:
+		t.Error("the end's done closed while its callback ran")
+	default:
+	}
+	r.mu.Unlock()
 	<-stopped
 	select {
-	case <-clk.done:
+	case <-ended:
 	default:
 		t.Error("stop returned before the fired end's callback did")
 	}
 	<-clk.done
+}
+
+// goroutineIn reports whether the stack of a goroutine (its status line
+// and frames, as runtime.Stack writes them) satisfies in.
+func goroutineIn(in func(stack string) bool) bool {
+	buf := make([]byte, 1<<20)
+	for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+		if strings.HasPrefix(g, "goroutine ") && in(g) {
+			return true
+		}
+	}
+	return false
 }
