@@ -886,7 +886,7 @@ func (m *bnTradeMsg) fillAs(f *filler, idKey string, id integer) {
 	f.symbol("s", &m.S)
 	f.seqID(idKey, &x.ID, id)
 	f.positive(&x.Price, "p", m.P)
-	f.price(&x.Qty, "q", m.Q)
+	f.size(&x.Qty, "q", m.Q)
 	f.millis(&f.main, "T", m.T)
 	f.millis(&f.fallback, "E", m.E)
 	if m.Maker.ok {
@@ -1266,7 +1266,7 @@ func (m *bnForceOrderMsg) fill(f *filler) {
 	f.symbol("s", &o.S)
 	f.side(&x.Side, "S", &o.SS)
 	f.positive(&x.Price, "p", o.P)
-	f.price(&x.Qty, "q", o.Q)
+	f.size(&x.Qty, "q", o.Q)
 	f.price(&x.AvgPrice, "ap", o.AP)
 	f.price(&x.FilledQty, "z", o.Z)
 	x.Status = enum(binanceStatuses, &o.X)

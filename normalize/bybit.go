@@ -281,7 +281,7 @@ func (m *bybitTradeMsg) fill(f *filler) {
 	f.millis(&f.main, "T", m.T)
 	f.symbol("s", &m.S)
 	f.side(&x.Side, "S", &m.SS)
-	f.price(&x.Qty, "v", m.V)
+	f.size(&x.Qty, "v", m.V)
 	f.positive(&x.Price, "p", m.P)
 	f.id(&x.ID, m.I)
 	f.seq(&f.ev.SeqProvider, m.Seq)
@@ -431,7 +431,7 @@ func (m *bybitAllLiquidationMsg) fill(f *filler) {
 	f.symbol("s", &m.S)
 	f.side(&x.Side, "S", &m.SS)
 	x.Side = opposite(x.Side) // the liquidated position's side
-	f.price(&x.Qty, "v", m.V)
+	f.size(&x.Qty, "v", m.V)
 	f.positive(&x.Price, "p", m.P)
 }
 
@@ -452,7 +452,7 @@ func (m *bybitLiquidationMsg) fill(f *filler) {
 	f.need("size", m.Size.ok)
 	f.need("side", m.Side.ok) // Bybit v5 "Liquidation": always sent
 	f.positive(&x.Price, "price", m.Price)
-	f.price(&x.Qty, "size", m.Size)
+	f.size(&x.Qty, "size", m.Size)
 	f.millis(&f.main, "updatedTime", m.UpdatedTime)
 }
 

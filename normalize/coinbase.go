@@ -321,7 +321,7 @@ func (m *cbTradeMsg) fill(f *filler) {
 	f.need("trade_id", m.TradeID.some()) // Advanced Trade "market_trades": trade_id and side always sent (null, -1, "": none)
 	f.need("side", m.Side.ok)
 	f.positive(&x.Price, "price", m.Price)
-	f.price(&x.Qty, "size", m.Size)
+	f.size(&x.Qty, "size", m.Size)
 	f.side(&x.Side, "side", &m.Side)
 	f.time(&f.main, "time", &m.Time)
 }
@@ -443,7 +443,7 @@ func (m *cbMatchMsg) fill(f *filler) {
 	f.need("trade_id", m.TradeID.some()) // Exchange "match": trade_id and side always sent (null, -1, "": none)
 	f.need("side", m.Side.ok)            // absent, opposite would name a side no one took
 	f.positive(&x.Price, "price", m.Price)
-	f.price(&x.Qty, "size", m.Size)
+	f.size(&x.Qty, "size", m.Size)
 	f.side(&x.Side, "side", &m.Side)
 	x.Side = opposite(x.Side)
 	f.time(&f.main, "time", &m.Time)

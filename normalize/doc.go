@@ -28,7 +28,8 @@
 // or objects by key, are appended straight to the event's reused slices.
 // The struct then fills the event, applying the rules every venue shares
 // (no negative prices, no book level — a delete included —, trade or
-// liquidation at price 0 — ErrBadValue —,
+// liquidation at price 0, no trade or liquidation of quantity 0 ("-0"
+// is 0) — ErrBadValue —,
 // milliseconds to nanoseconds, interned symbols) with
 // the venue's key named in any error. One rule for numbers on every
 // venue: a decimal member (price, quantity, rate, fee) holding NaN or an

@@ -152,12 +152,34 @@ func (f *filler) price(dst *schema.Decimal, field string, n num) {
 // errPriceZero: a trade, liquidation or book level at price 0.
 var errPriceZero = wrapBad("price 0")
 
+// errQtyZero: a trade or liquidation of quantity 0.
+var errQtyZero = wrapBad("quantity 0")
+
 // positive sets a price that must be above 0: a trade's or a
 // liquidation's (no venue trades at 0: every tick is positive). Negative
 // is ErrNegative, 0 ErrBadValue.
 func (f *filler) positive(dst *schema.Decimal, field string, n num) {
+	f.aboveZero(dst, field, n, errPriceZero)
+}
+
+// size sets the quantity of a public trade or a liquidation, which must be
+// above 0: a print is of something traded (Binance "Trade Streams" and
+// "Aggregate Trade Streams" "q", "Liquidation Order Streams" "q"; Bybit v5
+// "Trade" "v", "All Liquidation" "v", "Liquidation" "size"; OKX v5
+// "Trades channel" and "Liquidation orders channel" "sz"; Coinbase
+// Exchange "match" and Advanced Trade "market_trades" "size"; Kraken v2
+// "trade" "qty", v1 "trade" volume): none documents a trade of nothing.
+// "0" and "-0" (the same [schema.Decimal]) are ErrBadValue, a negative
+// quantity ErrNegative. Book levels are not sizes: quantity 0 deletes.
+func (f *filler) size(dst *schema.Decimal, field string, n num) {
+	f.aboveZero(dst, field, n, errQtyZero)
+}
+
+// aboveZero sets a decimal that must be above 0: 0 fails with zero,
+// negative with ErrNegative; a member not sent leaves dst unchanged.
+func (f *filler) aboveZero(dst *schema.Decimal, field string, n num, zero error) {
 	if n.ok && n.v.Sign() == 0 {
-		f.fail(field, errPriceZero)
+		f.fail(field, zero)
 		return
 	}
 	f.price(dst, field, n)

@@ -383,7 +383,7 @@ func (m *krTradeMsg) fill(f *filler) {
 	f.need("trade_id", m.TradeID.ok)
 	f.need("timestamp", m.Timestamp.ok) // absent, the trade would be dated 1970
 	f.positive(&x.Price, "price", m.Price)
-	f.price(&x.Qty, "qty", m.Qty)
+	f.size(&x.Qty, "qty", m.Qty)
 	f.seqID("trade_id", &x.ID, m.TradeID)
 	f.time(&f.main, "timestamp", &m.Timestamp)
 }
@@ -559,7 +559,7 @@ func (m *krV1TradeMsg) fill(f *filler) {
 	// side it would be dated 1970 or taken by no one.
 	f.needAll(keySent{"0", m.t.num[0].ok}, keySent{"1", m.t.num[1].ok}, keySent{"2", m.t.num[2].ok}, keySent{"3", m.t.txt[3].ok})
 	f.positive(&x.Price, "0", m.t.num[0])
-	f.price(&x.Qty, "1", m.t.num[1])
+	f.size(&x.Qty, "1", m.t.num[1])
 	f.seconds(&f.main, "2", m.t.num[2])
 	f.side(&x.Side, "3", &m.t.txt[3])
 }

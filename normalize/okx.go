@@ -261,7 +261,7 @@ func (m *okxTradeMsg) fill(f *filler) {
 	f.need("side", m.Side.ok)
 	f.need("ts", m.TS.ok) // absent, the trade would be dated 1970
 	f.positive(&x.Price, "px", m.Px)
-	f.price(&x.Qty, "sz", m.Sz)
+	f.size(&x.Qty, "sz", m.Sz)
 	f.side(&x.Side, "side", &m.Side)
 	f.millis(&f.main, "ts", m.TS)
 }
@@ -456,7 +456,7 @@ func (m *okxLiquidationMsg) fill(f *filler) {
 		f.side(&x.Side, "side", &m.Side)
 	}
 	f.positive(&x.Price, "bkPx", m.BkPx.num)
-	f.price(&x.Qty, "sz", m.Sz)
+	f.size(&x.Qty, "sz", m.Sz)
 	f.millis(&f.main, "ts", m.TS)
 }
 

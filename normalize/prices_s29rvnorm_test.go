@@ -38,22 +38,30 @@ func TestS29rvPricesRefused(t *testing.T) {
 		if raceEnabled {
 			vals = []string{`"0"`, `0`, `"-1"`} // a loaded machine: the forms that matter most
 		}
-		// Under -race 64 spans (a subset of the run without it, CI's
-		// coverage step): the parser runs on the test's goroutine alone,
-		// where the detector has nothing to find.
-		for _, sp := range raceSpans(scalarSpans(t, doc, 1000), 64) {
-			for _, m := range vals {
-				frame := append(append(append([]byte{}, doc[:sp[0]]...), m...), doc[sp[1]:]...)
-				p := newVenueParser(venue, events, sink).(*Parser)
-				err := p.HandleBytes(context.Background(), frame, 1)
-				var pe *ParseError
-				if err != nil && !errors.As(err, &pe) {
-					t.Fatalf("untyped error %v for %s", err, frame)
-				}
-				require.Empty(t, bad, "%.400s", frame)
-			}
-		}
+		eachScalarAs(t, venue, doc, vals, events, sink, func(frame []byte) { require.Empty(t, bad, "%.400s", frame) })
 	})
+}
+
+// eachScalarAs feeds doc with each of its scalars replaced in turn by each
+// of vals to a new parser of venue, which must return no error but a
+// *ParseError, and calls check with each frame after it was parsed. Under
+// -race 64 spans (a subset of the run without it, CI's coverage step):
+// the parser runs on the test's goroutine alone, where the detector has
+// nothing to find.
+func eachScalarAs(t *testing.T, venue schema.Venue, doc []byte, vals []string, events *pool.Pool[*schema.CanonicalEvent], sink Sink, check func(frame []byte)) {
+	t.Helper()
+	for _, sp := range raceSpans(scalarSpans(t, doc, 1000), 64) {
+		for _, m := range vals {
+			frame := append(append(append([]byte{}, doc[:sp[0]]...), m...), doc[sp[1]:]...)
+			p := newVenueParser(venue, events, sink).(*Parser)
+			err := p.HandleBytes(context.Background(), frame, 1)
+			var pe *ParseError
+			if err != nil && !errors.As(err, &pe) {
+				t.Fatalf("untyped error %v for %s", err, frame)
+			}
+			check(frame)
+		}
+	}
 }
 
 // eachVenueSample runs f, as a subtest named after the file, on every

@@ -44,8 +44,20 @@ func (f *filler) needID(field string, id ident) {
 }
 
 // needFill refuses a Trade report whose fill quantity is not positive
-// ("trade" without last_qty, execQty "0"): a fill of nothing is a
-// malformed report, never a fill a strategy would count.
+// ("trade" without last_qty, execQty "0" or "-0", which
+// [schema.ParseDecimal] reads as 0): a fill of nothing is a malformed
+// report, never a fill a strategy would count. Only a report that says it
+// is a fill must carry one; a NEW or CANCELED report carries 0. Binance
+// spot "Payload: Order Update" (executionReport) and USDⓈ-M "Event: Order
+// Update" (ORDER_TRADE_UPDATE): "l" the last executed quantity, an
+// execution type "x" TRADE a fill (a positive "l" reads as one whatever
+// the word, binanceWords); Bybit v5 "Execution": execQty of an execType
+// Trade (funding and settlement rows are no order's: ignored), "Fast
+// Execution" every row a trade; Kraken v2 "executions": last_qty of an
+// exec_type trade. OKX v5 "Order channel" and Coinbase Advanced Trade
+// "user" have no such word: OKX's fillSz is "0" in a push that is no fill
+// (a positive one is the fill), Coinbase's fill is the growth of
+// cumulative_quantity — neither can name a fill of nothing.
 func (f *filler) needFill(field string) {
 	if x := f.ev.Exec; x != nil && x.ExecType == schema.ExecTrade && x.LastFillQty.Sign() <= 0 {
 		f.fail(field, fmt.Errorf("%w: a fill of no quantity", ErrBadValue))

@@ -115,6 +115,13 @@ func NewDecimal(mant int64, scale int) Decimal {
 // ErrDecimalPrecision (a value with more than MaxScale digits after the
 // point, trailing zeros aside) or ErrDecimalOverflow (a mantissa past
 // ±(2^63-1) at the value's scale); nothing is ever rounded.
+//
+// A negative zero ("-0", "-0.000", "-0e5") parses to zero at its scale,
+// its sign dropped: a Decimal has no negative zero, and none is needed —
+// the value is equal to 0 (Sign 0, Cmp 0 with the zero value), so it
+// meets every rule 0 meets (the venue parsers refuse a trade's price or
+// quantity "-0" as they refuse "0"). "-0.000" formats as "0.000" and is
+// [Decimal.Identical] to a parsed "0.000"; "-0" is the zero value.
 func ParseDecimal(s string) (Decimal, error) { return parseDecimal(s) }
 
 // ParseDecimalBytes is ParseDecimal for a byte slice; it does not allocate.

@@ -29,6 +29,7 @@ import (
 
 	json "github.com/goccy/go-json"
 
+	"github.com/meltica/meltica/internal/safejson"
 	"github.com/meltica/meltica/recorder"
 )
 
@@ -104,11 +105,17 @@ func Read(r io.Reader, fn func(*Session, *recorder.Line) error) (Session, error)
 		if len(raw) == 0 {
 			continue
 		}
-		if last && torn(raw) {
+		if last {
 			// Every line of cryptofeed's ends in a newline: a last one
 			// without, that is no whole line, was cut by the end of the
 			// file (its recorder killed mid-write).
-			return s, fmt.Errorf("cryptofeed: line %d: %w", n, recorder.ErrCutShort)
+			cut, err := torn(raw)
+			if err != nil {
+				return s, fmt.Errorf("cryptofeed: line %d: %w", n, err)
+			}
+			if cut {
+				return s, fmt.Errorf("cryptofeed: line %d: %w", n, recorder.ErrCutShort)
+			}
 		}
 		line = recorder.Line{}
 		head := raw
@@ -168,20 +175,31 @@ func Read(r io.Reader, fn func(*Session, *recorder.Line) error) (Session, error)
 
 // torn reports whether a line is not whole: a message (after the first
 // ": ") that is no whole JSON value, or a connection line whose
-// timestamp does not parse.
-func torn(raw []byte) bool {
+// timestamp does not parse. A panic inside the JSON scanner on the
+// recorded message is returned as a *safejson.PanicError
+// (safejson.ErrPanic), never raised.
+func torn(raw []byte) (bool, error) {
 	if bytes.HasPrefix(raw, config) {
-		return false
+		return false, nil
 	}
 	if _, msg, ok := bytes.Cut(raw, sep); ok {
-		return !json.Valid(msg)
+		valid, err := wholeJSON(msg)
+		return !valid, err
 	}
 	_, ts, ok := bytes.Cut(raw, connMark)
 	if !ok {
-		return true
+		return true, nil
 	}
 	_, err := ParseTime(ts)
-	return err != nil
+	return err != nil, nil
+}
+
+// wholeJSON reports whether msg is one whole JSON value (goccy's
+// json.Valid, a scan that decodes nothing), under the guard every goccy
+// call on outside input has (internal/safejson).
+func wholeJSON(msg []byte) (valid bool, err error) {
+	defer safejson.Recover(&err)
+	return json.Valid(msg), nil
 }
 
 // errNoNewline is readLine's word for a last line without its newline.

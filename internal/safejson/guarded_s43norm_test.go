@@ -15,7 +15,7 @@ import (
 
 // outsideInput are the packages that decode venue input (and recordings of
 // it), relative to this one.
-var outsideInput = []string{"../../normalize", "../../normalize/book", "../../recorder", "../../session"}
+var outsideInput = []string{"../../normalize", "../../normalize/book", "../../recorder", "../../session", "../../internal/cryptofeed"}
 
 // underAnotherGuard are the functions that decode without a guard of their
 // own because every call reaches them under one, and which.
@@ -27,7 +27,10 @@ var underAnotherGuard = map[string]string{
 	"normalize/binance_queries.go:(*oneOrMany).UnmarshalJSON": "decodeQuery's decodeREST",
 }
 
-// decodes reports whether call starts a goccy decode of its input.
+// decodes reports whether call starts a goccy decode of its input: the v2
+// API's decodes and hand-driven decoder, and the v1 API's decodes,
+// decoder and the calls that scan a value without decoding it (Valid,
+// Compact, Indent), which run the same scanner on the same input.
 func decodes(call *ast.CallExpr) bool {
 	sel, ok := call.Fun.(*ast.SelectorExpr)
 	if !ok {
@@ -38,7 +41,9 @@ func decodes(call *ast.CallExpr) bool {
 		return false
 	}
 	switch x.Name + "." + sel.Sel.Name {
-	case "json.Unmarshal", "json.UnmarshalRead", "json.UnmarshalDecode", "jsontext.NewDecoder":
+	case "json.Unmarshal", "json.UnmarshalRead", "json.UnmarshalDecode", "jsontext.NewDecoder",
+		"json.Valid", "json.Compact", "json.Indent", "json.NewDecoder", "json.UnmarshalNoEscape",
+		"json.UnmarshalContext", "json.UnmarshalWithOption":
 		return true
 	}
 	return false
@@ -94,7 +99,8 @@ func funcName(fn *ast.FuncDecl) string {
 }
 
 // TestS43normEveryDecodeGuarded: every goccy decode of outside input in
-// normalize, normalize/book, recorder and session goes through safejson
+// normalize, normalize/book, recorder, session and internal/cryptofeed
+// (recorded sessions) goes through safejson
 // (Unmarshal, or a deferred Recover around a hand-driven decoder), or runs
 // under a guard named in underAnotherGuard. A custom UnmarshalJSONFrom's
 // decodes run under the decode that called it.
@@ -112,30 +118,7 @@ func TestS43normEveryDecodeGuarded(t *testing.T) {
 			f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
 			require.NoError(t, err)
 			rel := strings.TrimPrefix(filepath.ToSlash(path), "../../")
-			for _, d := range f.Decls {
-				fn, _ := d.(*ast.FuncDecl)
-				name := rel + ":" + "(package-level declaration)" // a func literal in a var
-				if fn != nil {
-					name = rel + ":" + funcName(fn)
-				}
-				ast.Inspect(d, func(n ast.Node) bool {
-					call, ok := n.(*ast.CallExpr)
-					if !ok || !decodes(call) {
-						return true
-					}
-					switch {
-					case fn == nil:
-						bare = append(bare, name)
-					case fn.Name.Name == "UnmarshalJSONFrom" && fn.Recv != nil:
-					case underAnotherGuard[name] != "":
-						seen[name] = true
-					case guarded(fn):
-					default:
-						bare = append(bare, name)
-					}
-					return true
-				})
-			}
+			bare = append(bare, bareDecodes(rel, f, seen)...)
 		}
 	}
 	sort.Strings(bare)
@@ -143,4 +126,36 @@ func TestS43normEveryDecodeGuarded(t *testing.T) {
 	for name, why := range underAnotherGuard {
 		assert.True(t, seen[name], "%s (%s) decodes no more: drop it from underAnotherGuard", name, why)
 	}
+}
+
+// bareDecodes returns the functions of f (named rel) that start a goccy
+// decode with no guard: no deferred safejson.Recover or recover, not a
+// custom UnmarshalJSONFrom, not in underAnotherGuard (marked in seen).
+func bareDecodes(rel string, f *ast.File, seen map[string]bool) []string {
+	var bare []string
+	for _, d := range f.Decls {
+		fn, _ := d.(*ast.FuncDecl)
+		name := rel + ":" + "(package-level declaration)" // a func literal in a var
+		if fn != nil {
+			name = rel + ":" + funcName(fn)
+		}
+		ast.Inspect(d, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok || !decodes(call) {
+				return true
+			}
+			switch {
+			case fn == nil:
+				bare = append(bare, name)
+			case fn.Name.Name == "UnmarshalJSONFrom" && fn.Recv != nil:
+			case underAnotherGuard[name] != "":
+				seen[name] = true
+			case guarded(fn):
+			default:
+				bare = append(bare, name)
+			}
+			return true
+		})
+	}
+	return bare
 }

@@ -4,9 +4,10 @@
 // [*PanicError], never raised (DESIGN.md contract 6: nothing on venue
 // input may panic, including panics from inside a dependency).
 //
-// Every decode of outside input in normalize, normalize/book, recorder and
-// session goes through [Unmarshal], or runs under [Recover] when it drives
-// a [jsontext.Decoder] by hand. Decodes nested in a custom
+// Every decode of outside input in normalize, normalize/book, recorder,
+// session and internal/cryptofeed (recorded sessions) goes through
+// [Unmarshal], or runs under [Recover] when it drives a [jsontext.Decoder]
+// by hand or scans a value with the v1 API (json.Valid). Decodes nested in a custom
 // UnmarshalJSON/UnmarshalJSONFrom run under their outer call's guard.
 //
 // The guard is one deferred call: no allocation (a recovered panic

@@ -161,7 +161,7 @@ type Stats struct {
 	Applied        uint64 // diffs applied
 	Snapshots      uint64 // snapshots applied
 	Stale          uint64 // repeats: diffs dropped because the book already covers their ids, snapshots older than a live Binance book, and OKX's empty stream "snapshot" (no book) an OKX book ignores
-	Restarts       uint64 // messages that restarted the venue's numbering (Bybit u = 1), applied as snapshots
+	Restarts       uint64 // restarts of the venue's numbering (Bybit u = 1), their messages applied as snapshots; one restart's data pushed again (the same u as the book's: Bybit level 1 after 3 s unchanged) is applied, not counted again
 	Waiting        uint64 // diffs dropped while waiting for a resubscribed snapshot
 	Buffered       uint64 // diffs buffered while waiting for a fetched snapshot
 	Overflowed     uint64 // buffered diffs dropped oldest-first past MaxBuffer or MaxLevels levels
@@ -224,6 +224,7 @@ type Book struct {
 	lastRound  time.Time             // when the last failed round of fetches ended
 	wait       time.Duration         // the least time after lastRound before the next round
 	deepest    int                   // the deepest view seen (Book.Depth), for a Depth 0 rule of a venue with views
+	restarted  bool                  // a restart (Bybit u = 1) was counted and the numbering has not passed 1 since: its data again is no other restart
 	scratch    []byte
 	mergeIn    []schema.Level // a large diff's levels within range, sorted by side.merge
 	ck         ckScales       // a Kraken checksum's precision (ChecksumKraken)
@@ -842,11 +843,25 @@ func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent, epoch uint6
 		// rule, as the parser does (it publishes one as the
 		// EventBookSnapshot it is): a diff of it — a host's, not
 		// converted — is loaded as the snapshot it is, live or not,
-		// counted once.
+		// counted once. Once per restart: a message of the u the book
+		// already holds is that restart's data again, applied but not
+		// counted — Bybit pushes a level-1 snapshot again, "the field u
+		// … the same as that in the previous message", after 3 s without
+		// a change (Bybit v5 "Orderbook"), every 3 s for as long as the
+		// book after a restart stays at u = 1.
+		// A resync in between (a lost connection, a gap) forgets the
+		// book's u but not that its restart was counted: the snapshot
+		// of the new subscription at u = 1 is the same restart's.
+		if b.seq.Last() > 1 {
+			b.restarted = false // the numbering passed the counted restart
+		}
 		if b.seq.Check(idsOf(&ev.Book)).Verdict == continuity.Restart {
 			typ = schema.EventBookSnapshot
-			b.stats.Restarts++
-			b.info("book: venue restarted its sequence", "seq", ev.Book.LastSeq)
+			if !b.restarted {
+				b.restarted = true
+				b.stats.Restarts++
+				b.info("book: venue restarted its sequence", "seq", ev.Book.LastSeq)
+			}
 		}
 	}
 	switch typ {

@@ -40,7 +40,10 @@
 //     to OKX's limit of the endpoint, 40 requests per 2 s per IP, and
 //     pause for 2 s after a 429 / 50011 ([OKXLimiter]: share one).
 //   - Bybit ("Orderbook"): u = previous u + 1; u = 1 is the service's
-//     restart: its data is a snapshot, applied as one (Stats.Restarts).
+//     restart: its data is a snapshot, applied as one (Stats.Restarts,
+//     once per restart: level 1's snapshot pushed again after 3 s
+//     without a change carries the same u, 1 included, and is applied
+//     without counting another).
 //   - Coinbase Advanced Trade: sequence_num counts the messages of a
 //     connection across all channels, so only the parser can check it; a
 //     jump makes it publish a gap marker without a symbol, which

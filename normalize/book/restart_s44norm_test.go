@@ -2,18 +2,14 @@ package book
 
 import (
 	"context"
-	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/meltica/meltica/normalize"
 	"github.com/meltica/meltica/schema"
 )
 
-func s44bybitFrame(typ string, u int, bid string) []byte {
-	return fmt.Appendf(nil, `{"topic":"orderbook.50.BTCUSDT","type":%q,"ts":1700000000000,"data":{"s":"BTCUSDT","b":[[%q,"1"]],"a":[["101","1"]],"u":%d,"seq":%d},"cts":1700000000000}`, typ, bid, u, 9000+u)
-}
+func s44bybitFrame(typ string, u int, bid string) []byte { return s48normBybitFrame(50, typ, u, bid) }
 
 // Bybit's u = 1 ("snapshot data due to the restart of the service. So
 // please overwrite your local orderbook", Bybit v5 "Orderbook") was told
@@ -27,14 +23,8 @@ func s44bybitFrame(typ string, u int, bid string) []byte {
 // one gap: the parser's marker, once, and the book's own, once.
 func TestS44normBybitRestartReplacesOnce(t *testing.T) {
 	ctx := context.Background()
-	events := newEventsPool()
-	sink := &recSink{events: events}
-	books := NewBooks(sink, events, nil)
-	defer books.Close()
-	b, err := NewBook(Bybit, "BTC-USDT", &Options{Sink: sink, Events: events})
-	require.NoError(t, err)
-	books.Add(b)
-	p := normalize.NewBybit(events, books, nil)
+	x := newS48normBybitBooks(t, Bybit)
+	b, p, sink := x.b, x.p, x.sink
 	for i, m := range [][]byte{s44bybitFrame("snapshot", 500, "100"), s44bybitFrame("delta", 501, "99"), s44bybitFrame("delta", 503, "98"), s44bybitFrame("delta", 1, "97")} {
 		require.NoError(t, p.HandleBytes(ctx, m, int64(i+1)))
 	}
