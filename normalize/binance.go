@@ -874,9 +874,24 @@ type bnTradeMsg struct {
 	T     integer `json:"T"` // trade time
 	E     integer `json:"E"`
 	Maker flag    `json:"m"` // buyer is the maker
+	X     text    `json:"X"` // USDⓈ-M "trade": the trade's type, "NA" for no trade
 }
 
-func (m *bnTradeMsg) fill(f *filler) { m.fillAs(f, "t", m.ID) }
+// bnNoTrade is the type USDⓈ-M's "<symbol>@trade" stream gives an entry
+// that is no trade: "X":"NA" with "p":"0" and "q":"0" (a fault reported
+// publicly, hftbacktest issue #263, 2025-08; Binance documents "X" as
+// MARKET, ADL or INSURANCE_FUND). Such an entry is skipped on purpose and
+// counted in Stats.Ignored, not refused as a price 0.
+var bnNoTrade = []byte("NA")
+
+func (m *bnTradeMsg) fill(f *filler) {
+	if bytes.Equal(m.X.bytes(), bnNoTrade) {
+		f.symbol("s", &m.S) // a stream of ours: its symbol still known
+		f.ignore = true
+		return
+	}
+	m.fillAs(f, "t", m.ID)
+}
 
 func (m *bnTradeMsg) fillAs(f *filler, idKey string, id integer) {
 	x := &f.ev.Trade

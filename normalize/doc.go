@@ -167,7 +167,8 @@
 // Stats.Ignored, never as unknown, so a host's "unknown message" alarm
 // means a real surprise: Binance TRADE_LITE, STRATEGY_UPDATE, GRID_UPDATE,
 // spot listStatus (see below), USDⓈ-M compositeIndex and
-// assetIndexUpdate (binance_futures_market.go); OKX open-interest,
+// assetIndexUpdate (binance_futures_market.go), a USDⓈ-M "trade" entry of
+// type "X":"NA" (price and quantity 0: no trade); OKX open-interest,
 // index-tickers, price-limit and fills; Bybit greeks and dcp; Kraken v2
 // instrument and level3; Coinbase status (Advanced Trade and Exchange).
 // Each venue's channel table names the reason beside the channel: a
