@@ -226,7 +226,36 @@ func (c *Consumer) resume() error {
 	switch {
 	case err == nil && sameStream && !stopped:
 		return nil
-	case err == nil:
+	case err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound):
+		if stopped {
+			signal(r.stopped)
+		}
+		return fmt.Errorf("natsbridge: durable consumer %s: %w", c.opts.Durable, err)
+	}
+	// The old Consume is stopped before the durable consumer is made
+	// again or updated, and delivers nothing more. nats.go's Consume
+	// pulls by the consumer's name when its heartbeat timer fires or the
+	// connection is back, whatever Stop does meanwhile, and Stop drops
+	// what it received and had not handed on. The consumer was made
+	// again first: a pull of the old Consume between the two reached the
+	// new consumer, which delivered reports into it that Stop dropped —
+	// waiting on the server for AckWait, every later one with them
+	// (MaxAckPending 1; above 1 they came after later ones), and no reset
+	// followed (kept is false) (TestS48natsResumeStopsBeforeRemake). Its
+	// pulls now precede the UNSUB, and this connection's requests that
+	// make or update the consumer follow it: none reaches the consumer
+	// made again. A delivery of the old Consume already at the door
+	// (onExec) is handed back or on by its generation as before. From
+	// here on a failed try leaves it stopped: r.stopped is signalled, and
+	// the next try starts one again.
+	c.cc.Stop()
+	select {
+	case <-c.cc.Closed():
+	case <-ctx.Done():
+		signal(r.stopped)
+		return ctx.Err()
+	}
+	if err == nil {
 		if sameStream {
 			from = redeliversFrom(cons)
 		}
@@ -236,7 +265,7 @@ func (c *Consumer) resume() error {
 			signal(r.stopped)
 			return fmt.Errorf("natsbridge: durable consumer %s: %w", c.opts.Durable, err)
 		}
-	case errors.Is(err, jetstream.ErrConsumerNotFound):
+	} else {
 		start := uint64(0) // another stream: from its start
 		if sameStream {
 			// The looks (a request per report handed back and per gap
@@ -272,25 +301,9 @@ func (c *Consumer) resume() error {
 			cons, err = c.fitAckPending(ctx, r.js, cons)
 		}
 		if err != nil {
-			if stopped {
-				signal(r.stopped) // still to start again
-			}
+			signal(r.stopped) // still to start again
 			return fmt.Errorf("natsbridge: durable consumer %s: %w", c.opts.Durable, err)
 		}
-	default:
-		if stopped {
-			signal(r.stopped)
-		}
-		return fmt.Errorf("natsbridge: durable consumer %s: %w", c.opts.Durable, err)
-	}
-	// The old Consume delivers nothing more: stopped, or reading a
-	// consumer that is gone.
-	c.cc.Stop()
-	select {
-	case <-c.cc.Closed():
-	case <-ctx.Done():
-		signal(r.stopped)
-		return ctx.Err()
 	}
 	var info *jetstream.ConsumerInfo
 	if kept {

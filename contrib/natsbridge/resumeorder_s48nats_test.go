@@ -1,0 +1,137 @@
+package natsbridge
+
+import (
+	"errors"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meltica/meltica/dispatch"
+	"github.com/meltica/meltica/schema"
+)
+
+// TestS48natsResumeStopsBeforeRemake: the durable consumer is gone without
+// a word (no pull of it waited as it went: no "consumer deleted") and the
+// Consume runs on; its missed heartbeats wake the resumer, which makes
+// the consumer again after the last report handled. A Consume of nats.go
+// sends a pull when its heartbeat timer fires or the connection is back,
+// by the durable consumer's name and whatever Stop does meanwhile (its
+// pull is not excluded by Stop), and Stop drops what it had received and
+// not handed on. The resumer made the consumer again before it stopped
+// the old Consume: a pull sent between the two reached the new consumer,
+// which delivered report 1 into the old Consume; Stop dropped it, and to
+// the server it waited for its ack — for AckWait (an hour here, 30 s by
+// default), and every later report with it (MaxAckPending 1; above 1 the
+// later ones came first). The old Consume is stopped first: its pull
+// reaches no consumer. The old Consume here is a stand-in (pullAtStop)
+// that sends its pull as Stop is called, the latest point of that window.
+func TestS48natsResumeStopsBeforeRemake(t *testing.T) {
+	srv, ingest, pub, js := storedReports(t, 1)
+	far := newNode(t)
+	got := far.collect(t, dispatch.Filter{Types: []schema.EventType{schema.EventExecReport}})
+	const durable = "s48order"
+	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events,
+		&ConsumerOptions{Durable: durable, AckWait: time.Hour})
+	require.NoError(t, err)
+	require.Equal(t, "1000", next(t, got, anyEvent).Exec.TradeID.String())
+	eventually(t, func() bool { return cons.Stats().ExecDelivered == 1 }, "report 0 handled")
+	cons.execMu.Lock()   // its ack confirmed (see handledAll)
+	cons.execMu.Unlock() //nolint:staticcheck // an empty critical section is the wait
+
+	// The Consume's own pulls end with it (no interest left on the
+	// server); the stand-in takes its place before any trouble, so the
+	// resumer, woken by the trouble below, reads it.
+	cons.cc.Stop()
+	<-cons.cc.Closed()
+	stand := newPullAtStop(t, cons.nc, js, durable)
+	cons.cc = stand
+	require.NoError(t, js.DeleteConsumer(waitCtx(t), DefaultStream, durable))
+	storeReports(t, js, ingest, 1, 3)
+	cons.execTrouble(jetstream.ErrNoHeartbeat)
+
+	for i := 1; i < 3; i++ {
+		require.Equal(t, strconv.Itoa(1000+i), next(t, got, anyEvent).Exec.TradeID.String())
+	}
+	require.True(t, stand.stopped(), "the old Consume stopped")
+	require.NoError(t, pub.Close(closeCtx(t)))
+	require.NoError(t, cons.Close(closeCtx(t)))
+	require.Equal(t, uint64(3), cons.Stats().ExecDelivered)
+	require.Zero(t, cons.Stats().ExecDuplicate)
+	ingest.close(t)
+	far.close(t)
+}
+
+// pullAtStop stands in for a Consume of durable on nc: an inbox of its
+// own, and at Stop one pull of two reports into it, sent on nc as a
+// Consume's heartbeat timer sends one, waited for until the durable
+// consumer has delivered into it (NumAckPending) or is not there; then
+// the inbox is dropped with what it received, as Stop drops a Consume's
+// buffer.
+type pullAtStop struct {
+	t       *testing.T
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	durable string
+	sub     *nats.Subscription
+	once    sync.Once
+	closed  chan struct{}
+}
+
+func newPullAtStop(t *testing.T, nc *nats.Conn, js jetstream.JetStream, durable string) *pullAtStop {
+	sub, err := nc.SubscribeSync(nc.NewInbox())
+	require.NoError(t, err)
+	return &pullAtStop{t: t, nc: nc, js: js, durable: durable, sub: sub, closed: make(chan struct{})}
+}
+
+// Stop runs on the resumer's goroutine: no require (FailNow) there.
+func (p *pullAtStop) Stop() {
+	p.once.Do(func() {
+		defer close(p.closed)
+		defer func() { _ = p.sub.Unsubscribe() }()
+		subj := "$JS.API.CONSUMER.MSG.NEXT." + DefaultStream + "." + p.durable
+		if err := p.nc.PublishRequest(subj, p.sub.Subject, []byte(`{"batch":2,"expires":10000000000}`)); err != nil {
+			p.t.Errorf("the stand-in's pull: %v", err)
+			return
+		}
+		if err := p.nc.Flush(); err != nil {
+			p.t.Errorf("the stand-in's pull: %v", err)
+			return
+		}
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		timeout := time.After(generous)
+		for {
+			jc, err := p.js.Consumer(waitCtx(p.t), DefaultStream, p.durable)
+			switch {
+			case errors.Is(err, jetstream.ErrConsumerNotFound):
+				return // nothing took the pull
+			case err == nil && jc.CachedInfo().NumAckPending > 0:
+				return // delivered into the inbox
+			}
+			select {
+			case <-tick.C:
+			case <-timeout:
+				p.t.Errorf("the stand-in's pull neither delivered nor refused within %v", generous)
+				return
+			}
+		}
+	})
+}
+
+func (p *pullAtStop) Drain() { p.Stop() }
+
+func (p *pullAtStop) Closed() <-chan struct{} { return p.closed }
+
+func (p *pullAtStop) stopped() bool {
+	select {
+	case <-p.closed:
+		return true
+	default:
+		return false
+	}
+}
