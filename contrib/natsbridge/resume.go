@@ -535,9 +535,11 @@ func (c *Consumer) redeliverLost() {
 
 // resetLost resets the durable consumer to its ack floor (JetStream's
 // consumer reset, nats-server 2.14 and later) when, as info read it after
-// a reconnection, the server has delivered past the last report handled
-// and waits for the ack of a report the Consumer has not received: it was
-// delivered into the lost link, and comes again at once. A report
+// a reconnection, the server waits for the ack of a report the Consumer
+// has not received (it delivered past the last report handled, or one
+// below it that the Consumer did not handle: execGaps, with MaxAckPending
+// above 1 a later one may come first): it was delivered into the lost
+// link, and comes again at once. A report
 // delivered and received — nats.go handed it to onExec, which waits for
 // execMu (execDoor), as after an ordinary reconnection that raced the
 // report — is not lost: when the reports the server waits for (past its
@@ -568,7 +570,18 @@ func (c *Consumer) resetLost(info *jetstream.ConsumerInfo) bool {
 func (c *Consumer) resetUnreceived(info *jetstream.ConsumerInfo, where string) bool {
 	r := &c.execResume
 	received := c.execDoor.waiting(info.AckFloor.Stream, info.Delivered.Stream)
-	if c.closed.Load() || info.NumAckPending <= received || info.Delivered.Stream <= c.execHigh {
+	// Nothing delivered past the last report handled is not enough: with
+	// MaxAckPending above 1 a report below it may never have come (into
+	// the lost link, or a Consume stopped), one after it handed on. It
+	// waited for AckWait, and every later one with it once MaxAckPending
+	// was 1 (TestS48natsResetForUnreceivedBelowLastHandled;
+	// TestS39natsOperatorLimitsChangedLive timed out, about 1 run in
+	// 1,500 under load). One not handled here (execGaps) between the ack
+	// floor and the last delivered, and not at the door, reads as
+	// unreceived (another subject's sequence too, with Subjects: a reset
+	// for nothing, its reports dropped by their ids).
+	if c.closed.Load() || info.NumAckPending <= received ||
+		info.Delivered.Stream <= c.execHigh && !c.execGaps.unreceived(info.AckFloor.Stream, info.Delivered.Stream, &c.execDoor) {
 		return false
 	}
 	ctx, cancel := context.WithTimeout(r.ctx, resumeTimeout)

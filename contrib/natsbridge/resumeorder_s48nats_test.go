@@ -2,7 +2,6 @@ package natsbridge
 
 import (
 	"errors"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -10,9 +9,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/require"
-
-	"github.com/meltica/meltica/dispatch"
-	"github.com/meltica/meltica/schema"
 )
 
 // TestS48natsResumeStopsBeforeRemake: the durable consumer is gone without
@@ -31,39 +27,20 @@ import (
 // reaches no consumer. The old Consume here is a stand-in (pullAtStop)
 // that sends its pull as Stop is called, the latest point of that window.
 func TestS48natsResumeStopsBeforeRemake(t *testing.T) {
-	srv, ingest, pub, js := storedReports(t, 1)
-	far := newNode(t)
-	got := far.collect(t, dispatch.Filter{Types: []schema.EventType{schema.EventExecReport}})
 	const durable = "s48order"
-	cons, err := NewConsumer(waitCtx(t), connect(t, srv.ClientURL(), nil), far.d, far.pools.Events,
-		&ConsumerOptions{Durable: durable, AckWait: time.Hour})
-	require.NoError(t, err)
-	require.Equal(t, "1000", next(t, got, anyEvent).Exec.TradeID.String())
-	eventually(t, func() bool { return cons.Stats().ExecDelivered == 1 }, "report 0 handled")
-	cons.execMu.Lock()   // its ack confirmed (see handledAll)
-	cons.execMu.Unlock() //nolint:staticcheck // an empty critical section is the wait
-
-	// The Consume's own pulls end with it (no interest left on the
-	// server); the stand-in takes its place before any trouble, so the
+	f := newFirstThenStopped(t, ConsumerOptions{Durable: durable, AckWait: time.Hour})
+	// The stand-in takes the Consume's place before any trouble: the
 	// resumer, woken by the trouble below, reads it.
-	cons.cc.Stop()
-	<-cons.cc.Closed()
-	stand := newPullAtStop(t, cons.nc, js, durable)
-	cons.cc = stand
-	require.NoError(t, js.DeleteConsumer(waitCtx(t), DefaultStream, durable))
-	storeReports(t, js, ingest, 1, 3)
-	cons.execTrouble(jetstream.ErrNoHeartbeat)
+	stand := newPullAtStop(t, f.cons.nc, f.js, durable)
+	f.cons.cc = stand
+	require.NoError(t, f.js.DeleteConsumer(waitCtx(t), DefaultStream, durable))
+	storeReports(t, f.js, f.ingest, 1, 3)
+	f.cons.execTrouble(jetstream.ErrNoHeartbeat)
 
-	for i := 1; i < 3; i++ {
-		require.Equal(t, strconv.Itoa(1000+i), next(t, got, anyEvent).Exec.TradeID.String())
-	}
+	f.expect(t, "1001", "1002")
 	require.True(t, stand.stopped(), "the old Consume stopped")
-	require.NoError(t, pub.Close(closeCtx(t)))
-	require.NoError(t, cons.Close(closeCtx(t)))
-	require.Equal(t, uint64(3), cons.Stats().ExecDelivered)
-	require.Zero(t, cons.Stats().ExecDuplicate)
-	ingest.close(t)
-	far.close(t)
+	require.Zero(t, f.cons.Stats().ExecDuplicate)
+	f.close(t, 3)
 }
 
 // pullAtStop stands in for a Consume of durable on nc: an inbox of its
