@@ -44,6 +44,7 @@ func newFirstThenStopped(t *testing.T, opts ConsumerOptions) *firstThenStopped {
 
 // expect requires the next reports to be ids, in order.
 func (f *firstThenStopped) expect(t *testing.T, ids ...string) {
+	t.Helper()
 	for _, id := range ids {
 		require.Equal(t, id, next(t, f.got, anyEvent).Exec.TradeID.String(), "report %s came after AckWait", id)
 	}
