@@ -21,6 +21,7 @@ type firstThenStopped struct {
 	ingest *node
 	pub    *Publisher
 	js     jetstream.JetStream
+	jc     jetstream.Consumer // the durable consumer, read through js
 	far    *node
 	got    <-chan *schema.CanonicalEvent
 	cons   *Consumer
@@ -39,6 +40,8 @@ func newFirstThenStopped(t *testing.T, opts ConsumerOptions) *firstThenStopped {
 	f.cons.execMu.Unlock() //nolint:staticcheck // an empty critical section is the wait
 	f.cons.cc.Stop()
 	<-f.cons.cc.Closed()
+	f.jc, err = f.js.Consumer(waitCtx(t), DefaultStream, opts.Durable)
+	require.NoError(t, err)
 	return f
 }
 

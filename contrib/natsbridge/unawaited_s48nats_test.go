@@ -20,21 +20,18 @@ import (
 // 1's deliveries are the test's own pulls: the first handed to onExec,
 // the second never acknowledged (the stopped Consume's).
 func TestS48natsGivenUpAckNotTrustedAtRestart(t *testing.T) {
-	const durable = "s48unawaited"
-	f := newFirstThenStopped(t, ConsumerOptions{Durable: durable, MaxAckPending: 4, AckWait: time.Hour})
+	f := newFirstThenStopped(t, ConsumerOptions{Durable: "s48unawaited", MaxAckPending: 4, AckWait: time.Hour})
 	storeReports(t, f.js, f.ingest, 1, 2)
-	jc, err := f.js.Consumer(waitCtx(t), DefaultStream, durable)
-	require.NoError(t, err)
-	first := fetched(t, jc, 1)[0]
-	_, err = f.js.ResetConsumer(waitCtx(t), DefaultStream, durable) // an operator's, under report 1
+	first := fetched(t, f.jc, 1)[0]
+	_, err := f.js.ResetConsumer(waitCtx(t), DefaultStream, "s48unawaited") // an operator's, under report 1
 	require.NoError(t, err)
 	f.cons.onExec(first, currentGen(f.cons)) // handed on; its ack ignored, given up
 	f.expect(t, "1001")
 	require.Equal(t, uint64(1), f.cons.ackUnawaited.n.Load(), "the ack given up")
-	fetched(t, jc, 1) // report 1 again, into the Consume about to stop
+	fetched(t, f.jc, 1) // report 1 again, into the Consume about to stop
 	storeReports(t, f.js, f.ingest, 2, 3)
 
-	f.cons.execTrouble(refuseBatch(t, f.js, jc))
+	f.cons.execTrouble(refuseBatch(t, f.js, f.jc))
 	f.expect(t, "1002")
 	f.close(t, 3)
 }

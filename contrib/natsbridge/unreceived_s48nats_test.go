@@ -3,8 +3,6 @@ package natsbridge
 import (
 	"testing"
 	"time"
-
-	"github.com/stretchr/testify/require"
 )
 
 // TestS48natsResetForUnreceivedBelowLastHandled: with MaxAckPending above
@@ -26,16 +24,13 @@ import (
 // acknowledged (the lost link); report 2's too, handed to onExec as the
 // Consume would.
 func TestS48natsResetForUnreceivedBelowLastHandled(t *testing.T) {
-	const durable = "s48below"
-	f := newFirstThenStopped(t, ConsumerOptions{Durable: durable, MaxAckPending: 4, AckWait: time.Hour})
+	f := newFirstThenStopped(t, ConsumerOptions{Durable: "s48below", MaxAckPending: 4, AckWait: time.Hour})
 	storeReports(t, f.js, f.ingest, 1, 3)
-	jc, err := f.js.Consumer(waitCtx(t), DefaultStream, durable)
-	require.NoError(t, err)
-	pulled := fetched(t, jc, 2)
+	pulled := fetched(t, f.jc, 2)
 	f.cons.onExec(pulled[1], currentGen(f.cons)) // report 2 received; report 1 never
 	f.expect(t, "1002")
 
-	f.cons.execTrouble(refuseBatch(t, f.js, jc))
+	f.cons.execTrouble(refuseBatch(t, f.js, f.jc))
 	f.expect(t, "1001")
 	f.close(t, 3)
 }
