@@ -23,7 +23,7 @@ import (
 // again, and the ack was sent again every ackRetry until AckWait (an hour
 // here) holding execMu: the next report, and the resumer, waited that
 // long (TestS39natsOperatorLimitsChangedLive timed out, about 1 run in
-// 400 under load: its Consume's pulls were refused, a report received
+// 1,000 under load: its Consume's pulls were refused, a report received
 // late was reset by resetLost). An ack the server does not wait for is
 // no longer waited for: the report comes again and is dropped by its id.
 //

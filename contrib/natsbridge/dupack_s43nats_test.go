@@ -102,13 +102,5 @@ func pulledBefore(t *testing.T, js jetstream.JetStream, durable string, n int) [
 	pre, err := js.CreateOrUpdateConsumer(waitCtx(t), DefaultStream, jetstream.ConsumerConfig{Durable: durable,
 		AckPolicy: jetstream.AckExplicitPolicy, AckWait: time.Hour, MaxAckPending: n})
 	require.NoError(t, err)
-	batch, err := pre.Fetch(n, jetstream.FetchMaxWait(generous))
-	require.NoError(t, err)
-	var pulled []jetstream.Msg
-	for m := range batch.Messages() {
-		pulled = append(pulled, m)
-	}
-	require.NoError(t, batch.Error())
-	require.Len(t, pulled, n)
-	return pulled
+	return fetched(t, pre, n)
 }

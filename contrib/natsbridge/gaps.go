@@ -86,3 +86,17 @@ func (g *seqGaps) bound() {
 		g.gaps = append(g.gaps[:0], g.gaps[1:]...) // in place: no allocation once grown
 	}
 }
+
+// unreceived reports whether a sequence past floor, up to last, is in a
+// range not handled and not at door (received, waiting for execMu): of
+// the reports the durable consumer waits for the acks of, one this
+// Consumer may never have received (resetUnreceived).
+func (g *seqGaps) unreceived(floor, last uint64, door *execDoor) bool {
+	for _, r := range g.gaps {
+		lo, hi := max(r[0], floor+1), min(r[1], last)
+		if lo <= hi && uint64(door.waiting(lo-1, hi)) <= hi-lo {
+			return true
+		}
+	}
+	return false
+}

@@ -202,6 +202,7 @@ func (c *Consumer) resume() error {
 		c.execMu.Lock()
 		c.lostWithStream()
 		c.execHigh, c.execReplayTo = 0, 0
+		c.execUnawaited.Store(0) // another stream's sequences
 		c.execGaps.reset(0)
 		clear(c.execNaked)
 		c.execMu.Unlock()
@@ -226,7 +227,36 @@ func (c *Consumer) resume() error {
 	switch {
 	case err == nil && sameStream && !stopped:
 		return nil
-	case err == nil:
+	case err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound):
+		if stopped {
+			signal(r.stopped)
+		}
+		return fmt.Errorf("natsbridge: durable consumer %s: %w", c.opts.Durable, err)
+	}
+	// The old Consume is stopped before the durable consumer is made
+	// again or updated, and delivers nothing more. nats.go's Consume
+	// pulls by the consumer's name when its heartbeat timer fires or the
+	// connection is back, whatever Stop does meanwhile, and Stop drops
+	// what it received and had not handed on. The consumer was made
+	// again first: a pull of the old Consume between the two reached the
+	// new consumer, which delivered reports into it that Stop dropped —
+	// waiting on the server for AckWait, every later one with them
+	// (MaxAckPending 1; above 1 they came after later ones), and no reset
+	// followed (kept is false) (TestS48natsResumeStopsBeforeRemake). Its
+	// pulls now precede the UNSUB, and this connection's requests that
+	// make or update the consumer follow it: none reaches the consumer
+	// made again. A delivery of the old Consume already at the door
+	// (onExec) is handed back or on by its generation as before. From
+	// here on a failed try leaves it stopped: r.stopped is signalled, and
+	// the next try starts one again.
+	c.cc.Stop()
+	select {
+	case <-c.cc.Closed():
+	case <-ctx.Done():
+		signal(r.stopped)
+		return ctx.Err()
+	}
+	if err == nil {
 		if sameStream {
 			from = redeliversFrom(cons)
 		}
@@ -236,7 +266,7 @@ func (c *Consumer) resume() error {
 			signal(r.stopped)
 			return fmt.Errorf("natsbridge: durable consumer %s: %w", c.opts.Durable, err)
 		}
-	case errors.Is(err, jetstream.ErrConsumerNotFound):
+	} else {
 		start := uint64(0) // another stream: from its start
 		if sameStream {
 			// The looks (a request per report handed back and per gap
@@ -272,25 +302,9 @@ func (c *Consumer) resume() error {
 			cons, err = c.fitAckPending(ctx, r.js, cons)
 		}
 		if err != nil {
-			if stopped {
-				signal(r.stopped) // still to start again
-			}
+			signal(r.stopped) // still to start again
 			return fmt.Errorf("natsbridge: durable consumer %s: %w", c.opts.Durable, err)
 		}
-	default:
-		if stopped {
-			signal(r.stopped)
-		}
-		return fmt.Errorf("natsbridge: durable consumer %s: %w", c.opts.Durable, err)
-	}
-	// The old Consume delivers nothing more: stopped, or reading a
-	// consumer that is gone.
-	c.cc.Stop()
-	select {
-	case <-c.cc.Closed():
-	case <-ctx.Done():
-		signal(r.stopped)
-		return ctx.Err()
 	}
 	var info *jetstream.ConsumerInfo
 	if kept {
@@ -522,9 +536,11 @@ func (c *Consumer) redeliverLost() {
 
 // resetLost resets the durable consumer to its ack floor (JetStream's
 // consumer reset, nats-server 2.14 and later) when, as info read it after
-// a reconnection, the server has delivered past the last report handled
-// and waits for the ack of a report the Consumer has not received: it was
-// delivered into the lost link, and comes again at once. A report
+// a reconnection, the server waits for the ack of a report the Consumer
+// has not received (it delivered past the last report handled, or one
+// below it that the Consumer did not handle: execGaps, with MaxAckPending
+// above 1 a later one may come first): it was delivered into the lost
+// link, and comes again at once. A report
 // delivered and received — nats.go handed it to onExec, which waits for
 // execMu (execDoor), as after an ordinary reconnection that raced the
 // report — is not lost: when the reports the server waits for (past its
@@ -555,7 +571,23 @@ func (c *Consumer) resetLost(info *jetstream.ConsumerInfo) bool {
 func (c *Consumer) resetUnreceived(info *jetstream.ConsumerInfo, where string) bool {
 	r := &c.execResume
 	received := c.execDoor.waiting(info.AckFloor.Stream, info.Delivered.Stream)
-	if c.closed.Load() || info.NumAckPending <= received || info.Delivered.Stream <= c.execHigh {
+	// Nothing delivered past the last report handled is not enough: with
+	// MaxAckPending above 1 a report below it may never have come (into
+	// the lost link, or a Consume stopped), one after it handed on. It
+	// waited for AckWait, and every later one with it once MaxAckPending
+	// was 1 (TestS48natsResetForUnreceivedBelowLastHandled;
+	// TestS39natsOperatorLimitsChangedLive timed out, about 1 run in
+	// 1,500 under load). One not handed on here (execGaps) between the ack
+	// floor and the last delivered, and not at the door, reads as
+	// unreceived (another subject's sequence too, with Subjects: a reset
+	// for nothing, its reports dropped by their ids). Nor is a report
+	// handed on, at or below execHigh, surely acknowledged when its ack
+	// was given up (ackAwaited: execUnawaited above the ack floor): pending
+	// again once the server delivers it again, into a Consume the resumer
+	// stopped, which dropped it (TestS48natsGivenUpAckNotTrustedAtRestart).
+	if c.closed.Load() || info.NumAckPending <= received ||
+		info.Delivered.Stream <= c.execHigh && c.execUnawaited.Load() <= info.AckFloor.Stream &&
+			!c.execGaps.unreceived(info.AckFloor.Stream, info.Delivered.Stream, &c.execDoor) {
 		return false
 	}
 	ctx, cancel := context.WithTimeout(r.ctx, resumeTimeout)
