@@ -32,7 +32,7 @@ func TestS48rvBybitRestartAfterOneMessageCounted(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			x := newS48normBybitBooks(t, tc.rule)
-			b, books, p, events := x.b, x.books, x.p, x.events
+			b, p := x.b, x.p
 			n := int64(0)
 			feed := func(m []byte) {
 				n++
@@ -44,12 +44,7 @@ func TestS48rvBybitRestartAfterOneMessageCounted(t *testing.T) {
 			require.Equal(t, uint64(2), b.LastSeq())
 
 			n++
-			lost, err := events.Get(ctx)
-			require.NoError(t, err)
-			lost.Venue, lost.Type, lost.IngestTS = schema.VenueBybit, schema.EventConnState, n
-			c := lost.UseControl()
-			c.Kind, c.State = schema.ControlConnState, schema.ConnDisconnected
-			require.NoError(t, books.Publish(ctx, lost))
+			x.lose(t, n)
 			require.False(t, b.Live())
 
 			feed(s48normBybitFrame(tc.depth, "snapshot", 1, "98")) // u back at 1: the service restarted again
@@ -60,4 +55,16 @@ func TestS48rvBybitRestartAfterOneMessageCounted(t *testing.T) {
 			require.Equal(t, uint64(2), b.Stats().Restarts)
 		})
 	}
+}
+
+// lose publishes to x's Books the loss of the Bybit connection, received
+// at ingest, as a host does.
+func (x *s48normBybitBooks) lose(t *testing.T, ingest int64) {
+	t.Helper()
+	lost, err := x.events.Get(context.Background())
+	require.NoError(t, err)
+	lost.Venue, lost.Type, lost.IngestTS = schema.VenueBybit, schema.EventConnState, ingest
+	c := lost.UseControl()
+	c.Kind, c.State = schema.ControlConnState, schema.ConnDisconnected
+	require.NoError(t, x.books.Publish(context.Background(), lost))
 }
