@@ -8,6 +8,7 @@ import (
 
 	"github.com/goccy/go-json/jsontext"
 
+	"github.com/meltica/meltica/internal/safejson"
 	"github.com/meltica/meltica/normalize/internal/continuity"
 	"github.com/meltica/meltica/pool"
 	"github.com/meltica/meltica/schema"
@@ -430,7 +431,11 @@ func binanceSplit(p *Parser, ctx context.Context, data []byte, _ uint64, ingest 
 		if err != errResplit {
 			return err
 		}
-		if !jsontext.Value(data).IsValid() {
+		valid, err := safejson.IsValid(data)
+		if err != nil {
+			p.stats.panics.Add(1) // not known to be JSON: refused as not JSON
+		}
+		if !valid {
 			// Not JSON: the payload's own error is the message's — its
 			// kind's, and for an execution report its gap marker.
 			return p.binanceMessage(ctx, nil)

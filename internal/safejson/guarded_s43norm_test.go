@@ -23,6 +23,7 @@ var underAnotherGuard = map[string]string{
 	"normalize/align.go:decodeAlign":                          "Parser.AlignKey's recover (spec.alignKey)",
 	"normalize/align.go:bybitAlignKey":                        "Parser.AlignKey's recover (spec.alignKey)",
 	"normalize/align.go:krakenAlignKey":                       "Parser.AlignKey's recover (spec.alignKey)",
+	"normalize/align.go:binanceData":                          "Parser.AlignKey's recover (spec.alignKey's binanceAlignKey)",
 	"normalize/execloss.go:topMember":                         "rescan's safejson.Recover",
 	"normalize/binance_queries.go:(*oneOrMany).UnmarshalJSON": "decodeQuery's decodeREST",
 }
@@ -30,10 +31,21 @@ var underAnotherGuard = map[string]string{
 // decodes reports whether call starts a goccy decode of its input: the v2
 // API's decodes and hand-driven decoder, and the v1 API's decodes,
 // decoder and the calls that scan a value without decoding it (Valid,
-// Compact, Indent), which run the same scanner on the same input.
+// Compact, Indent), which run the same scanner on the same input; and
+// the v2 scans of a jsontext.Value (IsValid, Format, Compact, Indent,
+// Canonicalize) called on a conversion to it — jsontext.Value(b).IsValid()
+// — the form the packages use (a variable of the type is not seen: no
+// types are read).
 func decodes(call *ast.CallExpr) bool {
 	sel, ok := call.Fun.(*ast.SelectorExpr)
 	if !ok {
+		return false
+	}
+	if conv, ok := sel.X.(*ast.CallExpr); ok && isValueType(conv.Fun) {
+		switch sel.Sel.Name {
+		case "IsValid", "Format", "Compact", "Indent", "Canonicalize":
+			return true
+		}
 		return false
 	}
 	x, ok := sel.X.(*ast.Ident)
@@ -47,6 +59,24 @@ func decodes(call *ast.CallExpr) bool {
 		return true
 	}
 	return false
+}
+
+// isValueType reports whether e names jsontext.Value or a pointer to it
+// (the type of a conversion, parentheses aside).
+func isValueType(e ast.Expr) bool {
+	for {
+		switch x := e.(type) {
+		case *ast.ParenExpr:
+			e = x.X
+		case *ast.StarExpr:
+			e = x.X
+		case *ast.SelectorExpr:
+			id, ok := x.X.(*ast.Ident)
+			return ok && id.Name == "jsontext" && x.Sel.Name == "Value"
+		default:
+			return false
+		}
+	}
 }
 
 // guarded reports whether fn defers safejson.Recover or a func that calls

@@ -6,8 +6,9 @@
 //
 // Every decode of outside input in normalize, normalize/book, recorder,
 // session and internal/cryptofeed (recorded sessions) goes through
-// [Unmarshal], or runs under [Recover] when it drives a [jsontext.Decoder]
-// by hand or scans a value with the v1 API (json.Valid). Decodes nested in a custom
+// [Unmarshal] (or [IsValid] for a scan of a [jsontext.Value]), or runs
+// under [Recover] when it drives a [jsontext.Decoder] by hand or scans a
+// value with the v1 API (json.Valid). Decodes nested in a custom
 // UnmarshalJSON/UnmarshalJSONFrom run under their outer call's guard.
 //
 // The guard is one deferred call: no allocation (a recovered panic
@@ -18,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/goccy/go-json/jsontext"
 	json "github.com/goccy/go-json/v2"
 )
 
@@ -43,6 +45,15 @@ func (e *PanicError) Is(target error) bool { return target == ErrPanic }
 func Unmarshal(in []byte, v any, opts ...json.Options) (err error) {
 	defer Recover(&err)
 	return json.Unmarshal(in, v, opts...)
+}
+
+// IsValid is jsontext.Value(in).IsValid(): whether in is one whole JSON
+// value as RFC 7493 has it (valid UTF-8, no duplicate names; goccy's
+// encoder-side scanner, not json.Valid's). A panic inside the scanner is
+// returned as a [*PanicError], valid false.
+func IsValid(in []byte) (valid bool, err error) {
+	defer Recover(&err)
+	return jsontext.Value(in).IsValid(), nil
 }
 
 // Recover, deferred directly (defer safejson.Recover(&err)), turns a panic

@@ -224,7 +224,7 @@ type Book struct {
 	lastRound  time.Time             // when the last failed round of fetches ended
 	wait       time.Duration         // the least time after lastRound before the next round
 	deepest    int                   // the deepest view seen (Book.Depth), for a Depth 0 rule of a venue with views
-	restarted  bool                  // a restart (Bybit u = 1) was counted and the numbering has not passed 1 since: its data again is no other restart
+	restarted  bool                  // a restart (Bybit u = 1) was counted and the book's position has not passed 1 since (passedRestart): its data again is no other restart
 	scratch    []byte
 	mergeIn    []schema.Level // a large diff's levels within range, sorted by side.merge
 	ck         ckScales       // a Kraken checksum's precision (ChecksumKraken)
@@ -851,10 +851,8 @@ func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent, epoch uint6
 		// book after a restart stays at u = 1.
 		// A resync in between (a lost connection, a gap) forgets the
 		// book's u but not that its restart was counted: the snapshot
-		// of the new subscription at u = 1 is the same restart's.
-		if b.seq.Last() > 1 {
-			b.restarted = false // the numbering passed the counted restart
-		}
+		// of the new subscription at u = 1 is the same restart's —
+		// unless the book moved past 1 since (passedRestart).
 		if b.seq.Check(idsOf(&ev.Book)).Verdict == continuity.Restart {
 			typ = schema.EventBookSnapshot
 			if !b.restarted {
@@ -1081,7 +1079,20 @@ func (b *Book) applyLevels(bk *schema.Book) {
 	b.asks.truncate(b.keep())
 	b.bound()
 	b.seq.Accept(idsOf(bk))
+	b.passedRestart()
 	b.align = b.align && bk.LastSeq == 0
+}
+
+// passedRestart ends a counted restart once the book's position (a diff
+// applied, a snapshot loaded) is past 1: the numbering passed it, and a
+// u = 1 from now on is another restart, even after a resync has
+// forgotten the position. Checked as the position moves, not at the next
+// message: a loss right after the first message past 1 would otherwise
+// hide a second restart.
+func (b *Book) passedRestart() {
+	if b.seq.Last() > 1 {
+		b.restarted = false
+	}
 }
 
 // applySide applies a diff's levels to one side, dropping those beyond
@@ -1180,6 +1191,7 @@ func (b *Book) snapshotLocked(ctx context.Context, src *schema.CanonicalEvent, b
 	b.setRange(bk)
 	b.bound()
 	b.seq.Snapshot(bk.LastSeq)
+	b.passedRestart()
 	b.align = b.rule.fetchOKX()
 	b.stats.Snapshots++
 	if ok, err := b.verifyLocked(ctx, src, bk); !ok {

@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meltica/meltica/normalize"
-	"github.com/meltica/meltica/schema"
 )
 
 // s48normBybitFrame is a Bybit v5 "Orderbook" push of orderbook.<depth>.
@@ -57,7 +56,7 @@ func TestS48normBybitLevel1RepushedRestartCountedOnce(t *testing.T) {
 	level1, err := Bybit.WithDepth(1)
 	require.NoError(t, err)
 	x := newS48normBybitBooks(t, level1)
-	b, books, p, events := x.b, x.books, x.p, x.events
+	b, p := x.b, x.p
 	n := int64(0)
 	feed := func(m []byte) {
 		n++
@@ -81,12 +80,7 @@ func TestS48normBybitLevel1RepushedRestartCountedOnce(t *testing.T) {
 	// A lost connection: the book resyncs, and the new subscription's
 	// snapshot is the same restart's data (nothing changed meanwhile).
 	n++
-	lost, err := events.Get(ctx)
-	require.NoError(t, err)
-	lost.Venue, lost.Type, lost.IngestTS = schema.VenueBybit, schema.EventConnState, n
-	c := lost.UseControl()
-	c.Kind, c.State = schema.ControlConnState, schema.ConnDisconnected
-	require.NoError(t, books.Publish(ctx, lost))
+	x.lose(t, n)
 	require.False(t, b.Live())
 	feed(s48normBybitFrame(1, "snapshot", 1, "100"))
 	require.True(t, b.Live())
