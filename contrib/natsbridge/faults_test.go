@@ -3,6 +3,7 @@ package natsbridge
 import (
 	"bytes"
 	"log/slog"
+	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -41,9 +42,14 @@ func TestConsumerRestartResumesAtOnce(t *testing.T) {
 	// Report 1 reaches the consumer, which is held before handing it on.
 	cons.execMu.Lock()
 	ingest.publish(t, execReport(1))
+	// In its hands: past nats.go, in onExec, waiting for execMu. The
+	// server's count of acks pending says only that it was sent; a Close
+	// before it reached onExec drops it inside nats.go (the next
+	// incarnation then resets for it: TestS48natsResetForUnreceivedBelowLastHandled),
+	// and nothing is handed back.
 	eventually(t, func() bool {
 		_, ackPending, err := consumerPending(srv.ClientURL(), "resume")
-		return err == nil && ackPending == 1
+		return err == nil && ackPending == 1 && cons.execDoor.waiting(0, math.MaxUint64) == 1
 	}, "report 1 delivered to the consumer")
 	closed := make(chan error, 1)
 	go func() { closed <- cons.Close(closeCtx(t)) }()
