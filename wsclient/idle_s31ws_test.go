@@ -179,6 +179,14 @@ func TestS31wsDeadPathWithinPingPlusPong(t *testing.T) {
 				require.LessOrEqual(t, time.Duration(ticks)*q.tick, bound, "a dead path not detected in time")
 				q.step(t, ticks, s31wsStep{ping: venuePings && ticks%every == 0})
 				q.tickAnswered(t, false)
+				if time.Duration(ticks+1)*q.tick >= DefaultPingInterval {
+					// The pinger's timer fired: its ping goes out from its
+					// own goroutine, which a loaded machine may run only
+					// after several of the test's ticks (the fake clock
+					// runs ahead of it; CI saw 27.5 s, about 1 run in 75
+					// under -race and load). The bound counts from the ping.
+					require.Eventually(t, func() bool { return q.cn.ping.Load()&1 == 1 || isDead(q.cn) }, wait, time.Millisecond, "our ping out")
+				}
 			}
 			lost := requireLost(t, q.h, ReasonPongTimeout)
 			require.ErrorIs(t, lost.Err, ErrPongTimeout)
