@@ -107,8 +107,14 @@ func (q *s31wsQuiet) step(t *testing.T, i int, s s31wsStep) {
 // tickAnswered moves the clock by one watchdog tick and, when the client's ping is
 // out and the peer answers pings, waits for its pong: the tests move the
 // clock faster than a loaded machine answers.
+//
+// The reader is back on the socket first: it leaves it for every message,
+// and a loaded machine may run it again only after several of the test's
+// ticks, which count as busy (no idle, pong or data wait), so a bound
+// counted in ticks would see the timeouts late.
 func (q *s31wsQuiet) tickAnswered(t *testing.T, answered bool) {
 	t.Helper()
+	require.Eventually(t, func() bool { return q.cn.phase.Load()&1 == 1 || isDead(q.cn) }, wait, time.Millisecond, "the reader waits")
 	tickWatchdog(t, q.h, q.cn, q.tick)
 	if answered {
 		require.Eventually(t, func() bool { return q.cn.ping.Load()&1 == 0 || isDead(q.cn) }, wait, time.Millisecond, "pong")
