@@ -242,7 +242,7 @@ func TestS49sessResubscriptionCutBetweenItsMessages(t *testing.T) {
 	require.Equal(t, []string{"sub BTC", "unsub ETH", "sub ETH", "unsub SOL", "sub SOL"}, g.peer.on(2),
 		"connection 2: its own subscription, then only its own books' resubscriptions")
 	require.Equal(t, []string{"sub BTC", "unsub BTC"}, g.peer.on(1))
-	require.EqualValues(t, 2, g.r.sent.Load())
+	require.Eventually(t, func() bool { return g.r.sent.Load() == 2 }, s49sessWait, s49sessEvery, "resubscriptions written: %d", g.r.sent.Load())
 }
 
 // A resubscription asked on connection 1 that had not begun (waiting for
@@ -260,7 +260,7 @@ func TestS49sessResubscriptionAskedBeforeALoss(t *testing.T) {
 	require.Equal(t, []string{"sub BTC", "unsub ETH", "sub ETH", "unsub SOL", "sub SOL"}, g.peer.on(2),
 		"connection 2: its own subscription, then only its own books' resubscriptions")
 	require.Equal(t, []string{"sub BTC"}, g.peer.on(1))
-	require.EqualValues(t, 2, g.r.sent.Load())
+	require.Eventually(t, func() bool { return g.r.sent.Load() == 2 }, s49sessWait, s49sessEvery, "resubscriptions written: %d", g.r.sent.Load())
 }
 
 // The reverse: a book that breaks again on connection 2 (diffs before
@@ -279,7 +279,7 @@ func TestS49sessResubscriptionAskedAgainOnTheNewConnection(t *testing.T) {
 			g.settle(t, "SOL")
 			require.Equal(t, []string{"sub BTC", "unsub BTC", "sub BTC", "unsub SOL", "sub SOL"}, g.peer.on(2),
 				"connection 2: its own subscription, BTC's resubscription asked there, once, then SOL's")
-			require.EqualValues(t, 2, g.r.sent.Load())
+			require.Eventually(t, func() bool { return g.r.sent.Load() == 2 }, s49sessWait, s49sessEvery, "resubscriptions written: %d", g.r.sent.Load())
 		})
 	}
 }
@@ -300,5 +300,5 @@ func TestS49sessResubscriptionPendingAcrossARotation(t *testing.T) {
 	g.settle(t, "SOL")
 	require.Equal(t, []string{"sub BTC", "unsub BTC", "sub BTC", "unsub SOL", "sub SOL"}, g.peer.on(2))
 	require.Equal(t, []string{"sub BTC"}, g.peer.on(1))
-	require.EqualValues(t, 2, g.r.sent.Load())
+	require.Eventually(t, func() bool { return g.r.sent.Load() == 2 }, s49sessWait, s49sessEvery, "resubscriptions written: %d", g.r.sent.Load())
 }
