@@ -1,17 +1,9 @@
 package session
 
 import (
-	"context"
-	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-
-	"github.com/meltica/meltica/schema"
-	"github.com/meltica/meltica/wsclient"
 )
 
 // The order connection's age-out (orders.ageOut, at Client.MaxAge) of
@@ -25,21 +17,8 @@ import (
 // connection that is not the client's current one does nothing.
 func TestS49sessAgeOutOfALostConnection(t *testing.T) {
 	p := newS49sessPeer(t)
-	c, err := wsclient.New("ws"+strings.TrimPrefix(p.srv.URL, "http"), func(context.Context, *schema.WsFrame) error { return nil },
-		&wsclient.Options{BackoffBase: time.Millisecond, BackoffCap: 20 * time.Millisecond})
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer cancel()
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		_ = c.Run(ctx)
-	}()
-	require.Eventually(t, func() bool { return c.Stats().ConnID == 1 }, s49sessWait, s49sessEvery, "connection 1 up")
-	close(p.cut)
-	require.Eventually(t, func() bool { return c.Stats().ConnID == 2 }, s49sessWait, s49sessEvery, "connection 2 up")
+	c, _ := startS49sessClient(t, p)
+	s49sessLoseFirst(t, p, c)
 
 	s := &Session{state: newStateBoard(0, true)}
 	s.state.update(func(b *stateBoard) { b.ordersReady = true })

@@ -140,10 +140,15 @@ type s49sessRig struct {
 	ctx  context.Context
 }
 
-func newS49sessRig(t *testing.T, before bool) *s49sessRig {
-	p := newS49sessPeer(t)
-	c, err := wsclient.New("ws"+strings.TrimPrefix(p.srv.URL, "http"), func(context.Context, *schema.WsFrame) error { return nil },
-		&wsclient.Options{BackoffBase: time.Millisecond, BackoffCap: 20 * time.Millisecond, RotationOverlap: 10 * time.Millisecond, Subscriptions: [][]byte{[]byte("sub BTC")}})
+// startS49sessClient runs a client of p (redialling at once, a
+// rotation switching RotationOverlap 10 ms after the new connection's
+// first message) until the test ends, with subs as its Subscriptions.
+func startS49sessClient(t *testing.T, p *s49sessPeer, subs ...string) (*wsclient.Client, context.Context) {
+	opts := &wsclient.Options{BackoffBase: time.Millisecond, BackoffCap: 20 * time.Millisecond, RotationOverlap: 10 * time.Millisecond}
+	for _, m := range subs {
+		opts.Subscriptions = append(opts.Subscriptions, []byte(m))
+	}
+	c, err := wsclient.New("ws"+strings.TrimPrefix(p.srv.URL, "http"), func(context.Context, *schema.WsFrame) error { return nil }, opts)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -154,6 +159,21 @@ func newS49sessRig(t *testing.T, before bool) *s49sessRig {
 		defer wg.Done()
 		_ = c.Run(ctx)
 	}()
+	return c, ctx
+}
+
+// s49sessLoseFirst waits for c's connection 1, cuts it and waits for
+// connection 2 up.
+func s49sessLoseFirst(t *testing.T, p *s49sessPeer, c *wsclient.Client) {
+	t.Helper()
+	require.Eventually(t, func() bool { return c.Stats().ConnID == 1 }, s49sessWait, s49sessEvery, "connection 1 up")
+	close(p.cut)
+	require.Eventually(t, func() bool { return c.Stats().ConnID == 2 }, s49sessWait, s49sessEvery, "connection 2 up")
+}
+
+func newS49sessRig(t *testing.T, before bool) *s49sessRig {
+	p := newS49sessPeer(t)
+	c, ctx := startS49sessClient(t, p, "sub BTC")
 	require.Eventually(t, func() bool { return c.State() == schema.ConnConnected && p.saw(1, "sub BTC") }, s49sessWait, s49sessEvery, "connected")
 
 	gate := &s49sessGate{Clock: wsclient.SystemClock(), held: make(chan struct{}), proceed: make(chan struct{}), now: time.Unix(1, 0)}
@@ -169,10 +189,14 @@ func newS49sessRig(t *testing.T, before bool) *s49sessRig {
 		venue: func(s string) (string, error) { return s, nil },
 		pace:  pace, tries: map[string]int{}, wake: make(chan struct{}, 1),
 	}
+	rctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	t.Cleanup(wg.Wait)
+	t.Cleanup(stop) // before the client's: first
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		r.run(ctx)
+		r.run(rctx)
 	}()
 	return &s49sessRig{peer: p, c: c, r: r, gate: gate, ctx: ctx}
 }
