@@ -527,8 +527,11 @@
 // crossed book) recovers by itself: the session unsubscribes and
 // subscribes its channel for its symbol again on that connection (the
 // venue answers with a snapshot; Bybit refuses a topic a connection
-// already has, hence the unsubscribe), from a goroutine of the
-// connection's, paced by the connection with every other message it
+// already has, hence the unsubscribe; one still under way when that
+// connection is lost is dropped, never written on the next connection,
+// which subscribes the book again as it connects and brings the snapshot
+// the book waits for; one whose connection a rotation replaced is made
+// on the new connection), from a goroutine of the connection's, paced by the connection with every other message it
 // sends (its subscriptions, heartbeats, pings; one pacer at its
 // ControlRate, Config.Client) and, for OKX, within its budget of 480 subscription requests per
 // connection per hour, less the connection's own subscription messages

@@ -112,7 +112,9 @@ func backoff(n int, base, most time.Duration) time.Duration {
 // a connection after the last one refused and never refused since. A
 // refusal while a retry is armed waits for it; an acknowledgement on a
 // connection after the refused one (a reconnect that subscribed again)
-// disarms it, and a refusal read on a connection older than one
+// disarms it, one that fires when a connection after the refused one is
+// live (the refused one lost meanwhile, that one's answers not read yet)
+// is dropped, and a refusal read on a connection older than one
 // acknowledged (a rotation's replaced connection) arms none.
 type marketRetry struct {
 	clock  wsclient.Clock
@@ -219,20 +221,31 @@ func (r *marketRetry) arm(d time.Duration) {
 // fire rotates the shard's connection. A refusal read by a rotation's new
 // connection before the switch waits another backoff: a rotation asked
 // meanwhile would name the old connection, and wsclient drops a request
-// whose connection is replaced (Client.Rotate).
+// whose connection is replaced (Client.Rotate). A refusal of a connection
+// gone since (a later one live) is dropped: the retry was that
+// connection's.
 func (r *marketRetry) fire(gen uint64) {
 	r.mu.Lock()
 	if r.closed || gen != r.gen {
 		r.mu.Unlock()
 		return
 	}
-	if r.live() < r.refused {
+	live, refused := r.live(), r.refused
+	if live < refused {
 		r.arm(r.wait)
 		r.mu.Unlock()
 		return
 	}
 	r.timer = nil
 	r.mu.Unlock()
+	if live != refused {
+		// The refused connection is gone (lost and redialled, or replaced
+		// by another rotation): the live one subscribed every topic
+		// again as it connected, and its own answers decide — accept, or
+		// refuse arming its own retry. Rotated, it went for the gone
+		// connection's refusal.
+		return
+	}
 	r.retries.Add(1)
 	r.rotate()
 }

@@ -408,12 +408,16 @@ func (o *orders) age(conn uint64) {
 
 // ageOut: conn reached o.maxAge, short of the venue's 24 h cut, which
 // would lose the answers of the requests in flight then: it is replaced
-// ahead, as after serverShutdown (retire).
+// ahead, as after serverShutdown (retire). Unless conn is gone: by the
+// session's view (upConn) or by the client's, ahead of it (the events
+// that tell the session come on a goroutine of their own, behind a slow
+// Config.OnState) — retire's rotation is the current connection's, and
+// would replace the connection just dialled for conn's age.
 func (o *orders) ageOut(conn uint64) {
 	o.mu.Lock()
 	cur := o.upConn
 	o.mu.Unlock()
-	if cur != conn || o.s.closing.Load() {
+	if cur != conn || o.client.Stats().ConnID != conn || o.s.closing.Load() {
 		return // replaced meanwhile, or closing
 	}
 	o.retire(conn, "the order connection nears the venue's 24 h limit")

@@ -948,7 +948,16 @@ func (p *private) subscriptionEnded(st step) {
 // rotation, after its backoff, is the one asked (Client.Rotate). The
 // venue's close, if first, makes a new connection with a login of its
 // own.
+//
+// The worker may be behind wsclient: a connection no longer the client's
+// current one (lost, its next one dialled, the loss's step still queued)
+// is retired by nothing — its loss's step does what a loss does —, never
+// by a Rotate, which would replace the current connection, just dialled,
+// for the gone one's notice.
 func (p *private) retire() {
+	if p.client.Stats().ConnID != p.conn {
+		return
+	}
 	p.retiring = p.conn
 	p.logRetire(p.conn)
 	p.setReady(false)

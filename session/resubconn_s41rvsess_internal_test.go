@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -52,14 +53,17 @@ func (c *s41rvGateClock) Sleep(ctx context.Context, d time.Duration) error {
 // subscribe go on one connection. Written with Client.Write, each went on
 // the connection current at its write: when the connection changed
 // between them — a market rotation's switch (MaxAge, or a venue's notice
-// of its close), here a loss and redial — the unsubscribe went on the old
+// of its close), here one asked with Rotate — the unsubscribe went on the old
 // connection and the subscribe alone on the new one, which has the topic
 // already (every subscription is made again on a new connection): Bybit
 // and Kraken refuse it ("already subscribed"), no snapshot comes, and a
 // book whose new connection's first snapshot was not its (a rotation's
 // join) stays dark until it asks again, snapshotWaits × RetryInterval
 // later. Now the pair goes with WriteConn on the connection of the first,
-// and is made again whole on the new connection when it changed.
+// and is made again whole on the new connection when a rotation replaced
+// it (s49sess: the rotation here; a loss and redial drops it instead, the
+// new connection subscribing the book itself — see
+// resubconn_s49sess_internal_test.go).
 func TestS41rvsessResubscriptionOnOneConnection(t *testing.T) {
 	const wait, every = 30 * time.Second, 5 * time.Millisecond
 	type got struct {
@@ -67,10 +71,9 @@ func TestS41rvsessResubscriptionOnOneConnection(t *testing.T) {
 		msg  string
 	}
 	var (
-		mu     sync.Mutex
-		msgs   []got
-		conns  int
-		closeN = make(chan struct{})
+		mu    sync.Mutex
+		msgs  []got
+		conns int
 	)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := websocket.Accept(w, r, nil)
@@ -84,14 +87,11 @@ func TestS41rvsessResubscriptionOnOneConnection(t *testing.T) {
 		mu.Unlock()
 		ctx, cancel := context.WithCancel(r.Context())
 		defer cancel()
-		if n == 1 {
-			go func() {
-				select {
-				case <-closeN:
-					_ = c.CloseNow() // the first connection goes
-				case <-ctx.Done():
-				}
-			}()
+		// A message of each connection's own (no join: the rotation
+		// switches unaligned after RotationOverlap, the old connection
+		// alive — no loss).
+		if err := c.Write(ctx, websocket.MessageText, []byte("hello "+strconv.Itoa(n))); err != nil {
+			return
 		}
 		for {
 			_, m, err := c.Read(ctx)
@@ -116,7 +116,7 @@ func TestS41rvsessResubscriptionOnOneConnection(t *testing.T) {
 	}
 
 	c, err := wsclient.New("ws"+strings.TrimPrefix(srv.URL, "http"), func(context.Context, *schema.WsFrame) error { return nil },
-		&wsclient.Options{BackoffBase: time.Millisecond, BackoffCap: 20 * time.Millisecond})
+		&wsclient.Options{BackoffBase: time.Millisecond, BackoffCap: 20 * time.Millisecond, RotationOverlap: 10 * time.Millisecond})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -151,7 +151,7 @@ func TestS41rvsessResubscriptionOnOneConnection(t *testing.T) {
 		t.Fatal("the unsubscribe was never written")
 	}
 	require.Eventually(t, func() bool { return seen(1, "unsub") }, wait, every, "the unsubscribe on the first connection")
-	close(closeN)
+	require.NoError(t, c.Rotate())
 	require.Eventually(t, func() bool {
 		return c.State() == schema.ConnConnected && c.Stats().ConnID > first
 	}, wait, every, "the second connection up")
@@ -168,4 +168,5 @@ func TestS41rvsessResubscriptionOnOneConnection(t *testing.T) {
 		}
 	}
 	require.Equal(t, []string{"unsub", "sub"}, on2, "the new connection got the pair, the unsubscribe first: %+v", msgs)
+	require.Zero(t, c.Stats().TotalReconnects(), "a rotation: no connection lost")
 }

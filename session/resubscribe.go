@@ -22,9 +22,25 @@ import (
 // events (the connection's reader), so asking only records the symbol and
 // wakes the resubscriber's own goroutine, which writes, paced (see pacer).
 //
-// A write that fails while the connection is down is dropped: the next
-// connection subscribes everything again, snapshots included. Any other
-// failure is retried, paced, up to resubAttempts times.
+// A resubscription belongs to the connection the book broke on (the one
+// current when the book asked: its data is what the book applied). When
+// that connection is lost — before the unsubscribe, between it and the
+// subscribe, or while the ask waits its turn — what is left of it is
+// dropped, never written on the next connection: that one subscribes
+// every book again as it connects (Subscriptions), the loss invalidated
+// the book, and the book waits for that subscription's snapshot (asking
+// again on its own if diffs come first). Written there, the old
+// connection's pair unsubscribed the book the new connection had just
+// subscribed, then subscribed it again: a needless pair, and a book
+// dark for good on any order of the two that left it unsubscribed. A
+// connection a rotation replaced without a loss (the streams joined: the
+// book goes on with the new connection's diffs, and its subscription's
+// snapshot was the old stream's repeat, never applied) hands the
+// resubscription to the new connection: made there whole. Asks are told
+// apart by their connection, never by the session's events, so a stale
+// event of an old connection cannot cancel a resubscription the new one
+// asked for. Any other failure on the live connection is retried, paced,
+// up to resubAttempts times.
 type resubscriber struct {
 	sh      *shard
 	channel string // the book channel ("books", "orderbook.50", "level2")
@@ -33,7 +49,7 @@ type resubscriber struct {
 	pace    *pacer
 
 	mu      sync.Mutex
-	pending []string // canonical symbols, each once
+	pending []resubAsk // one per symbol, of its latest ask
 	tries   map[string]int
 	wake    chan struct{}
 
@@ -84,11 +100,30 @@ func (s *Session) startResubscribers() {
 // live connection.
 const resubAttempts = 3
 
-// ask is book.Options.Resubscribe: it never blocks and never fails.
+// resubAsk is one book's resubscription and the connection it belongs
+// to: conn, the connection current when the book asked (wsclient's
+// ConnID; 0: none was), and lost, the client's connections lost by then
+// (wsclient Stats.TotalReconnects).
+type resubAsk struct {
+	sym  string
+	conn uint64
+	lost uint64
+}
+
+// ask is book.Options.Resubscribe: it never blocks and never fails. The
+// book asks while applying its connection's data, on that connection's
+// reader, so the current connection is the one it broke on (wsclient
+// hands the handler data of the live connection only, a rotation's old
+// one's before its switch, the new one's after). An ask of a symbol
+// already pending takes its place: the latest connection's.
 func (r *resubscriber) ask(_ context.Context, _ schema.Venue, symbol string) error {
+	st := r.sh.client.Stats()
+	a := resubAsk{sym: symbol, conn: st.ConnID, lost: st.TotalReconnects()}
 	r.mu.Lock()
-	if !slices.Contains(r.pending, symbol) {
-		r.pending = append(r.pending, symbol)
+	if i := slices.IndexFunc(r.pending, func(p resubAsk) bool { return p.sym == symbol }); i >= 0 {
+		r.pending[i] = a
+	} else {
+		r.pending = append(r.pending, a)
 	}
 	r.mu.Unlock()
 	select {
@@ -98,15 +133,31 @@ func (r *resubscriber) ask(_ context.Context, _ schema.Venue, symbol string) err
 	return nil
 }
 
-func (r *resubscriber) next() (string, bool) {
+func (r *resubscriber) next() (resubAsk, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(r.pending) == 0 {
-		return "", false
+		return resubAsk{}, false
 	}
-	sym := r.pending[0]
+	a := r.pending[0]
 	r.pending = r.pending[1:]
-	return sym, true
+	return a, true
+}
+
+// follow returns a on the current connection: a's own, or the one a
+// rotation put in its place with no connection lost since a was asked.
+// It reports false when a's connection is gone otherwise (lost, or none
+// was current when a was asked): a is dropped then. wsclient counts a
+// loss before it dials the next connection, and clears the current
+// connection first: a current connection other than a's with the count
+// unchanged is a rotation's.
+func (r *resubscriber) follow(a resubAsk) (resubAsk, bool) {
+	st := r.sh.client.Stats()
+	if a.conn == 0 || st.ConnID == 0 || st.TotalReconnects() != a.lost {
+		return a, false
+	}
+	a.conn = st.ConnID
+	return a, true
 }
 
 // run serves the asks until ctx ends.
@@ -118,47 +169,60 @@ func (r *resubscriber) run(ctx context.Context) {
 			return
 		}
 		for {
-			sym, ok := r.next()
+			a, ok := r.next()
 			if !ok {
 				break
 			}
-			if err := r.resubscribe(ctx, sym); err != nil {
+			a, ok = r.follow(a)
+			if !ok {
+				r.forget(a.sym) // its connection was lost: the next one subscribed it
+				continue
+			}
+			if err := r.resubscribe(ctx, a); err != nil {
 				if ctx.Err() != nil {
 					return
 				}
 				r.failed.Add(1)
+				// The connection changed between the pair's messages
+				// (ErrConnChanged; ErrNotConnected while it is down): the
+				// next round's follow makes the pair again on a rotation's
+				// new connection, or drops it after a loss.
+				changed := errors.Is(err, wsclient.ErrConnChanged) || errors.Is(err, wsclient.ErrNotConnected)
 				r.mu.Lock()
-				r.tries[sym]++
-				// (the connection changed between the pair's messages:
-				// made again on the new one, a rotation's state may
-				// still be Rotating)
-				retry := r.tries[sym] < resubAttempts && (r.sh.client.State() == schema.ConnConnected || errors.Is(err, wsclient.ErrConnChanged))
+				r.tries[a.sym]++
+				retry := r.tries[a.sym] < resubAttempts && (changed || r.sh.client.Stats().ConnID == a.conn)
 				if !retry {
-					delete(r.tries, sym)
-				} else if !slices.Contains(r.pending, sym) {
-					r.pending = append(r.pending, sym)
+					delete(r.tries, a.sym)
+				} else if !slices.ContainsFunc(r.pending, func(p resubAsk) bool { return p.sym == a.sym }) {
+					r.pending = append(r.pending, a)
 				}
 				r.mu.Unlock()
 				continue
 			}
-			r.mu.Lock()
-			delete(r.tries, sym)
-			r.mu.Unlock()
+			r.forget(a.sym)
 			r.sent.Add(1)
 		}
 	}
 }
 
-// resubscribe writes the unsubscribe and the subscribe of sym's book
-// channel, each when the pacer allows, both on one connection (WriteConn):
-// were the connection to change between them (a market rotation's switch,
-// a redial), the subscribe alone would go on a connection that has the
-// topic already (every subscription is made again on a new connection),
-// which Bybit and Kraken refuse ("already subscribed") with no snapshot.
-// It then fails with wsclient.ErrConnChanged, and run makes the pair
-// again on the new connection.
-func (r *resubscriber) resubscribe(ctx context.Context, sym string) error {
-	vs, err := r.venue(sym)
+// forget ends sym's run of failed attempts.
+func (r *resubscriber) forget(sym string) {
+	r.mu.Lock()
+	delete(r.tries, sym)
+	r.mu.Unlock()
+}
+
+// resubscribe writes the unsubscribe and the subscribe of a's book
+// channel, each when the pacer allows, both on a's connection
+// (WriteConn): were the connection to change between them (a market
+// rotation's switch, a redial), the subscribe alone would go on a
+// connection that has the topic already (every subscription is made
+// again on a new connection), which Bybit and Kraken refuse ("already
+// subscribed") with no snapshot; nor does anything go on a connection
+// the book did not ask on. It then fails with wsclient.ErrConnChanged
+// (or ErrNotConnected), and run follows the connection (follow).
+func (r *resubscriber) resubscribe(ctx context.Context, a resubAsk) error {
+	vs, err := r.venue(a.sym)
 	if err != nil {
 		return err
 	}
@@ -166,12 +230,11 @@ func (r *resubscriber) resubscribe(ctx context.Context, sym string) error {
 	if err != nil {
 		return err
 	}
-	conn := r.sh.client.Stats().ConnID // the connection Write would use now
 	for _, m := range [][]byte{unsub, sub} {
 		if err := r.pace.wait(ctx); err != nil {
 			return err
 		}
-		if err := r.sh.client.WriteConn(ctx, conn, m); err != nil {
+		if err := r.sh.client.WriteConn(ctx, a.conn, m); err != nil {
 			return err
 		}
 	}

@@ -633,13 +633,14 @@ func (s *Session) buildShards() error {
 				_ = c.Rotate() // ErrNotConnected: the connection is gone already
 			}
 		}
-		sh.retry = s.newMarketRetry(i, rotate, func() uint64 {
+		live := func() uint64 {
 			if c := sh.client; c != nil {
 				return c.Stats().ConnID
 			}
 			return 0
-		})
-		watch := bookWatch{next: s.disp, state: func() *stateBoard { return s.state }, rotate: rotate, shard: i, conn: sh.reading.Load, retry: sh.retry}
+		}
+		sh.retry = s.newMarketRetry(i, rotate, live)
+		watch := bookWatch{next: s.disp, state: func() *stateBoard { return s.state }, rotate: rotate, shard: i, conn: sh.reading.Load, live: live, retry: sh.retry}
 		sh.books = book.NewBooks(watch, s.pools.Events, &book.BooksOptions{Logger: cfg.Logger})
 		if bookRule != nil {
 			bopts := book.Options{Sink: watch, Events: s.pools.Events, MaxSilence: cfg.BookMaxSilence, Clock: cfg.Client.Clock}
@@ -891,6 +892,10 @@ func (s *Session) booksLive() bool {
 // and OKX's notice 64008 ("The connection will soon be closed for a
 // service upgrade. Please reconnect.", OKX v5 "WebSocket" → "Notification
 // of service upgrade", sent 60 s before), so no data is lost to the close.
+// Only the live connection's notice does: one read on a connection a
+// rotation replaced (its answers and notices still come for
+// RotationOverlap after the switch) is about that one, gone already, and
+// a Rotate would replace the live connection for it.
 //
 // It records the venue's refusals of its connection's requests, with the
 // ConnID of the connection that read the refusal (conn: during a
@@ -903,6 +908,7 @@ type bookWatch struct {
 	rotate func()
 	shard  int
 	conn   func() uint64 // the connection whose frame the shard's parser handles (shard.reading)
+	live   func() uint64 // the shard's live connection (wsclient's ConnID)
 	retry  *marketRetry
 }
 
@@ -913,7 +919,7 @@ func (w bookWatch) Publish(ctx context.Context, ev *schema.CanonicalEvent) error
 			b.poke()
 		}
 	case schema.EventControl:
-		if closeAnnounced(ev) && w.rotate != nil {
+		if closeAnnounced(ev) && w.rotate != nil && (w.conn == nil || w.live == nil || w.conn() == w.live()) {
 			w.rotate()
 		}
 		if unsubscribeAnswer(ev) {
