@@ -45,8 +45,9 @@ func BybitSymbolRules() SymbolRules {
 // (Bybit v5 "Orderbook" docs: "please overwrite your local orderbook"),
 // published as an EventBookSnapshot whatever its "type" — unless its seq,
 // the cross sequence, is below the newest its stream took ("for the
-// smaller seq, then it means the data is generated earlier", same page):
-// then it is a late copy of a restart already taken (a rotation's other
+// smaller seq, then it means the data is generated earlier", same page)
+// and its time (cts, else ts) not after the last message delivered: then
+// it is a late copy of a restart already taken (a rotation's other
 // connection, a level-1 snapshot pushed again, a frame delivered twice),
 // dropped and counted in Stats.Repeats; each
 // depth's topic (orderbook.1, orderbook.50, …) is a stream of its own,

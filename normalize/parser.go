@@ -886,6 +886,14 @@ func (p *Parser) checkBook(ctx context.Context, ev *schema.CanonicalEvent) (keep
 	id := continuity.IDs{First: b.FirstSeq, Last: b.LastSeq, Prev: b.PrevSeq}
 	if st.Rule == continuity.Bybit {
 		id.Cross = p.fill.cross // seq, the cross sequence (bybit.go)
+		if b.LastSeq == 1 && st.Older(id) && ev.ExchangeTS > st.ts && st.ts != 0 {
+			// A lower seq at a time after the last message delivered is
+			// no copy of data the stream took (a copy is never newer):
+			// were seq ever numbered again, a restart dropped for it
+			// would leave every later delta "covered" and the book
+			// stalled. Judged by u alone: a restart.
+			id.Cross = 0
+		}
 	}
 	if ev.Type == schema.EventBookSnapshot {
 		if st.olderSnapshot(id, ev.ExchangeTS) {

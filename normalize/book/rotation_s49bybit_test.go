@@ -28,9 +28,9 @@ type s49bybitMsg struct {
 }
 
 func s49bybitFrame(depth int, symbol string, seq0 int64, m s49bybitMsg) []byte {
-	ms := 1731035685326 + m.seq*20 + m.ts // cts grows with seq
+	cts := 1731035685326 + m.seq*20 // the matching engine's time grows with seq
 	return fmt.Appendf(nil, `{"topic":"orderbook.%d.%s","type":%q,"ts":%d,"data":{"s":%q,"b":[["%d","1"]],"a":[["1000","1"]],"u":%d,"seq":%d},"cts":%d}`,
-		depth, symbol, m.typ, ms+3, symbol, m.bid, m.u, seq0+m.seq, ms)
+		depth, symbol, m.typ, cts+3+m.ts, symbol, m.bid, m.u, seq0+m.seq, cts)
 }
 
 // Bybit v5 "Orderbook": u = 1 is "snapshot data due to the restart of the
@@ -166,4 +166,34 @@ func s49bybitRun(t *testing.T, depth int, symbol string, seq0 int64, msgs []s49b
 	require.Zero(t, p.Stats().Gaps)
 	require.GreaterOrEqual(t, p.Stats().Repeats, late, "every late copy dropped as a repeat")
 	require.Zero(t, b.Stats().Invalidations)
+}
+
+// The cross sequence orders the data only as the venue documents it; a
+// u = 1 whose seq is lower but whose matching-engine time (cts) is later
+// than the last message delivered is no late copy (a copy is never newer)
+// — were seq ever numbered again, dropping the restart would leave every
+// later delta "covered" and the book silently stalled — so it is taken,
+// by u alone, as the restart it says it is, counted, and the deltas after
+// it continue the book.
+func TestS49bybitLowerSeqButLaterRestartTaken(t *testing.T) {
+	ctx := context.Background()
+	x := newS48normBybitBooks(t, Bybit)
+	b, p := x.b, x.p
+	frame := func(typ string, u, seq, cts int64, bid string) []byte {
+		return fmt.Appendf(nil, `{"topic":"orderbook.50.BTCUSDT","type":%q,"ts":%d,"data":{"s":"BTCUSDT","b":[[%q,"1"]],"a":[["1000","1"]],"u":%d,"seq":%d},"cts":%d}`, typ, cts+3, bid, u, seq, cts)
+	}
+	const t0 = 1731035685326
+	for i, m := range [][]byte{
+		frame("snapshot", 500, 47474967795, t0, "100"),
+		frame("delta", 501, 47474967796, t0+20, "101"),
+		frame("snapshot", 1, 1000, t0+40, "200"), // seq lower, time later
+		frame("delta", 2, 1001, t0+60, "201"),
+	} {
+		require.NoError(t, p.HandleBytes(ctx, m, int64(i+1)))
+	}
+	require.Equal(t, uint64(1), b.Stats().Restarts)
+	require.Equal(t, uint64(2), b.LastSeq())
+	requireTop(t, b, [][2]string{{"201", "1"}, {"200", "1"}}, [][2]string{{"1000", "1"}})
+	require.Zero(t, p.Stats().Repeats)
+	require.Zero(t, p.Stats().Gaps)
 }
