@@ -91,7 +91,7 @@ func (w *s31ctWireBook) levels(n int) string {
 
 func s31ctBybitBook(typ string, u uint64, bids, asks string) string {
 	return fmt.Sprintf(`{"topic":"orderbook.50.BTCUSDT","type":%q,"ts":1672304484978,"data":{"s":"BTCUSDT","b":[%s],"a":[%s],"u":%d,"seq":%d},"cts":1672304484976}`,
-		typ, bids, asks, u, 7961638724+u)
+		typ, bids, asks, u, 7961638724+s34ctBybitSeq.Add(1)) // generated in the order built (s34ctBybitSeq)
 }
 
 // Bybit v5 "Orderbook": a snapshot, then deltas whose u goes up by one;

@@ -2,6 +2,7 @@ package meltica_test
 
 import (
 	"fmt"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -14,8 +15,17 @@ import (
 
 func s34ctBybitBook(depth int, typ string, u uint64, ts int64, bids, asks string) string {
 	return fmt.Sprintf(`{"topic":"orderbook.%d.BTCUSDT","type":%q,"ts":%d,"data":{"s":"BTCUSDT","b":[%s],"a":[%s],"u":%d,"seq":%d},"cts":%d}`,
-		depth, typ, ts, bids, asks, u, 7961638724+u, ts-2)
+		depth, typ, ts, bids, asks, u, 7961638724+s34ctBybitSeq.Add(1), ts-2)
 }
+
+// s34ctBybitSeq numbers the Bybit book messages the tests build: seq, the
+// cross sequence, grows with the data the venue generates ("for the
+// smaller seq, then it means the data is generated earlier", Bybit v5
+// "Orderbook"), so a message built later is newer, as the tests mean — a
+// restart's u = 1 after u = 500 included. (It was 7961638724 + u: a
+// restart then looked generated before the data it follows, and the
+// parser drops such a late copy.)
+var s34ctBybitSeq atomic.Uint64
 
 // Bybit v5 "Orderbook": "Level 1 data, if 3 seconds have elapsed without
 // a change in the orderbook, a snapshot message will be pushed again, and

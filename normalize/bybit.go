@@ -40,10 +40,16 @@ func BybitSymbolRules() SymbolRules {
 // EventTicker is complete (a delta before any snapshot of its symbol is a
 // *ParseError wrapping [ErrNoSnapshot]). Book levels with a quantity of "0"
 // delete the level and are passed through as such; the book's update id u
-// is Book.LastSeq and the SeqProvider; a delta continues when u = previous
-// u + 1, and u = 1 is a service restart whose data is a snapshot (Bybit v5
-// "Orderbook" docs: "please overwrite your local orderbook"), published as
-// an EventBookSnapshot whatever its "type"; each
+// is Book.LastSeq and the SeqProvider; a delta continues when u =
+// previous u + 1, and u = 1 is a service restart whose data is a snapshot
+// (Bybit v5 "Orderbook" docs: "please overwrite your local orderbook"),
+// published as an EventBookSnapshot whatever its "type" — unless its seq,
+// the cross sequence, is below the newest its stream took ("for the
+// smaller seq, then it means the data is generated earlier", same page)
+// and its time (cts, else ts) not after the last message delivered: then
+// it is a late copy of a restart already taken (a rotation's other
+// connection, a level-1 snapshot pushed again, a frame delivered twice),
+// dropped and counted in Stats.Repeats; each
 // depth's topic (orderbook.1, orderbook.50, …) is a stream of its own,
 // named in Book.Depth; orderbook.rpi (RPI levels) and orderbook.full
 // (Bybit v5 "Full Orderbook": deltas only, joined to a REST snapshot, and
@@ -288,10 +294,11 @@ func (m *bybitTradeMsg) fill(f *filler) {
 }
 
 type bybitBookMsg struct {
-	S text    `json:"s"`
-	B levels  `json:"b"`
-	A levels  `json:"a"`
-	U integer `json:"u"`
+	S   text    `json:"s"`
+	B   levels  `json:"b"`
+	A   levels  `json:"a"`
+	U   integer `json:"u"`
+	Seq integer `json:"seq"`
 }
 
 func (m *bybitBookMsg) bind(ev *schema.CanonicalEvent) {
@@ -306,6 +313,10 @@ func (m *bybitBookMsg) fill(f *filler) {
 	f.symbol("s", &m.S)
 	f.unsigned(&f.ev.Book.LastSeq, "u", m.U)
 	f.ev.SeqProvider = f.ev.Book.LastSeq
+	// The cross sequence, which orders the data across restarts and
+	// connections where u cannot (continuity.IDs.Cross); none on options'
+	// books.
+	f.seq(&f.cross, m.Seq)
 }
 
 type bybitTickerMsg struct {

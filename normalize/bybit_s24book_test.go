@@ -3,6 +3,7 @@ package normalize
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -12,9 +13,17 @@ import (
 	"github.com/meltica/meltica/schema"
 )
 
+// bybitBookFrame is a Bybit v5 "Orderbook" push of orderbook.50 whose seq,
+// the cross sequence, is the next of bybitBookSeq: generated after every
+// frame built before it ("for the smaller seq, then it means the data is
+// generated earlier"), so a restart's u = 1 built after u = 501 is newer
+// than it, as the venue's is. (It was 9000 + u, a restart then generated
+// before the data it follows.)
 func bybitBookFrame(typ string, u int) []byte {
-	return fmt.Appendf(nil, `{"topic":"orderbook.50.BTCUSDT","type":%q,"ts":1700000000000,"data":{"s":"BTCUSDT","b":[["100","1"]],"a":[["101","1"]],"u":%d,"seq":%d},"cts":1700000000000}`, typ, u, 9000+u)
+	return fmt.Appendf(nil, `{"topic":"orderbook.50.BTCUSDT","type":%q,"ts":1700000000000,"data":{"s":"BTCUSDT","b":[["100","1"]],"a":[["101","1"]],"u":%d,"seq":%d},"cts":1700000000000}`, typ, u, 9000+bybitBookSeq.Add(1))
 }
+
+var bybitBookSeq atomic.Int64
 
 // Bybit v5 "Orderbook": "Occasionally, you'll receive "u"=1, which is a
 // snapshot data due to the restart of the service. So please overwrite

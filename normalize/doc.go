@@ -204,7 +204,9 @@
 // u + 1 and USDⓈ-M/COIN-M diffs by pu = previous u, after the snapshot's
 // lastUpdateId; OKX by prevSeqId = previous seqId, a keep-alive
 // (prevSeqId = seqId) and a reset after maintenance (seqId < prevSeqId)
-// being continuous; Bybit by u = previous u + 1, u = 1 a restart; Coinbase
+// being continuous; Bybit by u = previous u + 1, u = 1 a restart (but a
+// repeat when its cross sequence seq is below the newest of its stream:
+// a late copy of a restart already taken); Coinbase
 // Advanced Trade by sequence_num + 1 per message of a connection; Kraken
 // books carry no ids (their checksum is the check). A diff that follows
 // lost messages is preceded by a [schema.EventGap] event naming the
@@ -216,8 +218,9 @@
 // unless, on OKX and Bybit, its id is below the stream's position and its
 // "ts" strictly before the last message delivered: an overlap's older
 // snapshot, dropped and counted as a repeat (never a Bybit u = 1
-// restart, nor a snapshot after a gap, a book message the pool could
-// not carry or one the sink refused: that one repairs the book).
+// restart, which is older only by seq, nor a snapshot after a gap, a book
+// message the pool could not carry or one the sink refused: that one
+// repairs the book).
 //
 // # Trade repeats
 //

@@ -36,6 +36,9 @@ type filler struct {
 	// amendResult), for repeatFill; the message's own, never the
 	// parser's, so a refused message leaves nothing behind.
 	amend amendResult
+	// cross: a book message's cross sequence (Bybit seq), which
+	// checkBook takes as continuity.IDs.Cross; 0 when none.
+	cross uint64
 }
 
 // memo is a venue parser's memory of orders or streams whose change a

@@ -848,23 +848,27 @@ type bookState struct {
 	broken bool
 }
 
-// olderSnapshot reports whether a snapshot whose last id is last, at
-// exchange time ts, is older than the stream's position: a lower id at a
-// time strictly before the last message delivered — an unaligned
-// rotation's or a reconnection's overlap, which would restart the book at
-// an older state than one served (contract 4). Only where the venue
-// numbers a symbol's book alike on every connection and a numbering
-// started again comes later (OKX seqId, lower after a maintenance: OKX v5
-// "Order book channel"; Bybit u, 1 after a restart, "please overwrite
-// your local orderbook": Bybit v5 "Orderbook", never dropped). An equal
-// id is the same state (Bybit level 1 pushed again after 3 s unchanged)
-// and an equal time may be another update: both delivered. A stream that
-// lost messages since its last snapshot takes any snapshot: it repairs
-// the book.
-func (st *bookState) olderSnapshot(last uint64, ts int64) bool {
+// olderSnapshot reports whether a snapshot with ids id, at exchange time
+// ts, is older than the stream's position — an unaligned rotation's or a
+// reconnection's overlap, which would restart the book at an older state
+// than one served (contract 4): a lower id at a time strictly before the
+// last message delivered. Only where the venue numbers a symbol's book
+// alike on every connection and a numbering started again comes later
+// (OKX seqId, lower after a maintenance: OKX v5 "Order book channel";
+// Bybit u, 1 after a restart, "please overwrite your local orderbook":
+// Bybit v5 "Orderbook"). Bybit's u = 1 is older only by its cross
+// sequence (continuity.Stream.Older: seq below the newest the stream
+// took, "the data is generated earlier", same page) — a restart the
+// stream already took, delivered late — broken stream or not: older data
+// repairs nothing. An equal id is the same state (Bybit level 1 pushed
+// again after 3 s unchanged) and an equal time may be another update:
+// both delivered. A stream that lost messages since its last snapshot
+// takes any other snapshot: it repairs the book.
+func (st *bookState) olderSnapshot(id continuity.IDs, ts int64) bool {
+	last := id.Last
 	switch {
 	case st.Rule == continuity.Bybit && last == 1:
-		return false
+		return st.Older(id) // broken or not: older data repairs nothing
 	case st.Rule != continuity.OKX && st.Rule != continuity.Bybit:
 		return false
 	}
@@ -879,8 +883,20 @@ func (st *bookState) olderSnapshot(last uint64, ts int64) bool {
 func (p *Parser) checkBook(ctx context.Context, ev *schema.CanonicalEvent) (keep bool, err error) {
 	st := p.bookStream(ev.Symbol, ev.Book.Depth)
 	b := &ev.Book
+	id := continuity.IDs{First: b.FirstSeq, Last: b.LastSeq, Prev: b.PrevSeq}
+	if st.Rule == continuity.Bybit {
+		id.Cross = p.fill.cross // seq, the cross sequence (bybit.go)
+		if b.LastSeq == 1 && st.Older(id) && ev.ExchangeTS > st.ts && st.ts != 0 {
+			// A lower seq at a time after the last message delivered is
+			// no copy of data the stream took (a copy is never newer):
+			// were seq ever numbered again, a restart dropped for it
+			// would leave every later delta "covered" and the book
+			// stalled. Judged by u alone: a restart.
+			id.Cross = 0
+		}
+	}
 	if ev.Type == schema.EventBookSnapshot {
-		if st.olderSnapshot(b.LastSeq, ev.ExchangeTS) {
+		if st.olderSnapshot(id, ev.ExchangeTS) {
 			p.stats.repeats.Add(1)
 			return false, nil
 		}
@@ -891,11 +907,11 @@ func (p *Parser) checkBook(ctx context.Context, ev *schema.CanonicalEvent) (keep
 			// published past it are the host's to apply on top of it.
 			st.Join(b.LastSeq)
 		} else {
-			st.Snapshot(b.LastSeq)
+			st.SnapshotOf(id)
 		}
 		return true, nil
 	}
-	r := st.Step(continuity.IDs{First: b.FirstSeq, Last: b.LastSeq, Prev: b.PrevSeq})
+	r := st.Step(id)
 	if r.Verdict != continuity.Repeat {
 		st.ts = ev.ExchangeTS
 	}

@@ -853,6 +853,14 @@ func (b *Book) apply(ctx context.Context, ev *schema.CanonicalEvent, epoch uint6
 		// book's u but not that its restart was counted: the snapshot
 		// of the new subscription at u = 1 is the same restart's —
 		// unless the book moved past 1 since (passedRestart).
+		// A u = 1 generated before data the book took — a restart it
+		// already loaded, delivered again by a rotation's other
+		// connection, pushed again before a change, or a frame twice
+		// — is not another restart, but by u alone the book cannot tell:
+		// the parser drops such late copies by Bybit's cross sequence
+		// seq (continuity.Stream.Older; normalize.NewBybit), which the
+		// event does not carry. A host feeding a Bybit book its own
+		// events from two connections must drop them likewise.
 		if b.seq.Check(idsOf(&ev.Book)).Verdict == continuity.Restart {
 			typ = schema.EventBookSnapshot
 			if !b.restarted {

@@ -43,7 +43,13 @@
 //     restart: its data is a snapshot, applied as one (Stats.Restarts,
 //     once per restart: level 1's snapshot pushed again after 3 s
 //     without a change carries the same u, 1 included, and is applied
-//     without counting another).
+//     without counting another). A u = 1 whose seq (the cross sequence:
+//     "for the smaller seq, then it means the data is generated
+//     earlier") is below the newest its stream took is no restart but a
+//     late copy of one already taken (a rotation's other connection, a
+//     re-push delivered after a change): the parser drops it as a
+//     repeat, so the book never rolls back to it. The events do not
+//     carry seq: a book fed by the host alone cannot tell them apart.
 //   - Coinbase Advanced Trade: sequence_num counts the messages of a
 //     connection across all channels, so only the parser can check it; a
 //     jump makes it publish a gap marker without a symbol, which
@@ -61,7 +67,7 @@
 // numbering (the first snapshot's or that position, or the reset's or
 // restart's) are not a repeat but a gap, so that a venue renumbering without the message
 // that says so cannot leave a book silently stale; and Bybit's u = 1 is a
-// restart every time.
+// restart every time it reaches the book.
 //
 // # Placeholders and depth
 //

@@ -3,6 +3,7 @@ package book
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -10,10 +11,20 @@ import (
 	"github.com/meltica/meltica/normalize"
 )
 
-// s48normBybitFrame is a Bybit v5 "Orderbook" push of orderbook.<depth>.
+// s48normBybitFrame is a Bybit v5 "Orderbook" push of orderbook.<depth>,
+// generated after every frame built before it: its seq, the cross
+// sequence, is the next of s48normBybitSeq.
 func s48normBybitFrame(depth int, typ string, u int, bid string) []byte {
-	return fmt.Appendf(nil, `{"topic":"orderbook.%d.BTCUSDT","type":%q,"ts":1700000000000,"data":{"s":"BTCUSDT","b":[[%q,"1"]],"a":[["101","1"]],"u":%d,"seq":%d},"cts":1700000000000}`, depth, typ, bid, u, 9000+u)
+	return fmt.Appendf(nil, `{"topic":"orderbook.%d.BTCUSDT","type":%q,"ts":1700000000000,"data":{"s":"BTCUSDT","b":[[%q,"1"]],"a":[["101","1"]],"u":%d,"seq":%d},"cts":1700000000000}`, depth, typ, bid, u, 9000+s48normBybitSeq.Add(1))
 }
+
+// s48normBybitSeq numbers the frames s48normBybitFrame builds. Bybit's
+// seq grows with the data the venue generates ("for the smaller seq, then
+// it means the data is generated earlier", Bybit v5 "Orderbook"): a frame
+// built later is newer — a restart's u = 1 after u = 2 is a new restart,
+// as the tests using it mean. (It was 9000 + u: a restart then looked
+// generated before the data it follows.)
+var s48normBybitSeq atomic.Int64
 
 // s48normBybitBooks is a Bybit parser feeding Books and one book of rule
 // for BTC-USDT, as a host runs them; sink gets what they publish.

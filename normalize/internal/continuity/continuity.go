@@ -13,7 +13,8 @@ const (
 	Binance
 	// OKX: prevSeqId = previous seqId, with keep-alives and resets.
 	OKX
-	// Bybit: u = previous u + 1; u = 1 restarts.
+	// Bybit: u = previous u + 1; u = 1 restarts, unless the cross
+	// sequence seq says it is older than the stream's data.
 	Bybit
 	// Coinbase: Advanced Trade sequence_num, + 1 per message of a
 	// connection.
@@ -43,6 +44,14 @@ type IDs struct {
 	First uint64 // Binance U
 	Last  uint64 // Binance u, OKX seqId, Bybit u, Coinbase sequence_num
 	Prev  uint64 // Binance USDⓈ-M/COIN-M pu, OKX prevSeqId
+	// Cross is Bybit's seq, the cross sequence: the order in which the
+	// venue generated the data, comparable across the views of a symbol
+	// and never started again by a restart of the service ("for the
+	// smaller seq, then it means the data is generated earlier", Bybit v5
+	// "Orderbook"; normalize's Bybit parser reads it from each orderbook
+	// message, whose events do not carry it). 0: not sent (options'
+	// books), or another venue.
+	Cross uint64
 }
 
 // Verdict is what a message is to its stream.
@@ -103,11 +112,17 @@ type Stream struct {
 	// the stream last (re)started begins: the first id of its first
 	// message, or a snapshot's last id + 1 (Join).
 	from uint64
+	// cross is the highest IDs.Cross the stream took (accepted or a
+	// snapshot's): the newest data it holds or held. Kept by Reset and
+	// Snapshot: the venue never numbers its cross sequence again, so data
+	// generated before it is older than a book the stream already served.
+	cross uint64
 }
 
-// Reset forgets everything: the next message starts the stream (a new
-// connection for Coinbase, an invalidated book).
-func (s *Stream) Reset() { *s = Stream{Rule: s.Rule} }
+// Reset forgets everything but the newest cross sequence taken (Older):
+// the next message starts the stream (a new connection for Coinbase, an
+// invalidated book).
+func (s *Stream) Reset() { *s = Stream{Rule: s.Rule, cross: s.cross} }
 
 // Snapshot starts the stream at a snapshot whose last id is last (Binance
 // lastUpdateId, OKX seqId, Bybit u): the next message must continue it.
@@ -124,8 +139,25 @@ func (s *Stream) Snapshot(last uint64) {
 	if s.known && s.era <= s.last && s.last <= last {
 		era = s.last
 	}
-	*s = Stream{Rule: s.Rule, last: last, era: era, known: true, from: last + 1}
+	*s = Stream{Rule: s.Rule, last: last, era: era, known: true, from: last + 1, cross: s.cross}
 }
+
+// SnapshotOf is Snapshot(id.Last) for a snapshot message, which also
+// records its cross sequence (IDs.Cross) as data the stream took.
+func (s *Stream) SnapshotOf(id IDs) {
+	s.Snapshot(id.Last)
+	s.cross = max(s.cross, id.Cross)
+}
+
+// Older reports whether a message was generated before data the stream
+// already took, by the venue's cross sequence (IDs.Cross, Bybit seq: "for
+// the smaller seq, then it means the data is generated earlier", Bybit v5
+// "Orderbook"): a late copy — the old connection's of a rotation, a
+// level-1 snapshot pushed again before a change, a frame delivered twice
+// — never the book now. False when the message or the stream has no
+// cross sequence; an equal one is the same data (a copy of the message
+// the stream took last, or an unchanged book pushed again), not older.
+func (s *Stream) Older(id IDs) bool { return id.Cross != 0 && id.Cross < s.cross }
 
 // Join starts the stream at a snapshot handed over while its messages
 // run (Binance's REST snapshot, fetched while the diff stream goes on:
@@ -172,6 +204,7 @@ func (s *Stream) Step(id IDs) Result {
 // Accept records a message as the stream's last one. Messages without
 // ids leave the stream as it was.
 func (s *Stream) Accept(id IDs) {
+	s.cross = max(s.cross, id.Cross)
 	if id.Last == 0 && s.Rule != Coinbase {
 		return
 	}
@@ -261,19 +294,28 @@ func (s *Stream) okx(id IDs) Result {
 }
 
 func (s *Stream) bybit(id IDs) Result {
-	switch id.Last {
-	case 0:
+	switch {
+	case id.Last == 0:
 		return Result{}
-	case 1:
-		// u = 1 is always the service's restart (Bybit docs): snapshot
-		// data. Once the numbering passed 1, a u = 1 is a second restart,
-		// not a repeat: taken for one, it and every later delta (u = 2,
-		// 3, … all "covered") would be dropped and the book would stall,
-		// silently. The restart message again is loaded again: the same
-		// data, the same book.
-		return Result{Verdict: Restart}
+	case id.Last != 1:
+		return s.next(id)
+	case s.Older(id):
+		// A u = 1 generated before data the stream took (its cross
+		// sequence lower): the restart the stream already took (or an
+		// earlier one), its snapshot pushed again or delivered late by a
+		// rotation's other connection, a frame twice. Taken for a
+		// restart, it would roll the book back to that older state and
+		// serve it as live.
+		return repeat
 	}
-	return s.next(id)
+	// u = 1 is the service's restart (Bybit docs): snapshot data. Once
+	// the numbering passed 1, a u = 1 no older than the stream's data is a
+	// second restart, not a repeat: taken for one, it and every later
+	// delta (u = 2, 3, … all "covered") would be dropped and the book
+	// would stall, silently. The restart message again (the same cross
+	// sequence, or none sent) is loaded again: the same data, the same
+	// book.
+	return Result{Verdict: Restart}
 }
 
 // next is the rule of a counter: each message is the previous + 1.

@@ -22,10 +22,11 @@
 // [Stream.Step] is Check followed by Accept unless the message is a
 // repeat: the one call a parser needs (after a gap it follows the stream
 // from the new message on). A snapshot message, or a REST snapshot,
-// calls [Stream.Snapshot] with its last id; a new connection (Coinbase) or
-// anything that makes the history unknown calls [Stream.Reset]. A stream
-// that knows nothing takes any message as continuous: the first message
-// of a stream cannot be a gap.
+// calls [Stream.Snapshot] with its last id ([Stream.SnapshotOf] with its
+// ids, which records a Bybit snapshot's cross sequence too); a new
+// connection (Coinbase) or anything that makes the history unknown calls
+// [Stream.Reset]. A stream that knows nothing takes any message as
+// continuous: the first message of a stream cannot be a gap.
 //
 // Messages without ids (Last = 0, where the rule gives 0 no meaning: older
 // OKX books, Kraken) are not checked: Continuous. A 0 is the venues'
@@ -74,13 +75,26 @@
 // The message last applied, again, or an older one of the current
 // numbering (prevSeqId ≤ seqId < the previous seqId), is a Repeat.
 //
-// Bybit (Bybit API v5 docs, "Orderbook", field u). A delta's u = previous
-// u + 1. u = 1 is a Restart: "snapshot data due to the restart of the
-// service", to overwrite the book with — every time: a second restart
-// taken for a repeat of the first would leave every later delta
-// "covered" and the book silently stalled (the restart message again is
-// the same data, loaded again). Any other u at most the previous one is
-// a Repeat.
+// Bybit (Bybit API v5 docs, "Orderbook", fields u and seq). A delta's u =
+// previous u + 1. u = 1 is a Restart: "snapshot data due to the restart
+// of the service", to overwrite the book with — unless it is older than
+// the stream's data by its cross sequence seq (IDs.Cross: "for the
+// smaller seq, then it means the data is generated earlier"): a u = 1
+// whose seq is below the newest the stream took ([Stream.Older]) is a
+// Repeat, a late copy of a restart the stream took — a rotation's overlap
+// (the new connection's copies delivered after the old one's messages,
+// or the old connection's late), a level-1 snapshot pushed again
+// unchanged ("the field u will be the same as that in the previous
+// message") delivered after a change, a frame delivered twice. Taken for
+// a restart, such a copy rolls the book back to the restart's state and
+// serves it as live. A u = 1 not older (newer data, the same seq — the
+// restart message again, the same data loaded again — or no seq, as on
+// options' books) is a Restart: a second restart taken for a repeat of
+// the first would leave every later delta "covered" and the book
+// silently stalled. The newest seq taken survives Reset and Snapshot:
+// Bybit never numbers it again. Any other u at most the previous one is
+// a Repeat; above previous u + 1, a Gap. Only a u = 1 is judged by seq:
+// u orders the rest.
 //
 // Coinbase Advanced Trade (Advanced Trade WebSocket docs, "Sequence
 // numbers": each message exactly one greater than the one before; more
