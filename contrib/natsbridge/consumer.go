@@ -372,7 +372,8 @@ type Consumer struct {
 	received, dupes, delivered, gaps, malformed atomic.Uint64
 	execDelivered, execDup, execReturned        atomic.Uint64
 	execResumed                                 atomic.Uint64
-	execLost                                    lossCounter // reports removed from the stream unread
+	execBeatsMissed                             atomic.Uint64 // the Consume's heartbeats missed (ErrNoHeartbeat): each a stall of 10 s
+	execLost                                    lossCounter   // reports removed from the stream unread
 	lost, poolDropped, ackErrors, badMsgs       lossCounter
 	ackUnawaited                                lossCounter // acks not sent again: the durable consumer reset under the report (ackAwaited)
 	// execUnawaited: the highest stream sequence whose ack was not sent

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/meltica/meltica/schema"
@@ -98,14 +99,42 @@ func (r *execResume) stop() {
 // pull again — the reports stall for good. One comes when an operator
 // changed the limits under a running Consumer: the resumer starts the
 // Consume again within the limits read anew (pullLimits).
+//
+// What else nats.go v1.55.0 hands it (jetstream/pull.go Consume,
+// handleStatusMsg; message.go checkMsg), and what is done:
+//   - ErrConsumerDeleted (409 "Consumer Deleted": the durable consumer,
+//     or its stream, deleted while a pull of it waited on the server) and
+//     ErrBadRequest (400): nats.go stops the Consume; it is started again.
+//   - nats.ErrNoResponders (503): a pull reached no one — the durable
+//     consumer is gone (deleted, or its stream, while no pull of it
+//     waited: none waits while reports are in hand up to the pull's cap;
+//     a memory stream lost with its server) or the server's JetStream is
+//     off or not up yet. nats.go counts the pull as waiting and asks for
+//     nothing more until its heartbeats are missed (two of them, 10 s):
+//     the reports stalled that long, silently. The Consume is read as
+//     stopped: the resumer looks at once, makes the consumer again or
+//     starts a Consume that pulls (TestS49natsDeletedNoPullWaitingAtOnce).
+//   - ErrNoHeartbeat: the pull lost without a word (a consumer gone with
+//     its server, a slow link); nats.go pulls again, the resumer looks.
+//   - ErrServerShutdown (409 "Server Shutdown", R1 consumers as the server
+//     stops): nothing. The link to that server drops and, back, nats.go
+//     pulls again and the resumer looks (relink: redeliverLost). (A
+//     consumer on another server of a cluster is left to the heartbeats.)
+//   - ErrConsumerLeadershipChanged, ErrPinIDMismatch, ErrNoMessages, the
+//     errors of a pull's publish (the link reconnecting): nats.go pulls
+//     again itself (a lost link: once it is back).
+//   - ErrConnectionClosed: nats.go stops the Consume; the connection is
+//     closed for good, told by its own states (ConnClosed).
 func (c *Consumer) execTrouble(err error) {
 	r := &c.execResume
 	switch {
 	case errors.Is(err, jetstream.ErrConsumerDeleted), errors.Is(err, jetstream.ErrBadRequest),
-		err != nil && strings.Contains(err.Error(), "Exceeded Max"):
-		signal(r.stopped) // terminal: nats.go stopped this Consume, or it asks past a limit
-	case errors.Is(err, jetstream.ErrNoHeartbeat), errors.Is(err, jetstream.ErrConsumerNotFound),
-		errors.Is(err, jetstream.ErrStreamNotFound), errors.Is(err, jetstream.ErrConsumerDoesNotExist):
+		errors.Is(err, nats.ErrNoResponders), err != nil && strings.Contains(err.Error(), "Exceeded Max"):
+		signal(r.stopped) // terminal, or as good as: nats.go stopped this Consume, or it waits on a pull refused or lost
+	case errors.Is(err, jetstream.ErrNoHeartbeat):
+		c.execBeatsMissed.Add(1)
+	case errors.Is(err, jetstream.ErrConsumerNotFound), errors.Is(err, jetstream.ErrStreamNotFound),
+		errors.Is(err, jetstream.ErrConsumerDoesNotExist):
 	default:
 		return
 	}
