@@ -234,11 +234,13 @@
 // nats.go's Consume stops for good on "consumer deleted" and makes
 // nothing again, so the Consumer does (ConsumerStats.ExecResumed, a log
 // line at Warn): on an error of Consume that may mean its consumer is gone
-// (deleted, not found, missed heartbeats: pull requests live 10 s, so a
-// consumer gone without a word is noticed within about 10 s), it makes the
-// stream again if it is missing (not with NoCreate) and the consumer
-// again — after the last report it handled, or at the first it handed
-// back, or at the first below it that it did not handle (delivered into
+// (deleted; not found; a pull that reached no one, 503 "no responders",
+// as when it was deleted while no pull of it waited; missed heartbeats:
+// pull requests live 10 s, so a consumer gone without a word is noticed
+// within about 10 s), it makes the stream again if it is missing (not
+// with NoCreate) and the consumer again — after the last report it
+// handled, or at the first it handed back, or at the first below it that
+// it did not handle (delivered into
 // a link that died, or to a Consumer sharing the Durable; reports it
 // handled after that are dropped by stream sequence), on the stream it
 // read; from the start of a stream created again —

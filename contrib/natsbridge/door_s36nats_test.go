@@ -76,7 +76,7 @@ func TestS36natsOverlappingDeliveriesNoReset(t *testing.T) {
 	info, err := jc.Info(waitCtx(t))
 	require.NoError(t, err)
 	require.Equal(t, 1, info.NumAckPending)
-	require.False(t, cons.resetLost(info), "a report at the door is not lost")
+	require.False(t, cons.resetLost(info, nil), "a report at the door is not lost")
 
 	far.release()
 	ev := next(t, got, anyEvent)

@@ -40,6 +40,8 @@ func TestS40natsRemakeSearchesFilteredSubjects(t *testing.T) {
 	// report's ack reached it, nothing answers that pull and the
 	// Consume learns it only from missed heartbeats (execPullExpiry):
 	// the test took 10 s instead of 0.2 s in 1 run of 4 under -race.
+	// (That pull's 503 now wakes the resumer at once:
+	// TestS49natsDeletedNoPullWaitingAtOnce.)
 	jc, err := js.Consumer(waitCtx(t), DefaultStream, "s40filters")
 	require.NoError(t, err)
 	eventually(t, func() bool {

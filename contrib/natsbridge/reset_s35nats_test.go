@@ -131,7 +131,7 @@ func TestS35natsNoResetForAReportReceived(t *testing.T) {
 	info, err := jc.Info(waitCtx(t))
 	require.NoError(t, err)
 	require.Greater(t, info.Delivered.Stream, cons.execHigh, "delivered past the last handled, as after a reconnection that raced the report")
-	cons.resetLost(info)
+	cons.resetLost(info, nil)
 	cons.execMu.Unlock()
 	locked = false
 

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/meltica/meltica/schema"
@@ -98,14 +99,42 @@ func (r *execResume) stop() {
 // pull again — the reports stall for good. One comes when an operator
 // changed the limits under a running Consumer: the resumer starts the
 // Consume again within the limits read anew (pullLimits).
+//
+// What else nats.go v1.55.0 hands it (jetstream/pull.go Consume,
+// handleStatusMsg; message.go checkMsg), and what is done:
+//   - ErrConsumerDeleted (409 "Consumer Deleted": the durable consumer,
+//     or its stream, deleted while a pull of it waited on the server) and
+//     ErrBadRequest (400): nats.go stops the Consume; it is started again.
+//   - nats.ErrNoResponders (503): a pull reached no one — the durable
+//     consumer is gone (deleted, or its stream, while no pull of it
+//     waited: none waits while reports are in hand up to the pull's cap;
+//     a memory stream lost with its server) or the server's JetStream is
+//     off or not up yet. nats.go counts the pull as waiting and asks for
+//     nothing more until its heartbeats are missed (two of them, 10 s):
+//     the reports stalled that long, silently. The Consume is read as
+//     stopped: the resumer looks at once, makes the consumer again or
+//     starts a Consume that pulls (TestS49natsDeletedNoPullWaitingAtOnce).
+//   - ErrNoHeartbeat: the pull lost without a word (a consumer gone with
+//     its server, a slow link); nats.go pulls again, the resumer looks.
+//   - ErrServerShutdown (409 "Server Shutdown", R1 consumers as the server
+//     stops): nothing. The link to that server drops and, back, nats.go
+//     pulls again and the resumer looks (relink: redeliverLost). (A
+//     consumer on another server of a cluster is left to the heartbeats.)
+//   - ErrConsumerLeadershipChanged, ErrPinIDMismatch, ErrNoMessages, the
+//     errors of a pull's publish (the link reconnecting): nats.go pulls
+//     again itself (a lost link: once it is back).
+//   - ErrConnectionClosed: nats.go stops the Consume; the connection is
+//     closed for good, told by its own states (ConnClosed).
 func (c *Consumer) execTrouble(err error) {
 	r := &c.execResume
 	switch {
 	case errors.Is(err, jetstream.ErrConsumerDeleted), errors.Is(err, jetstream.ErrBadRequest),
-		err != nil && strings.Contains(err.Error(), "Exceeded Max"):
-		signal(r.stopped) // terminal: nats.go stopped this Consume, or it asks past a limit
-	case errors.Is(err, jetstream.ErrNoHeartbeat), errors.Is(err, jetstream.ErrConsumerNotFound),
-		errors.Is(err, jetstream.ErrStreamNotFound), errors.Is(err, jetstream.ErrConsumerDoesNotExist):
+		errors.Is(err, nats.ErrNoResponders), err != nil && strings.Contains(err.Error(), "Exceeded Max"):
+		signal(r.stopped) // terminal, or as good as: nats.go stopped this Consume, or it waits on a pull refused or lost
+	case errors.Is(err, jetstream.ErrNoHeartbeat):
+		c.execBeatsMissed.Add(1)
+	case errors.Is(err, jetstream.ErrConsumerNotFound), errors.Is(err, jetstream.ErrStreamNotFound),
+		errors.Is(err, jetstream.ErrConsumerDoesNotExist):
 	default:
 		return
 	}
@@ -333,9 +362,10 @@ func (c *Consumer) resume() error {
 		// second delivery is dropped by its id.
 		info, _ = cons.Info(ctx)
 	}
+	look := c.lookGaps(ctx, info)
 	c.execMu.Lock()
 	if info != nil {
-		c.resetUnreceived(info, "a Consume stopped")
+		c.resetUnreceived(info, look, "a Consume stopped")
 	}
 	// Another consumer, maybe of another stream: its NumPending counts
 	// from where it starts (removedBefore).
@@ -529,9 +559,10 @@ func (c *Consumer) redeliverLost() {
 		return
 	}
 	info := cons.CachedInfo()
+	look := c.lookGaps(ctx, info)
 	c.execMu.Lock()
 	defer c.execMu.Unlock()
-	c.resetLost(info)
+	c.resetLost(info, look)
 }
 
 // resetLost resets the durable consumer to its ack floor (JetStream's
@@ -559,16 +590,18 @@ func (c *Consumer) redeliverLost() {
 // too — at least once still.) Under execMu, with no report in hand; the
 // reset's deadline starts once it is held, so that a delivery that held it
 // long (an ack sent again, a host's dispatcher slow to take a report)
-// leaves the reset all of its time. Its result: whether the reset was
-// made.
-func (c *Consumer) resetLost(info *jetstream.ConsumerInfo) bool {
-	return c.resetUnreceived(info, "the lost link")
+// leaves the reset all of its time. look: the reports of the durable
+// consumer's filters in the gaps, as lookGaps found them before execMu
+// was taken (nil: every sequence in a gap counts). Its result: whether
+// the reset was made.
+func (c *Consumer) resetLost(info *jetstream.ConsumerInfo, look *gapLook) bool {
+	return c.resetUnreceived(info, look, "the lost link")
 }
 
 // resetUnreceived is resetLost for reports delivered into where (the
 // lost link, or a Consume the resumer stopped: see resume), which the
 // Warn lines name. Under execMu, with no report in hand.
-func (c *Consumer) resetUnreceived(info *jetstream.ConsumerInfo, where string) bool {
+func (c *Consumer) resetUnreceived(info *jetstream.ConsumerInfo, look *gapLook, where string) bool {
 	r := &c.execResume
 	received := c.execDoor.waiting(info.AckFloor.Stream, info.Delivered.Stream)
 	// Nothing delivered past the last report handled is not enough: with
@@ -579,15 +612,18 @@ func (c *Consumer) resetUnreceived(info *jetstream.ConsumerInfo, where string) b
 	// TestS39natsOperatorLimitsChangedLive timed out, about 1 run in
 	// 1,500 under load). One not handed on here (execGaps) between the ack
 	// floor and the last delivered, and not at the door, reads as
-	// unreceived (another subject's sequence too, with Subjects: a reset
-	// for nothing, its reports dropped by their ids). Nor is a report
+	// unreceived: of the durable consumer's filters (Subjects) only, when
+	// lookGaps could tell — another subject's sequence, which it never
+	// delivers, read as one and reset it for nothing, a Warn and its
+	// reports again, dropped by their ids, after every reconnection that
+	// raced an ack (TestS49natsForeignGapNoReset). Nor is a report
 	// handed on, at or below execHigh, surely acknowledged when its ack
 	// was given up (ackAwaited: execUnawaited above the ack floor): pending
 	// again once the server delivers it again, into a Consume the resumer
 	// stopped, which dropped it (TestS48natsGivenUpAckNotTrustedAtRestart).
 	if c.closed.Load() || info.NumAckPending <= received ||
 		info.Delivered.Stream <= c.execHigh && c.execUnawaited.Load() <= info.AckFloor.Stream &&
-			!c.execGaps.unreceived(info.AckFloor.Stream, info.Delivered.Stream, &c.execDoor) {
+			!look.unreceived(&c.execGaps, info.AckFloor.Stream, info.Delivered.Stream, &c.execDoor) {
 		return false
 	}
 	ctx, cancel := context.WithTimeout(r.ctx, resumeTimeout)
@@ -602,6 +638,76 @@ func (c *Consumer) resetUnreceived(info *jetstream.ConsumerInfo, where string) b
 	c.execResumed.Add(1)
 	c.log.Warn("natsbridge: reports delivered into "+where+" and not acknowledged; delivered again", "stream", c.opts.Stream.Name, "pending", info.NumAckPending, "received", received)
 	return true
+}
+
+// gapLook is what lookGaps found: the stream sequences of the durable
+// consumer's filters past info's ack floor, up to its last delivered.
+type gapLook struct {
+	seqs []uint64
+}
+
+// maxGapLook bounds the reports of its filters a look lists: past it, it
+// gives up (nil: every sequence in a gap counts).
+const maxGapLook = maxSeqGaps
+
+// lookGaps looks in the stream, for a durable consumer with filters (its
+// Subjects: not when it reads the whole stream, execFilter), for the
+// messages of the filters past info's ack floor up to its last delivered:
+// the only ones it delivered there, and may wait for the ack of; every
+// other sequence is another subject's (or removed). Nil when there is
+// nothing to look for (no filters, nothing pending), or the stream did not
+// answer, or past maxGapLook messages: every sequence in a gap then
+// counts, a reset for nothing at worst. One request per message found and
+// per filter. Unlocked, execMu untouched: a report in hand holds it
+// (resume takes it once, to reset and bump the generation together).
+func (c *Consumer) lookGaps(ctx context.Context, info *jetstream.ConsumerInfo) *gapLook {
+	if info == nil || info.NumAckPending == 0 || c.execFilter || len(c.opts.Subjects) == 0 {
+		return nil
+	}
+	floor, last := info.AckFloor.Stream, info.Delivered.Stream
+	look := &gapLook{}
+	if floor >= last {
+		return look
+	}
+	st, err := c.execResume.js.Stream(ctx, c.opts.Stream.Name)
+	if err != nil {
+		return nil
+	}
+	for _, f := range c.opts.Subjects {
+		for from := floor + 1; from <= last; {
+			m, err := st.GetMsg(ctx, from, jetstream.WithGetMsgSubject(f))
+			switch {
+			case errors.Is(err, jetstream.ErrMsgNotFound):
+				from = math.MaxUint64 // none of f at or past from
+			case err != nil:
+				return nil
+			case m.Sequence <= last:
+				if len(look.seqs) == maxGapLook {
+					return nil
+				}
+				look.seqs = append(look.seqs, m.Sequence)
+				from = m.Sequence + 1
+			default:
+				from = math.MaxUint64
+			}
+		}
+	}
+	return look
+}
+
+// unreceived is seqGaps.unreceived of the durable consumer's filters: of
+// the sequences look found, one in a gap and not at the door. A nil look:
+// any sequence in a gap past floor up to last. Under execMu.
+func (look *gapLook) unreceived(g *seqGaps, floor, last uint64, door *execDoor) bool {
+	if look == nil {
+		return g.unreceived(floor, last, door)
+	}
+	for _, seq := range look.seqs {
+		if g.has(seq) && door.waiting(seq-1, seq) == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // ensureExecStream creates the stream of execution reports if it is
