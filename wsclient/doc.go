@@ -406,7 +406,9 @@
 // before that retry, its redial keeps to the venue's Retry-After or
 // floor too, and its Reconnecting event tells the rotation's error,
 // with ReasonRotation, beside that wait: the loss's own was told by
-// Disconnected). A new connection that dies before the switch — its
+// Disconnected). A connection found dead when its rotation comes due (the
+// retry, MaxAge or a request ready as it died) is not rotated: it is a
+// loss, redialled as any other. A new connection that dies before the switch — its
 // subscriptions sent, before the streams were joined or after, or
 // while the switch waits for the old connection's handler call or
 // reader (the switch is made once they are out, under the lock that

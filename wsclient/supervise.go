@@ -266,6 +266,16 @@ func (c *Client) serve(ctx context.Context, cn *conn) (Reason, uint64, error) {
 		if c.ended(ctx) { // select picks at random among what is ready
 			return c.retire(live, ReasonClosed)
 		}
+		select {
+		case <-live.dead:
+			// Dead as its rotation came due (a failed rotation's retry,
+			// MaxAge, a request): a loss, redialled as any other. Rotated,
+			// the dead connection was announced Rotating, and the redial a
+			// rotation's switch with ErrRotationUnaligned: a second report
+			// of the one gap.
+			return c.retire(live, live.reason)
+		default:
+		}
 		next, err := c.rotate(ctx, live)
 		switch {
 		case next == nil: // old kept: try again after a backoff
