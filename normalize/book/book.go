@@ -148,7 +148,8 @@ const maxTail = time.Minute
 // A resubscription the venue accepted whose snapshot has not come
 // snapshotWaits × RetryInterval later is asked again (on the next diff):
 // a snapshot lost or refused must not leave the book dark for as long as
-// the connection lives.
+// the connection lives. One asked for on a connection since lost is void
+// (package session drops it): the next diff asks at once.
 const (
 	snapshotWaits   = 10
 	resyncBurst     = 3
@@ -1484,6 +1485,14 @@ func (b *Book) invalidateLocked(ctx context.Context, src *schema.CanonicalEvent,
 		b.resyncs, b.deferLog = 0, false
 	}
 	b.clearLocked()
+	if reason == ReasonReconnect {
+		// A resubscription asked for on the lost connection is void
+		// (package session drops it with the connection), even when the
+		// book had nothing left to lose (empty since the break that
+		// asked): the next diff that finds it waiting asks again, not
+		// snapshotWaits × RetryInterval later.
+		b.asked, b.askFailed = false, time.Time{}
+	}
 	if !had {
 		return nil
 	}
